@@ -1,0 +1,8 @@
+"""PixelPainter's colorize engine: the pix2pix U-Net generator and fast CPU inference.
+
+Model I/O everywhere in this package: RGB, 256×256, float32 in [-1, 1].
+"""
+
+from inference.errors import QueueFullError, SketchError, WeightsError
+
+__all__ = ["QueueFullError", "SketchError", "WeightsError"]

@@ -1,0 +1,97 @@
+"""The pix2pix U-Net generator of the TensorFlow tutorial, the single definition of the network.
+
+Input and output: (batch, 256, 256, 3) float32 in [-1, 1]. The layer structure (one
+``Sequential`` per down/up block, in this order) is kept exactly as in the tutorial because
+legacy tf.keras ``save_weights(".h5")`` files map onto it by layer order.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+IMAGE_SIZE = 256
+OUTPUT_CHANNELS = 3
+DEFAULT_WIDTH = 64
+
+# Encoder and decoder filters as multiples of `width` (64 in the reference model).
+ENCODER_MULTIPLIERS = (1, 2, 4, 8, 8, 8, 8, 8)
+DECODER_MULTIPLIERS = (8, 8, 8, 8, 4, 2, 1)
+DECODER_DROPOUT = (True, True, True, False, False, False, False)
+
+
+def _init() -> keras.initializers.Initializer:
+    return keras.initializers.RandomNormal(0.0, 0.02)
+
+
+def downsample(filters: int, size: int = 4, apply_batchnorm: bool = True) -> keras.Sequential:
+    """Conv (stride 2, no bias) → BatchNorm → LeakyReLU(0.2): halves height and width."""
+    block = keras.Sequential()
+    block.add(
+        layers.Conv2D(
+            filters, size, strides=2, padding="same", kernel_initializer=_init(), use_bias=False
+        )
+    )
+    if apply_batchnorm:
+        block.add(layers.BatchNormalization())
+    block.add(layers.LeakyReLU(negative_slope=0.2))
+    return block
+
+
+def upsample(filters: int, size: int = 4, apply_dropout: bool = False) -> keras.Sequential:
+    """Transposed conv (stride 2, no bias) → BatchNorm → Dropout(0.5)? → ReLU: doubles H and W."""
+    block = keras.Sequential()
+    block.add(
+        layers.Conv2DTranspose(
+            filters, size, strides=2, padding="same", kernel_initializer=_init(), use_bias=False
+        )
+    )
+    block.add(layers.BatchNormalization())
+    if apply_dropout:
+        block.add(layers.Dropout(0.5))
+    block.add(layers.ReLU())
+    return block
+
+
+def build_generator(width: int = DEFAULT_WIDTH) -> keras.Model:
+    """Build the U-Net; ``width`` is the first layer's filters (64 → 54,425,859 parameters)."""
+    if width < 1:
+        raise ValueError(f"width must be a positive number of filters, got {width}")
+    # BatchNorm on every encoder block but the first, the innermost included: that is the
+    # tutorial's network (54,425,859 parameters), whose weight files must load unchanged.
+    inputs = layers.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 3))  # (bs, 256, 256, 3)
+    down_stack = [
+        downsample(width * m, apply_batchnorm=i != 0) for i, m in enumerate(ENCODER_MULTIPLIERS)
+    ]
+    # (bs, 128, 128, 64) → 64, 32, 16, 8, 4, 2 → (bs, 1, 1, 512)
+    up_stack = [
+        upsample(width * m, apply_dropout=d)
+        for m, d in zip(DECODER_MULTIPLIERS, DECODER_DROPOUT, strict=True)
+    ]
+    # (bs, 2, 2, 1024) → 4, 8, 16, 32, 64 → (bs, 128, 128, 128) after each concatenation
+    last = layers.Conv2DTranspose(
+        OUTPUT_CHANNELS,
+        4,
+        strides=2,
+        padding="same",
+        kernel_initializer=_init(),
+        activation="tanh",
+    )  # (bs, 256, 256, 3)
+
+    x = inputs
+    skips = []
+    for down in down_stack:
+        x = down(x)
+        skips.append(x)
+    skips = reversed(skips[:-1])
+    for up, skip in zip(up_stack, skips, strict=True):
+        x = up(x)
+        x = layers.Concatenate()([x, skip])
+    x = last(x)
+    return keras.Model(inputs=inputs, outputs=x, name="generator")
+
+
+def width_of(model: keras.Model) -> int:
+    """The base width of a generator built by :func:`build_generator`."""
+    first_conv = model.layers[1].layers[0]
+    return int(first_conv.filters)
