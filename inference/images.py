@@ -1,0 +1,128 @@
+"""Turning whatever a person sends into a clean RGB sketch, and images back into bytes.
+
+Everything here is pure PIL/numpy and safe on hostile input: every failure a person could cause
+becomes a :class:`~inference.errors.SketchError` whose text can be shown to them as is.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from inference.errors import SketchError
+
+# Larger images are refused before decoding (a 20000² PNG bomb is 400 MP and a few KB).
+MAX_PIXELS = 64_000_000
+MAX_BYTES = 50 * 1024 * 1024
+
+SketchSource = bytes | bytearray | str | Path | BinaryIO | Image.Image
+
+NOT_AN_IMAGE = "This file is not an image I can read. Please send a PNG, JPEG or WebP sketch."
+EMPTY = "This file is empty. Please send a PNG, JPEG or WebP sketch."
+TRUNCATED = "This image is damaged or incomplete. Please save it again and resend it."
+TOO_LARGE = (
+    "This image is too large ({mp:.0f} megapixels). Please send one under {limit} megapixels."
+)
+TOO_BIG_FILE = "This file is too big ({mb:.0f} MB). Please send one under {limit} MB."
+
+
+def open_sketch(source: SketchSource, *, max_side: int | None = None) -> Image.Image:
+    """Decode ``source`` into an RGB image, upright (EXIF), transparency composited on white.
+
+    ``max_side`` lets JPEG decoding skip detail that would be thrown away (draft mode); the result
+    may still be larger than ``max_side``. Raises :class:`SketchError` for anything unusable.
+    """
+    if isinstance(source, Image.Image):
+        return to_rgb(ImageOps.exif_transpose(source))
+    if isinstance(source, bytes | bytearray):
+        if not source:
+            raise SketchError(EMPTY)
+        _check_byte_size(len(source))
+        stream: BinaryIO = io.BytesIO(source)
+    elif isinstance(source, str | Path):
+        try:
+            size = Path(source).stat().st_size
+        except OSError as err:
+            raise SketchError(f"Cannot read {source}: {err.strerror or err}.") from err
+        if size == 0:
+            raise SketchError(EMPTY)
+        _check_byte_size(size)
+        stream = open(source, "rb")  # noqa: SIM115 - closed below
+    else:
+        stream = source
+    try:
+        return _decode(stream, max_side)
+    finally:
+        if isinstance(source, str | Path):
+            stream.close()
+
+
+def _check_byte_size(size: int) -> None:
+    if size > MAX_BYTES:
+        raise SketchError(TOO_BIG_FILE.format(mb=size / 1e6, limit=MAX_BYTES // (1024 * 1024)))
+
+
+def _decode(stream: BinaryIO, max_side: int | None) -> Image.Image:
+    with warnings.catch_warnings():
+        # We enforce our own pixel limit below, before any pixel is decoded.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(stream)
+        except Image.DecompressionBombError as err:
+            raise SketchError(TOO_LARGE.format(mp=0, limit=MAX_PIXELS // 1_000_000)) from err
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+            raise SketchError(NOT_AN_IMAGE) from err
+        pixels = img.width * img.height
+        if pixels > MAX_PIXELS:
+            raise SketchError(TOO_LARGE.format(mp=pixels / 1e6, limit=MAX_PIXELS // 1_000_000))
+        if pixels == 0:
+            raise SketchError(NOT_AN_IMAGE)
+        if max_side and img.format == "JPEG" and max(img.size) > 2 * max_side:
+            img.draft("RGB", (max_side, max_side))
+        try:
+            img.seek(0)  # animated GIF/WebP/APNG: the first frame
+            img.load()
+            upright = ImageOps.exif_transpose(img)
+        except Image.DecompressionBombError as err:
+            raise SketchError(
+                TOO_LARGE.format(mp=pixels / 1e6, limit=MAX_PIXELS // 1_000_000)
+            ) from err
+        except (OSError, ValueError, SyntaxError, EOFError) as err:
+            raise SketchError(TRUNCATED) from err
+    return to_rgb(upright)
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Any PIL mode → 8-bit RGB; transparent areas become white, 16/32-bit and float rescaled."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        if img.mode == "F" and arr.max() <= 1.0:
+            top = 1.0
+        img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if (img.mode == "P" and "transparency" in img.info) or img.mode in ("RGBA", "LA", "PA", "La"):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    if img.mode != "RGB":
+        return img.convert("RGB")
+    return img
+
+
+def encode_png(img: Image.Image) -> bytes:
+    """PNG bytes, fast compression (the bytes go straight to a chat or a client)."""
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def encode_jpeg(img: Image.Image, quality: int = 92) -> bytes:
+    """JPEG bytes for previews (Telegram recompresses photos anyway)."""
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="JPEG", quality=quality, optimize=False)
+    return buf.getvalue()

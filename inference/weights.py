@@ -1,0 +1,320 @@
+"""Reading generator weights in every format people hold, and describing them.
+
+Formats (detected from the file, not trusted from the name):
+- ``.onnx``: an exported generator, run by ONNX Runtime without TensorFlow;
+- Keras 3 ``.weights.h5`` and ``.keras``;
+- legacy tf.keras 2.x ``save_weights("generator_weights.h5")`` files (HDF5 with ``layer_names``);
+- ``tf.train.Checkpoint(generator=...)`` directories or prefixes, such as ``checkpoints_gan/ckpt-5``.
+
+TensorFlow is imported lazily: only formats that need it pay for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from inference.errors import WeightsError
+
+if TYPE_CHECKING:
+    import keras
+
+logger = logging.getLogger(__name__)
+
+ASSETS = Path(__file__).parent / "assets"
+DEFAULT_WEIGHTS = ASSETS / "default.weights.h5"
+DEFAULT_ONNX = ASSETS / "default.onnx"
+
+Format = Literal["onnx", "keras3-weights", "keras3-model", "legacy-h5", "tf-checkpoint"]
+
+FORMAT_NAMES: dict[Format, str] = {
+    "onnx": "ONNX model",
+    "keras3-weights": "Keras 3 weights (.weights.h5)",
+    "keras3-model": "Keras 3 model (.keras)",
+    "legacy-h5": "legacy tf.keras 2 weights (save_weights .h5)",
+    "tf-checkpoint": "tf.train.Checkpoint",
+}
+
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+_CKPT_KEY = re.compile(r"^generator/layer_with_weights-(\d+)/(?:layer_with_weights-(\d+)/)?(\w+)/")
+
+
+@dataclass(frozen=True)
+class WeightsInfo:
+    """What a weights file holds."""
+
+    path: Path
+    format: Format
+    width: int
+    parameters: int
+
+
+def detect_format(path: str | Path) -> tuple[Format, Path]:
+    """Return the format of ``path`` and the path to read (a checkpoint dir resolves to a prefix)."""
+    p = Path(path)
+    if p.is_dir():
+        prefix = _latest_checkpoint(p)
+        if prefix is None:
+            raise WeightsError(
+                f"{p}: folder holds no TensorFlow checkpoint (no 'checkpoint' file)."
+            )
+        return "tf-checkpoint", prefix
+    if not p.exists():
+        if Path(f"{p}.index").exists():
+            return "tf-checkpoint", p
+        raise WeightsError(f"{p}: no such file.")
+    with p.open("rb") as f:
+        head = f.read(8)
+    if head == _HDF5_MAGIC:
+        import h5py
+
+        with h5py.File(p, "r") as h5:
+            legacy = "layer_names" in h5.attrs or "model_weights" in h5
+        return ("legacy-h5" if legacy else "keras3-weights"), p
+    if head.startswith(b"PK") and zipfile.is_zipfile(p):
+        return "keras3-model", p
+    if p.suffix == ".index" and Path(str(p)[: -len(".index")] + ".data-00000-of-00001").exists():
+        return "tf-checkpoint", Path(str(p)[: -len(".index")])
+    if p.suffix == ".onnx":
+        return "onnx", p
+    raise WeightsError(
+        f"{p}: not a weights file I know (expected .weights.h5, .h5, .keras, .onnx "
+        "or a TensorFlow checkpoint folder)."
+    )
+
+
+def _latest_checkpoint(folder: Path) -> Path | None:
+    state = folder / "checkpoint"
+    if state.exists():
+        match = re.search(r'model_checkpoint_path:\s*"([^"]+)"', state.read_text())
+        if match:
+            prefix = Path(match.group(1))
+            return prefix if prefix.is_absolute() else folder / prefix
+    indexes = sorted(folder.glob("*.index"), key=lambda q: q.stat().st_mtime)
+    return Path(str(indexes[-1])[: -len(".index")]) if indexes else None
+
+
+def load_generator(path: str | Path) -> keras.Model:
+    """Build the generator at the file's width and load its weights (TensorFlow formats)."""
+    fmt, source = detect_format(path)
+    if fmt == "onnx":
+        raise WeightsError(f"{path}: an ONNX file cannot be turned back into a Keras model.")
+    from inference.generator import build_generator
+
+    try:
+        if fmt == "keras3-model":
+            return _load_keras_model(source)
+        width = _width_of_file(fmt, source)
+        model = build_generator(width)
+        if fmt == "tf-checkpoint":
+            _restore_checkpoint(model, source)
+        else:
+            _load_h5(model, fmt, source)
+    except WeightsError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise WeightsError(
+            f"{path}: {FORMAT_NAMES[fmt]} does not fit the generator: {err}"
+        ) from err
+    return model
+
+
+def inspect_weights(path: str | Path) -> WeightsInfo:
+    """Format, width and parameter count of a weights file, without building a model if possible."""
+    fmt, source = detect_format(path)
+    if fmt == "onnx":
+        import onnx
+
+        model = onnx.load(str(source))
+        params = sum(_numel(t.dims) for t in model.graph.initializer)
+        width = _onnx_width(model)
+        return WeightsInfo(Path(path), fmt, width, params)
+    if fmt == "keras3-model":
+        gen = _load_keras_model(source)
+        from inference.generator import width_of
+
+        return WeightsInfo(Path(path), fmt, width_of(gen), gen.count_params())
+    width = _width_of_file(fmt, source)
+    return WeightsInfo(Path(path), fmt, width, parameter_count(width))
+
+
+def parameter_count(width: int) -> int:
+    """Parameters of the generator at ``width`` (54,425,859 at 64), computed without building it."""
+    from inference.generator import DECODER_MULTIPLIERS, ENCODER_MULTIPLIERS
+
+    total, cin = 0, 3
+    skips = []
+    for i, m in enumerate(ENCODER_MULTIPLIERS):
+        cout = width * m
+        total += 16 * cin * cout + (4 * cout if i else 0)  # conv + BN(γ, β, mean, var)
+        skips.append(cout)
+        cin = cout
+    for m, skip in zip(DECODER_MULTIPLIERS, reversed(skips[:-1]), strict=True):
+        cout = width * m
+        total += 16 * cin * cout + 4 * cout
+        cin = cout + skip
+    return total + 16 * cin * 3 + 3  # last transposed conv with bias
+
+
+def _numel(dims: list[int]) -> int:
+    n = 1
+    for d in dims:
+        n *= d
+    return n
+
+
+def _onnx_width(model) -> int:
+    for meta in model.metadata_props:
+        if meta.key == "pixelpainter.width":
+            return int(meta.value)
+    widths = [
+        int(t.dims[0])
+        for t in model.graph.initializer
+        if len(t.dims) == 4 and t.dims[1] == 3 and t.dims[2:] == [4, 4]
+    ]
+    if not widths:
+        raise WeightsError("ONNX model has no 4×4 convolution over 3 channels: not a generator.")
+    return min(widths)
+
+
+def _width_of_file(fmt: Format, source: Path) -> int:
+    """The first conv's filters: the only 4×4 kernel over 3 input channels besides the last one."""
+    shapes: list[tuple[int, ...]] = []
+    if fmt == "tf-checkpoint":
+        import tensorflow as tf
+
+        try:
+            shapes = [tuple(s) for _, s in tf.train.list_variables(str(source))]
+        except (tf.errors.OpError, ValueError) as err:
+            raise WeightsError(f"{source}: unreadable TensorFlow checkpoint: {err}") from err
+        shapes = [
+            s
+            for (name, _), s in zip(tf.train.list_variables(str(source)), shapes, strict=True)
+            if name.startswith("generator/")
+        ]
+    else:
+        import h5py
+
+        def visit(_: str, obj: object) -> None:
+            if isinstance(obj, h5py.Dataset):
+                shapes.append(tuple(obj.shape))
+
+        try:
+            with h5py.File(source, "r") as h5:
+                h5.visititems(visit)
+        except OSError as err:
+            raise WeightsError(f"{source}: unreadable HDF5 file: {err}") from err
+    # Conv2D kernels are (4, 4, in, out); the last Conv2DTranspose is (4, 4, out=3, in=2·width).
+    candidates = [s[3] for s in shapes if len(s) == 4 and s[:3] == (4, 4, 3)]
+    if not candidates:
+        raise WeightsError(
+            f"{source}: no 4×4×3 input convolution found: this is not a pix2pix generator."
+        )
+    return min(candidates)
+
+
+def _load_h5(model: keras.Model, fmt: Format, source: Path) -> None:
+    # Keras picks its loader from the suffix: Keras 3 needs ".weights.h5", the legacy loader ".h5".
+    # Files are often renamed, so read through a link with the suffix that matches the content.
+    suffix = ".weights.h5" if fmt == "keras3-weights" else ".h5"
+    named_right = source.name.endswith(".weights.h5") == (fmt == "keras3-weights")
+    if named_right and source.suffix == ".h5":
+        model.load_weights(str(source))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        link = Path(tmp) / f"generator{suffix}"
+        try:
+            os.symlink(source.resolve(), link)
+        except OSError:
+            shutil.copyfile(source, link)
+        model.load_weights(str(link))
+
+
+def _load_keras_model(source: Path) -> keras.Model:
+    import keras
+
+    from inference.generator import build_generator
+
+    try:
+        loaded = keras.saving.load_model(str(source), compile=False)
+    except (OSError, ValueError, TypeError, KeyError) as err:
+        raise WeightsError(f"{source}: cannot read this .keras file: {err}") from err
+    if loaded.input_shape != (None, 256, 256, 3) or loaded.output_shape != (None, 256, 256, 3):
+        raise WeightsError(
+            f"{source}: model maps {loaded.input_shape} → {loaded.output_shape}, "
+            "expected a 256×256×3 → 256×256×3 generator."
+        )
+    # Rebuild from the one definition so inference never depends on pickled layer code.
+    from inference.generator import width_of
+
+    model = build_generator(width_of(loaded))
+    model.set_weights(loaded.get_weights())
+    return model
+
+
+def _restore_checkpoint(model: keras.Model, prefix: Path) -> None:
+    """Copy a tf.keras 2 ``Checkpoint(generator=...)`` into the Keras 3 model, variable by variable.
+
+    Keras 3 layers do not match the tf.keras 2 object graph, so ``tf.train.Checkpoint.restore``
+    would silently skip them. tf.keras 2 names a variable by the index of its layer among the
+    layers that own weights (``layer_with_weights-N``), nested once per ``Sequential`` block.
+    """
+    import tensorflow as tf
+
+    reader = tf.train.load_checkpoint(str(prefix))
+    names = {
+        n: s for n, s in reader.get_variable_to_shape_map().items() if n.startswith("generator/")
+    }
+    if not names:
+        raise WeightsError(f"{prefix}: checkpoint holds no 'generator' object.")
+    assigned = 0
+    for n, layer in enumerate(x for x in model.layers if x.weights):
+        sublayers = [s for s in layer.layers if s.weights] if hasattr(layer, "layers") else [layer]
+        for m, sub in enumerate(sublayers):
+            inner = f"layer_with_weights-{m}/" if hasattr(layer, "layers") else ""
+            for var in sub.weights:
+                attr = var.path.rsplit("/", 1)[-1]
+                key = f"generator/layer_with_weights-{n}/{inner}{attr}/.ATTRIBUTES/VARIABLE_VALUE"
+                if key not in names:
+                    raise WeightsError(f"{prefix}: checkpoint lacks {key}.")
+                value = reader.get_tensor(key)
+                if tuple(value.shape) != tuple(var.shape):
+                    raise WeightsError(
+                        f"{prefix}: {key} has shape {value.shape}, the generator expects {var.shape}."
+                    )
+                var.assign(value)
+                assigned += 1
+    logger.info("Restored %d generator variables from %s", assigned, prefix)
+
+
+def export_onnx(model: keras.Model, out: str | Path) -> Path:
+    """Write ``model`` (inference mode, batch of any size) as ONNX; returns ``out``."""
+    import tensorflow as tf
+    import tf2onnx
+
+    from inference.generator import width_of
+
+    spec = (tf.TensorSpec((None, 256, 256, 3), tf.float32, name="sketch"),)
+
+    @tf.function(input_signature=spec, autograph=False)
+    def forward(x: tf.Tensor) -> tf.Tensor:
+        # training=False: BatchNorm uses its moving statistics and Dropout is off, so the same
+        # sketch always gives the same colors (the tutorial samples with training=True).
+        return tf.identity(model(x, training=False), name="colors")
+
+    proto, _ = tf2onnx.convert.from_function(forward, input_signature=spec, opset=17)
+    meta = proto.metadata_props.add()
+    meta.key, meta.value = "pixelpainter.width", str(width_of(model))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_bytes(proto.SerializeToString())
+    tmp.replace(out)
+    return out
