@@ -1,0 +1,51 @@
+"""Fixtures shared by every test package: a tiny real generator and its colorizer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Keep TensorFlow quiet and small in tests; every test shares 2 cores.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+TINY_WIDTH = 8
+
+
+@pytest.fixture(scope="session")
+def tiny_generator():
+    """A width-8 generator with fixed random weights (853k parameters, same shape as the real one)."""
+    import keras
+
+    from inference.generator import build_generator
+
+    keras.utils.set_random_seed(7)
+    return build_generator(TINY_WIDTH)
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tiny_generator, tmp_path_factory) -> Path:
+    """``tiny_generator`` saved as a Keras 3 ``.weights.h5`` file."""
+    path = tmp_path_factory.mktemp("weights") / "tiny.weights.h5"
+    tiny_generator.save_weights(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx(tiny_generator, tmp_path_factory) -> Path:
+    """``tiny_generator`` exported to ONNX."""
+    from inference.weights import export_onnx
+
+    return export_onnx(tiny_generator, tmp_path_factory.mktemp("onnx") / "tiny.onnx")
+
+
+@pytest.fixture(scope="session")
+def tiny_colorizer(tiny_onnx):
+    """A real :class:`Colorizer` on the tiny generator (ONNX Runtime, 1 thread)."""
+    from inference.colorizer import Colorizer
+
+    colorizer = Colorizer.load(tiny_onnx, threads=1)
+    colorizer.warm_up()
+    return colorizer
