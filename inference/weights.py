@@ -75,8 +75,11 @@ def detect_format(path: str | Path) -> tuple[Format, Path]:
     if head == _HDF5_MAGIC:
         import h5py
 
-        with h5py.File(p, "r") as h5:
-            legacy = "layer_names" in h5.attrs or "model_weights" in h5
+        try:
+            with h5py.File(p, "r") as h5:
+                legacy = "layer_names" in h5.attrs or "model_weights" in h5
+        except OSError as err:
+            raise WeightsError(f"{p}: unreadable HDF5 file (truncated or damaged): {err}") from err
         return ("legacy-h5" if legacy else "keras3-weights"), p
     if head.startswith(b"PK") and zipfile.is_zipfile(p):
         return "keras3-model", p
@@ -132,10 +135,9 @@ def inspect_weights(path: str | Path) -> WeightsInfo:
     if fmt == "onnx":
         import onnx
 
-        model = onnx.load(str(source))
-        params = sum(_numel(t.dims) for t in model.graph.initializer)
-        width = _onnx_width(model)
-        return WeightsInfo(Path(path), fmt, width, params)
+        width = _onnx_width(onnx.load(str(source)))
+        # The export folds BatchNorm into the convolutions; report the generator's own count.
+        return WeightsInfo(Path(path), fmt, width, parameter_count(width))
     if fmt == "keras3-model":
         gen = _load_keras_model(source)
         from inference.generator import width_of
@@ -161,13 +163,6 @@ def parameter_count(width: int) -> int:
         total += 16 * cin * cout + 4 * cout
         cin = cout + skip
     return total + 16 * cin * 3 + 3  # last transposed conv with bias
-
-
-def _numel(dims: list[int]) -> int:
-    n = 1
-    for d in dims:
-        n *= d
-    return n
 
 
 def _onnx_width(model) -> int:

@@ -16,7 +16,7 @@ TINY_WIDTH = 8
 
 @pytest.fixture(scope="session")
 def tiny_generator():
-    """A width-8 generator with fixed random weights (853k parameters, same shape as the real one)."""
+    """A width-8 generator with fixed random weights (853,795 parameters, same shape as the real one)."""
     import keras
 
     from inference.generator import build_generator

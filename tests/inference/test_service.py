@@ -1,0 +1,81 @@
+import asyncio
+import io
+
+import pytest
+from PIL import Image
+
+from inference.errors import QueueFullError, SketchError
+from inference.service import InferenceService
+
+
+def _png(size=(320, 200), color="white") -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+async def test_concurrent_calls_all_return_and_are_batched(tiny_colorizer):
+    async with InferenceService(tiny_colorizer, max_batch=4, batch_window_ms=20) as service:
+        sizes = [(100 + 10 * i, 80 + 5 * i) for i in range(12)]
+        results = await asyncio.gather(*(service.colorize(_png(s)) for s in sizes))
+        assert [r.image.size for r in results] == sizes
+        assert service.images_done == 12
+        assert service.batches_run < 12  # grouped into micro-batches
+        assert service.queue_length == 0
+        assert service.latency_p50_ms is not None and service.latency_p50_ms > 0
+
+
+async def test_full_queue_errors_cleanly_and_the_rest_complete(tiny_colorizer):
+    async with InferenceService(tiny_colorizer, max_batch=1, max_queue=3) as service:
+        tasks = [asyncio.create_task(service.colorize(_png())) for _ in range(6)]
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        errors = [d for d in done if isinstance(d, BaseException)]
+        assert len(errors) == 3 and all(isinstance(e, QueueFullError) for e in errors)
+        assert "try again" in str(errors[0])
+        assert sum(1 for d in done if not isinstance(d, BaseException)) == 3
+        # Once drained, the service takes work again.
+        assert (await service.colorize(_png())).image.size == (320, 200)
+
+
+async def test_positions_are_reported_until_processing(tiny_colorizer):
+    seen: dict[int, list[int]] = {}
+
+    def tracker(i):
+        async def on_position(ahead: int) -> None:
+            seen.setdefault(i, []).append(ahead)
+
+        return on_position
+
+    async with InferenceService(tiny_colorizer, max_batch=1, batch_window_ms=0) as service:
+        await asyncio.gather(*(service.colorize(_png(), on_position=tracker(i)) for i in range(5)))
+        await asyncio.sleep(0.05)  # position callbacks run in the background
+    assert all(positions[-1] == 0 for positions in seen.values())
+    assert max(max(p) for p in seen.values()) >= 2  # someone waited behind others
+    for positions in seen.values():
+        assert positions == sorted(positions, reverse=True)  # only ever moves forward
+
+
+async def test_bad_sketch_fails_alone(tiny_colorizer):
+    async with InferenceService(tiny_colorizer) as service:
+        good, bad = await asyncio.gather(
+            service.colorize(_png()), service.colorize(b"%PDF-1.4 nope"), return_exceptions=True
+        )
+        assert isinstance(bad, SketchError)
+        assert good.image.size == (320, 200)
+        assert service.queue_length == 0
+
+
+async def test_failing_position_callback_does_not_stop_the_queue(tiny_colorizer):
+    async def broken(ahead: int) -> None:
+        raise RuntimeError("chat went away")
+
+    async with InferenceService(tiny_colorizer) as service:
+        result = await service.colorize(_png(), on_position=broken)
+        assert result.image.size == (320, 200)
+
+
+async def test_must_be_started(tiny_colorizer):
+    service = InferenceService(tiny_colorizer)
+    with pytest.raises(RuntimeError, match="start"):
+        await service.colorize(_png())
+    await service.close()
