@@ -71,7 +71,7 @@ def test_garbage_file_is_a_clear_error(tmp_path):
 
 
 def test_missing_file_names_it(tmp_path):
-    with pytest.raises(WeightsError, match="nope.weights.h5: no such file"):
+    with pytest.raises(WeightsError, match=r"nope\.weights\.h5: no such file"):
         load_generator(tmp_path / "nope.weights.h5")
 
 
@@ -84,12 +84,12 @@ def test_weights_of_another_network_are_refused(tmp_path):
     other = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4)])
     path = tmp_path / "other.weights.h5"
     other.save_weights(path)
-    with pytest.raises(WeightsError, match="other.weights.h5.*not a pix2pix generator"):
+    with pytest.raises(WeightsError, match=r"other\.weights\.h5.*not a pix2pix generator"):
         load_generator(path)
 
 
 def test_truncated_weights_are_refused(tiny_weights, tmp_path):
     path = tmp_path / "cut.weights.h5"
     path.write_bytes(tiny_weights.read_bytes()[:50_000])
-    with pytest.raises(WeightsError, match="cut.weights.h5"):
+    with pytest.raises(WeightsError, match=r"cut\.weights\.h5"):
         load_generator(path)
