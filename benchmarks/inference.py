@@ -55,7 +55,7 @@ def sketch(size: int = 1024):
     return img
 
 
-COLD_START = """
+COLD_START = r"""
 import re, sys, time
 t = time.perf_counter()
 from PIL import Image
