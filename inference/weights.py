@@ -255,34 +255,49 @@ def _load_keras_model(source: Path) -> keras.Model:
 
 
 def _restore_checkpoint(model: keras.Model, prefix: Path) -> None:
-    """Copy a tf.keras 2 ``Checkpoint(generator=...)`` into the Keras 3 model, variable by variable.
+    """Restore the ``generator`` object of a ``tf.train.Checkpoint`` into ``model``."""
+    import tensorflow as tf
+
+    reader = tf.train.load_checkpoint(str(prefix))
+    names = {n for n in reader.get_variable_to_shape_map() if n.startswith("generator/")}
+    if not names:
+        raise WeightsError(f"{prefix}: checkpoint holds no 'generator' object.")
+    if any("/layer_with_weights-" in n for n in names):
+        _restore_tf_keras2_checkpoint(model, prefix, reader, names)
+        return
+    # Written by Keras 3 (our own trainer): the object graph matches, restore it natively.
+    status = tf.train.Checkpoint(generator=model).read(str(prefix))
+    try:
+        status.assert_existing_objects_matched()
+    except AssertionError as err:
+        raise WeightsError(f"{prefix}: checkpoint does not fit the generator: {err}") from err
+
+
+def _restore_tf_keras2_checkpoint(
+    model: keras.Model, prefix: Path, reader: object, names: set[str]
+) -> None:
+    """Copy a tf.keras 2 checkpoint into the Keras 3 model, variable by variable.
 
     Keras 3 layers do not match the tf.keras 2 object graph, so ``tf.train.Checkpoint.restore``
     would silently skip them. tf.keras 2 names a variable by the index of its layer among the
     layers that own weights (``layer_with_weights-N``), nested once per ``Sequential`` block.
     """
-    import tensorflow as tf
-
-    reader = tf.train.load_checkpoint(str(prefix))
-    names = {
-        n: s for n, s in reader.get_variable_to_shape_map().items() if n.startswith("generator/")
-    }
-    if not names:
-        raise WeightsError(f"{prefix}: checkpoint holds no 'generator' object.")
     assigned = 0
     for n, layer in enumerate(x for x in model.layers if x.weights):
-        sublayers = [s for s in layer.layers if s.weights] if hasattr(layer, "layers") else [layer]
+        nested = hasattr(layer, "layers")
+        sublayers = [s for s in layer.layers if s.weights] if nested else [layer]
         for m, sub in enumerate(sublayers):
-            inner = f"layer_with_weights-{m}/" if hasattr(layer, "layers") else ""
+            inner = f"layer_with_weights-{m}/" if nested else ""
             for var in sub.weights:
                 attr = var.path.rsplit("/", 1)[-1]
                 key = f"generator/layer_with_weights-{n}/{inner}{attr}/.ATTRIBUTES/VARIABLE_VALUE"
                 if key not in names:
                     raise WeightsError(f"{prefix}: checkpoint lacks {key}.")
-                value = reader.get_tensor(key)
+                value = reader.get_tensor(key)  # type: ignore[attr-defined]
                 if tuple(value.shape) != tuple(var.shape):
                     raise WeightsError(
-                        f"{prefix}: {key} has shape {value.shape}, the generator expects {var.shape}."
+                        f"{prefix}: {key} has shape {value.shape}, "
+                        f"the generator expects {tuple(var.shape)}."
                     )
                 var.assign(value)
                 assigned += 1

@@ -93,3 +93,16 @@ def test_truncated_weights_are_refused(tiny_weights, tmp_path):
     path.write_bytes(tiny_weights.read_bytes()[:50_000])
     with pytest.raises(WeightsError, match=r"cut\.weights\.h5"):
         load_generator(path)
+
+
+def test_keras3_checkpoint_folder_and_prefix(tiny_generator, tmp_path, batch):
+    import tensorflow as tf
+
+    manager = tf.train.CheckpointManager(
+        tf.train.Checkpoint(generator=tiny_generator, step=tf.Variable(3)), tmp_path / "ck", 3
+    )
+    prefix = manager.save()
+    assert detect_format(tmp_path / "ck") == ("tf-checkpoint", tmp_path / "ck" / "ckpt-1")
+    _same(tiny_generator, load_generator(tmp_path / "ck"), batch)
+    _same(tiny_generator, load_generator(prefix), batch)
+    assert inspect_weights(prefix).width == 8
