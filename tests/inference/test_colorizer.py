@@ -70,3 +70,13 @@ def test_accepts_paths_and_bytes(tiny_colorizer, tmp_path):
     _sketch((200, 100)).save(path)
     assert tiny_colorizer.colorize(path).image.size == (200, 100)
     assert tiny_colorizer.colorize(path.read_bytes()).image.size == (200, 100)
+
+
+def test_max_filter_matches_pillow():
+    from PIL import ImageFilter
+
+    from inference.colorizer import _max_filter
+
+    a = np.random.default_rng(0).integers(0, 255, (64, 48, 3)).astype(np.uint8)
+    ref = np.asarray(Image.fromarray(a).filter(ImageFilter.MaxFilter(5)))
+    assert np.array_equal(_max_filter(a, 2)[2:-2, 2:-2], ref[2:-2, 2:-2])
