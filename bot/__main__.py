@@ -1,0 +1,62 @@
+"""``pixelpainter-bot`` / ``python -m bot``: run the Telegram bot (polling, or webhook by setting)."""
+
+from __future__ import annotations
+
+import sys
+from urllib.parse import urlparse
+
+from pydantic import ValidationError
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+
+from bot.settings import BotSettings, describe_settings_error
+
+EXIT_CONFIG = 2
+
+
+def _fail(line: str, code: int = EXIT_CONFIG) -> int:
+    print(line, file=sys.stderr)
+    return code
+
+
+def main() -> int:
+    """Read settings, load the model, serve until interrupted; 2 on bad configuration."""
+    try:
+        settings = BotSettings()
+    except ValidationError as err:
+        return _fail(describe_settings_error(err))
+    weights = settings.generator_weights
+    if weights is not None and not weights.exists():
+        return _fail(f"GENERATOR_WEIGHTS: {weights} does not exist")
+
+    # Imported late: settings errors should not wait for the model libraries to load.
+    from bot.app import build_application
+    from bot.logs import configure_logging
+    from inference.errors import WeightsError
+
+    configure_logging(settings.log_level, settings.secrets)
+    application = build_application(settings)
+    try:
+        if settings.webhook_url:
+            secret = settings.webhook_secret
+            application.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        return _fail("TELEGRAM_BOT_TOKEN was rejected by Telegram; check it with @BotFather")
+    except WeightsError as err:
+        return _fail(f"GENERATOR_WEIGHTS: {err}")
+    except TelegramError as err:
+        return _fail(f"Cannot reach Telegram at {settings.telegram_api_base}: {err}", 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Update handlers, one module per feature; wired together in :mod:`bot.app`."""

@@ -1,0 +1,56 @@
+"""Inline keyboards: pure builders that only return markup."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import texts
+from bot.callbacks import DEFAULT_STRENGTH, MODELS, STRENGTHS, Action, ButtonData
+
+
+def _button(text: str, data: ButtonData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data.pack())
+
+
+def colored_keyboard(strength: int = DEFAULT_STRENGTH) -> InlineKeyboardMarkup:
+    """Under a colored image: refine (two models), strength choice, PNG file, color layer."""
+    refine_row = [
+        _button(
+            texts.REFINE_BUTTON.format(model=texts.MODEL_LABELS[model]),
+            ButtonData(Action.REFINE, model, strength),
+        )
+        for model in MODELS
+    ]
+    strength_row = [
+        _button(
+            (texts.STRENGTH_SELECTED if value == strength else texts.STRENGTH_BUTTON).format(
+                label=texts.STRENGTH_LABELS[value], value=value / 100
+            ),
+            ButtonData(Action.STRENGTH, strength=value),
+        )
+        for value in STRENGTHS
+    ]
+    file_row = [
+        _button(texts.PNG_BUTTON, ButtonData(Action.PNG, strength=strength)),
+        _button(texts.LAYER_BUTTON, ButtonData(Action.LAYER, strength=strength)),
+    ]
+    return InlineKeyboardMarkup([refine_row, strength_row, file_row])
+
+
+def refined_keyboard(model: str, strength: int) -> InlineKeyboardMarkup:
+    """Under a refined image: refine it once more, or redo it with another seed."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(texts.AGAIN_BUTTON, ButtonData(Action.AGAIN, model, strength)),
+                _button(texts.RESEED_BUTTON, ButtonData(Action.RESEED, model, strength)),
+            ]
+        ]
+    )
+
+
+def all_keyboards() -> list[InlineKeyboardMarkup]:
+    """Every keyboard the bot can send (for checking the callback data limits)."""
+    keyboards = [colored_keyboard(s) for s in STRENGTHS]
+    keyboards += [refined_keyboard(m, s) for m in MODELS for s in STRENGTHS]
+    return keyboards

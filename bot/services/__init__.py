@@ -1,0 +1,1 @@
+"""The slow or stateful work behind the handlers: colorizing, refining, discovery, limits."""

@@ -1,0 +1,37 @@
+"""Colorizing sketches that live in Telegram, with results cached by sketch."""
+
+from __future__ import annotations
+
+from telegram import Bot
+
+from bot.services.files import FileStore, TelegramImage
+from bot.services.image_cache import ImageCache
+from inference.colorizer import Colorized
+from inference.service import InferenceService, PositionCallback
+
+
+class ColorService:
+    """Downloads a sketch, colorizes it on the inference service, remembers the result."""
+
+    def __init__(self, inference: InferenceService, files: FileStore, cache: ImageCache) -> None:
+        self.inference = inference
+        self.files = files
+        self._cache = cache
+
+    async def colorize(
+        self, bot: Bot, sketch: TelegramImage, on_position: PositionCallback | None = None
+    ) -> Colorized:
+        """Colorize ``sketch``; raises SketchError, QueueFullError, FileTooLarge."""
+        data = await self.files.fetch(bot, sketch)
+        result = await self.inference.colorize(data, on_position=on_position)
+        self._cache.put(f"color:{sketch.file_unique_id}", result)
+        return result
+
+    def cached(self, sketch: TelegramImage) -> Colorized | None:
+        """The colored version of ``sketch`` if it is still in memory."""
+        cached = self._cache.get(f"color:{sketch.file_unique_id}")
+        return cached if isinstance(cached, Colorized) else None
+
+    async def colorized(self, bot: Bot, sketch: TelegramImage) -> Colorized:
+        """The colored version of ``sketch``: cached, or made again (the model is deterministic)."""
+        return self.cached(sketch) or await self.colorize(bot, sketch)

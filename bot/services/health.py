@@ -1,0 +1,53 @@
+"""The refine server's availability, and the admin alerts when it changes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from bot import texts
+
+logger = logging.getLogger(__name__)
+
+Notify = Callable[[str], Awaitable[None]]
+
+
+class RefineHealth:
+    """Online/offline state; admins hear once when an outage starts and once when it ends."""
+
+    def __init__(self, notify: Notify) -> None:
+        self._notify = notify
+        self.online: bool | None = None  # None until the first check or call
+        self.changed_at = time.time()
+        self.last_error: str | None = None
+
+    @property
+    def label(self) -> str:
+        """ "online", "offline since …" or "unknown", for /status."""
+        if self.online is None:
+            return "unknown"
+        if self.online:
+            return "online"
+        since = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self.changed_at))
+        return f"offline since {since} ({self.last_error})"
+
+    async def mark_down(self, url: str | None, reason: str) -> None:
+        """Record a failed call or check; alerts admins if this starts an outage."""
+        self.last_error = reason
+        if self.online is False:
+            return
+        self.online = False  # set before awaiting: concurrent failures alert only once
+        self.changed_at = time.time()
+        logger.warning("Refine server offline (%s): %s", url, reason)
+        await self._notify(texts.ADMIN_REFINE_DOWN.format(url=url or "no URL", reason=reason))
+
+    async def mark_up(self, url: str) -> None:
+        """Record a successful call or check; alerts admins if this ends an outage."""
+        was_down = self.online is False
+        self.online = True
+        self.last_error = None
+        if was_down:
+            self.changed_at = time.time()
+            logger.info("Refine server back online at %s", url)
+            await self._notify(texts.ADMIN_REFINE_UP.format(url=url))

@@ -1,0 +1,92 @@
+"""The bot's settings: read once from the environment and `.env`, then passed down."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# "<bot id>:<35 characters>" as issued by @BotFather; checked before any network call.
+_TOKEN_RE = re.compile(r"^\d{4,}:[A-Za-z0-9_-]{30,}$")
+
+IdList = Annotated[list[int], NoDecode]
+
+
+class BotSettings(BaseSettings):
+    """Everything the bot reads from its environment (design.md names, plus bot-only extras)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore"
+    )
+
+    telegram_bot_token: SecretStr
+    telegram_api_base: str = "https://api.telegram.org"
+    admin_chat_ids: IdList = Field(default_factory=list)
+    allowed_user_ids: IdList = Field(default_factory=list)
+    generator_weights: Path | None = None
+    inference_threads: int | None = Field(default=None, ge=1)
+
+    refine_url: str | None = None
+    refine_token: SecretStr = SecretStr("")
+    npoint_bin_id: str = ""
+    npoint_api_base: str = "https://api.npoint.io"
+    refine_timeout_s: float = Field(default=300.0, gt=0)
+    health_check_interval_s: float = Field(default=60.0, gt=0)
+
+    rate_limit_per_minute: int = Field(default=6, ge=1)
+    rate_limit_per_day: int = Field(default=100, ge=1)
+    max_image_mb: float = Field(default=20.0, gt=0)
+    inference_max_batch: int = Field(default=4, ge=1)
+    inference_max_queue: int = Field(default=64, ge=1)
+    image_cache_mb: int = Field(default=256, ge=0)
+
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: SecretStr | None = None
+    log_level: str = "INFO"
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr) -> SecretStr:
+        if not _TOKEN_RE.match(value.get_secret_value().strip()):
+            raise ValueError("does not look like a token from @BotFather (digits:secret)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("admin_chat_ids", "allowed_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("telegram_api_base", "npoint_api_base", "refine_url", "webhook_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def secrets(self) -> list[str]:
+        """The secret values that must never reach a log line."""
+        values = [self.telegram_bot_token, self.refine_token, self.webhook_secret]
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+
+
+def describe_settings_error(err: ValidationError) -> str:
+    """One line naming each bad variable, without echoing its (possibly secret) value."""
+    problems = []
+    for item in err.errors(include_input=False, include_url=False):
+        name = "_".join(str(part) for part in item["loc"]).upper() or "settings"
+        message = "is not set" if item["type"] == "missing" else item["msg"]
+        message = message.removeprefix("Value error, ")
+        problems.append(f"{name} {message}")
+    return "Configuration error: " + "; ".join(problems)

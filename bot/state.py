@@ -1,0 +1,47 @@
+"""What the handlers share, built once in ``post_init`` and kept in ``bot_data``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+from telegram.ext import ContextTypes
+
+from bot.services.coloring import ColorService
+from bot.services.discovery import RefineLocator
+from bot.services.files import FileStore
+from bot.services.health import RefineHealth
+from bot.services.image_cache import ImageCache
+from bot.services.rate_limit import RateLimiter
+from bot.services.refine_client import RefineClient
+from bot.services.stats import Stats
+from bot.settings import BotSettings
+from inference.service import InferenceService
+
+STATE_KEY = "pixelpainter"
+
+
+@dataclass
+class BotState:
+    """Settings and services, typed (``bot_data`` itself is an untyped dict)."""
+
+    settings: BotSettings
+    session: aiohttp.ClientSession
+    inference: InferenceService
+    cache: ImageCache
+    files: FileStore
+    colors: ColorService
+    limiter: RateLimiter
+    locator: RefineLocator
+    refine: RefineClient
+    health: RefineHealth
+    stats: Stats
+
+    def is_admin(self, user_id: int | None) -> bool:
+        """Whether ``user_id`` is one of ``ADMIN_CHAT_IDS``."""
+        return user_id is not None and user_id in self.settings.admin_chat_ids
+
+
+def get_state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
+    """The application's :class:`BotState`."""
+    return context.application.bot_data[STATE_KEY]

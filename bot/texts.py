@@ -1,0 +1,100 @@
+"""Every text a person sees, in one place so the wording is reviewed together."""
+
+from __future__ import annotations
+
+import math
+
+# ---- /start and /help ----
+START = (
+    "Hi! I color anime sketches. 🎨\n\n"
+    "Send me a line-art sketch as a photo, or as a file (📎 → File) for full quality. "
+    "I reply with a colored version and a few buttons:\n"
+    "• Refine · Balanced / Quality: a Stable Diffusion pass that adds shading and detail\n"
+    "• light / normal / strong: how much the refinement may change the picture\n"
+    "• Full-res PNG and Color layer: the result as a file, or the colors without the lines\n\n"
+    'Add a caption such as "silver hair, red eyes" to steer the refinement.'
+)
+HELP = START
+
+# ---- what we accept ----
+UNSUPPORTED = (
+    "I can only color pictures. Send a sketch as a photo, or as a PNG, JPEG, WebP, BMP or GIF "
+    "file for full quality."
+)
+NOT_ALLOWED = "Sorry, this bot is private."
+TOO_LARGE = "This file is too big ({mb:.0f} MB). Please send one under {limit:.0f} MB."
+DOWNLOAD_FAILED = "I could not download that file from Telegram. Please send it again."
+BUSY = "I'm very busy right now. Please send your sketch again in a minute."
+
+# ---- while working ----
+QUEUE_POSITION = "You are #{position} in line…"
+QUEUE_YOUR_TURN = "Coloring your sketch now…"
+COLORED_CAPTION = ""
+
+# ---- rate limit ----
+RATE_LIMITED = "You've sent a lot of sketches. Please come back in {wait}."
+
+# ---- refine ----
+MODEL_LABELS = {"balanced": "Balanced", "quality": "Quality"}
+STRENGTH_LABELS = {20: "light", 30: "normal", 45: "strong"}
+REFINE_BUTTON = "✨ Refine · {model}"
+STRENGTH_BUTTON = "{label} {value:.2f}"
+STRENGTH_SELECTED = "✓ {label} {value:.2f}"
+PNG_BUTTON = "🖼 Full-res PNG"
+LAYER_BUTTON = "🎨 Color layer"
+AGAIN_BUTTON = "🔁 Refine this again"
+RESEED_BUTTON = "🎲 Another seed"
+
+STRENGTH_SET = "Refine strength: {label} ({value:.2f})"
+REFINE_STARTED = "Refining with {model}…"
+REFINING = "⏳ Refining with {model}…"
+REFINING_QUEUED = "⏳ Refining with {model}… ({ahead} ahead of you on the GPU)"
+REFINED_CAPTION = "✨ {model} · strength {strength:.2f} · seed {seed} · {seconds:.1f} s"
+REFINE_OFFLINE = (
+    "The refine server is asleep right now 😴 Your colored image above is ready to use; "
+    "try refining again later."
+)
+REFINE_BUSY = "The refine server is busy. Please try again in {wait}."
+REFINE_TIMEOUT = "Refining took too long and was stopped. Please try again later."
+REFINE_REJECTED = "The refine server could not use this image: {reason}"
+SKETCH_GONE = "I can't find the original sketch any more. Please send it again."
+MESSAGE_TOO_OLD = "That message is too old for me to edit. Please send the sketch again."
+FILE_PNG = "colored.png"
+FILE_LAYER = "color-layer.png"
+
+# ---- errors ----
+SOMETHING_FAILED = "Sorry, something went wrong on my side. Please try again."
+
+# ---- admins ----
+ADMIN_ONLY = "This command is for admins."
+SETURL_USAGE = "Usage: /seturl <https://…> or /seturl auto"
+SETURL_DONE = "Refine server URL set to {url} until the next restart."
+SETURL_AUTO = "Refine server URL: back to automatic discovery ({source})."
+ADMIN_REFINE_DOWN = "⚠️ Refine server is offline ({url}): {reason}"
+ADMIN_REFINE_UP = "✅ Refine server is back online: {url}"
+STATUS = (
+    "🤖 Bot\n"
+    "uptime: {uptime}\n"
+    "colorize queue: {queue}\n"
+    "inference p50: {p50}\n"
+    "images colored: {done}\n"
+    "requests today: {today}\n\n"
+    "✨ Refine server\n"
+    "url: {url} ({source})\n"
+    "health: {health}\n"
+    "gpu: {gpu}\n"
+    "models: {models}\n"
+    "queue: {refine_queue}"
+)
+
+
+def duration(seconds: float) -> str:
+    """A wait a person can read: "40 seconds", "3 minutes", "2 h 5 min"."""
+    seconds = max(1, math.ceil(seconds))
+    if seconds < 60:
+        return f"{seconds} second" + ("s" if seconds != 1 else "")
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} minute" + ("s" if minutes != 1 else "")
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
