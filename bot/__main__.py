@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from urllib.parse import urlparse
 
 from pydantic import ValidationError
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
 
 from bot.settings import BotSettings, describe_settings_error
@@ -17,6 +18,25 @@ EXIT_CONFIG = 2
 def _fail(line: str, code: int = EXIT_CONFIG) -> int:
     print(line, file=sys.stderr)
     return code
+
+
+async def _check_telegram(settings: BotSettings) -> tuple[str, int] | None:
+    """None if Telegram accepts the token, else the line to print and the exit code.
+
+    Done before ``run_polling``, whose own start-up logs a traceback for a rejected token.
+    """
+    bot = Bot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=f"{settings.telegram_api_base}/bot",
+        base_file_url=f"{settings.telegram_api_base}/file/bot",
+    )
+    try:
+        async with bot:
+            return None
+    except InvalidToken:
+        return "TELEGRAM_BOT_TOKEN was rejected by Telegram; check it with @BotFather", EXIT_CONFIG
+    except TelegramError as err:
+        return f"Cannot reach Telegram at {settings.telegram_api_base}: {err}", 1
 
 
 def main() -> int:
@@ -35,6 +55,9 @@ def main() -> int:
     from inference.errors import WeightsError
 
     configure_logging(settings.log_level, settings.secrets)
+    problem = asyncio.run(_check_telegram(settings))
+    if problem is not None:
+        return _fail(*problem)
     application = build_application(settings)
     try:
         if settings.webhook_url:

@@ -24,10 +24,13 @@ class RedactingFormatter(logging.Formatter):
 
 
 def quiet_chatty_loggers() -> None:
-    """Loggers that would print URLs with the bot token in them, or a line per poll."""
+    """Loggers that would print URLs with the bot token in them, or a line per request."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # "HTTP Request: POST .../bot<token>/..."
-    logging.getLogger("telegram.Bot").setLevel(logging.INFO)  # debug: "Set Bot API URL: ..."
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per health check
+    # PTB's Bot debug lines carry URLs with the token ("Set Bot API URL", getFile results).
+    for name in ("telegram.Bot", "telegram.ext.ExtBot"):
+        logging.getLogger(name).setLevel(logging.INFO)
 
 
 def configure_logging(level: str, secrets: Iterable[str], stream: TextIO | None = None) -> None:

@@ -18,6 +18,7 @@ from bot.settings import BotSettings
 BOT_TOKEN = "1234567:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
 REFINE_TOKEN = "refine-secret-9f8e7d6c5b4a"
 ADMIN_ID = 900
+USER_ID = 42
 BIN_ID = "bin0123456789"
 
 

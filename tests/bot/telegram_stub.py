@@ -119,6 +119,9 @@ class FakeTelegram:
     def _m_deleteWebhook(self, params: Json, files: dict[str, bytes]) -> bool:
         return True
 
+    def _m_setWebhook(self, params: Json, files: dict[str, bytes]) -> bool:
+        return True
+
     def _m_setMyCommands(self, params: Json, files: dict[str, bytes]) -> bool:
         return True
 

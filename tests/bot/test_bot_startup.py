@@ -1,0 +1,176 @@
+"""Start-up: settings, the exit code for bad configuration, webhook mode, callback data."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+from conftest import BOT_TOKEN, REFINE_TOKEN
+
+from bot.__main__ import main
+from bot.callbacks import MAX_CALLBACK_BYTES, Action, ButtonData
+from bot.keyboards import all_keyboards
+from bot.services.image_cache import ImageCache
+from bot.services.rate_limit import RateLimiter
+from bot.settings import BotSettings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """No bot variables from the developer's shell or .env."""
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "REFINE_", "NPOINT_", "GENERATOR_", "WEBHOOK_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        (None, "TELEGRAM_BOT_TOKEN is not set"),
+        ("123456789:replace-with-your-bot-token", "TELEGRAM_BOT_TOKEN does not look like"),
+    ],
+)
+def test_missing_or_malformed_token_exits_2(clean_env, capsys, token, expected):
+    if token is not None:
+        clean_env.setenv("TELEGRAM_BOT_TOKEN", token)
+    assert main() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Configuration error: " + expected)
+    assert err.count("\n") == 1
+    assert "replace-with-your" not in err  # the value itself is never echoed
+
+
+def test_missing_weights_exit_2(clean_env, capsys, tmp_path):
+    clean_env.setenv("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
+    clean_env.setenv("GENERATOR_WEIGHTS", str(tmp_path / "nope.onnx"))
+    assert main() == 2
+    assert (
+        capsys.readouterr().err == f"GENERATOR_WEIGHTS: {tmp_path / 'nope.onnx'} does not exist\n"
+    )
+
+
+def test_settings_read_lists_and_empty_values(clean_env):
+    clean_env.setenv("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
+    clean_env.setenv("ADMIN_CHAT_IDS", "1, 2,3")
+    clean_env.setenv("GENERATOR_WEIGHTS", "")
+    clean_env.setenv("REFINE_TOKEN", REFINE_TOKEN)
+    settings = BotSettings()
+    assert settings.admin_chat_ids == [1, 2, 3]
+    assert settings.generator_weights is None
+    assert REFINE_TOKEN not in repr(settings) and BOT_TOKEN not in repr(settings)
+
+
+async def _run_bot_process(env: dict[str, str], tmp_path: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot",
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def test_rejected_token_and_bad_weights_exit_2(clean_env, telegram, tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    cases = [
+        ({"TELEGRAM_BOT_TOKEN": "7654321:" + "B" * 35}, "TELEGRAM_BOT_TOKEN was rejected"),
+        ({"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "GENERATOR_WEIGHTS": str(bad)}, "GENERATOR_WEIGHTS: "),
+    ]
+    for env, expected in cases:
+        process = await _run_bot_process({"TELEGRAM_API_BASE": telegram.base, **env}, tmp_path)
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 2, err
+        lines = err.decode().strip().splitlines()
+        assert lines[-1].startswith(expected), err
+        assert "Traceback" not in err.decode()
+
+
+async def test_webhook_mode(clean_env, telegram, tiny_onnx, tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_BASE": telegram.base,
+        "GENERATOR_WEIGHTS": str(tiny_onnx),
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
+        "WEBHOOK_LISTEN": "127.0.0.1",
+        "WEBHOOK_PORT": str(port),
+        "WEBHOOK_SECRET": "hook-secret",
+    }
+    process = await _run_bot_process(env, tmp_path)
+    try:
+        [hook] = await telegram.wait_for(lambda c: c.method == "setWebhook", timeout=60)
+        assert hook.params["url"] == env["WEBHOOK_URL"]
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 5,
+                "date": 0,
+                "chat": {"id": 77, "type": "private"},
+                "from": {"id": 77, "is_bot": False, "first_name": "W"},
+                "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "hook-secret"}
+        async with aiohttp.ClientSession() as session:
+            for _ in range(50):  # the webhook server starts just after setWebhook
+                try:
+                    async with session.post(env["WEBHOOK_URL"], json=update, headers=headers) as r:
+                        assert r.status == 200
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+        await telegram.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 77)
+    finally:
+        process.terminate()
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err
+    assert BOT_TOKEN not in err.decode()
+
+
+def test_callback_data_fits_telegram_limit():
+    buttons = [b for k in all_keyboards() for row in k.inline_keyboard for b in row]
+    assert len(buttons) > 10
+    for button in buttons:
+        assert len(button.callback_data.encode()) <= MAX_CALLBACK_BYTES
+        assert ButtonData.parse(button.callback_data).pack() == button.callback_data
+    assert ButtonData.parse("x:b:30") is None
+    assert ButtonData.parse("r:b:99") is None
+    assert ButtonData.parse(None) is None
+    assert ButtonData.parse("r:q:45") == ButtonData(Action.REFINE, "quality", 45)
+
+
+def test_rate_limiter_minute_and_day_windows():
+    now = [0.0]
+    limiter = RateLimiter(per_minute=2, per_day=3, clock=lambda: now[0])
+    assert limiter.check(1) is None
+    assert limiter.check(1) is None
+    assert limiter.check(1) == pytest.approx(60.0)
+    assert limiter.check(2) is None  # per user
+    now[0] = 61.0
+    assert limiter.check(1) is None
+    now[0] = 130.0
+    assert limiter.check(1) == pytest.approx(86_400.0 - 130.0)  # the day's third was used
+
+
+def test_image_cache_is_bounded_lru():
+    cache = ImageCache(max_bytes=10)
+    cache.put("a", b"1234")
+    cache.put("b", b"1234")
+    assert cache.get("a") == b"1234"  # a is now the most recent
+    cache.put("c", b"1234")
+    assert cache.get("b") is None and cache.get("a") is not None
+    cache.put("huge", b"x" * 11)
+    assert cache.get("huge") is None and cache.total_bytes <= 10
