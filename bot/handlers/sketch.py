@@ -52,7 +52,6 @@ async def colorize_and_reply(
         async with chat_action(context.bot, message.chat_id, ChatAction.UPLOAD_PHOTO):
             result = await state.colors.colorize(context.bot, sketch, on_position=notice.update)
             preview = await asyncio.to_thread(encode_jpeg, result.image)
-            await notice.finish()
             await _reply_with_image(message, preview)
     except SketchError as err:
         await message.reply_text(str(err))

@@ -17,8 +17,10 @@ logger = logging.getLogger(__name__)
 
 # Telegram shows a chat action for about 5 seconds.
 ACTION_REPEAT_S = 4.5
+# "You are #N in line" only for sketches that wait longer than this.
+NOTICE_DELAY_S = 1.0
 # Edits of the line message at most this often: many users waiting must not flood the chat.
-MIN_EDIT_INTERVAL_S = 1.0
+MIN_EDIT_INTERVAL_S = 1.5
 
 
 @contextlib.asynccontextmanager
@@ -43,43 +45,77 @@ async def chat_action(bot: Bot, chat_id: int, action: str) -> AsyncIterator[None
 
 
 class QueueNotice:
-    """A reply that says how many sketches are ahead, edited as the line moves, then deleted."""
+    """ "You are #N in line": sent once a sketch has waited a moment, edited as the line moves,
+    deleted when the result is out. Quick results get no notice at all (fewer messages, and
+    fewer calls under Telegram's 30 per second)."""
 
-    def __init__(self, sketch_message: Message) -> None:
+    def __init__(
+        self,
+        sketch_message: Message,
+        *,
+        delay_s: float = NOTICE_DELAY_S,
+        min_edit_interval_s: float = MIN_EDIT_INTERVAL_S,
+    ) -> None:
         self._sketch_message = sketch_message
+        self._delay_s = delay_s
+        self._min_edit_interval_s = min_edit_interval_s
         self._message: Message | None = None
-        self._shown: int | None = None
+        self._latest = -1
+        self._shown = -1
         self._edited_at = 0.0
         self._finished = False
+        self._timer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
     async def update(self, ahead: int) -> None:
-        """Show that ``ahead`` images are ahead (0: being colored now)."""
+        """Record that ``ahead`` images are ahead (0: being colored now)."""
+        self._latest = ahead
+        if self._finished:
+            return
+        if self._message is None:
+            if ahead > 0 and self._timer is None:
+                self._timer = asyncio.create_task(self._show_later())
+            return
+        await self._refresh()
+
+    async def _show_later(self) -> None:
+        await asyncio.sleep(self._delay_s)
         async with self._lock:
-            if self._finished or ahead == self._shown:
+            if self._finished or self._latest <= 0:
                 return
+            try:
+                self._message = await self._sketch_message.reply_text(
+                    texts.QUEUE_POSITION.format(position=self._latest), do_quote=True
+                )
+            except TelegramError as err:
+                logger.debug("Queue notice not sent: %s", err)
+                return
+            self._shown, self._edited_at = self._latest, time.monotonic()
+
+    async def _refresh(self) -> None:
+        async with self._lock:
+            ahead = self._latest
+            if self._finished or self._message is None or ahead == self._shown:
+                return
+            if time.monotonic() - self._edited_at < self._min_edit_interval_s:
+                return  # shown at the next change
             text = (
                 texts.QUEUE_POSITION.format(position=ahead) if ahead > 0 else texts.QUEUE_YOUR_TURN
             )
             try:
-                if self._message is None:
-                    if ahead == 0:
-                        return  # nobody was ahead: the photo itself is the only message
-                    self._message = await self._sketch_message.reply_text(text, do_quote=True)
-                elif time.monotonic() - self._edited_at >= MIN_EDIT_INTERVAL_S or ahead == 0:
-                    await self._message.edit_text(text)
-                else:
-                    return
+                await self._message.edit_text(text)
             except TelegramError as err:
-                logger.debug("Queue notice not updated: %s", err)
+                logger.debug("Queue notice not edited: %s", err)
                 return
-            self._shown = ahead
-            self._edited_at = time.monotonic()
+            self._shown, self._edited_at = ahead, time.monotonic()
 
     async def finish(self) -> None:
         """Remove the notice (the result or an error message replaces it)."""
+        self._finished = True
+        if self._timer is not None:
+            self._timer.cancel()
         async with self._lock:
-            self._finished = True
             if self._message is not None:
                 with contextlib.suppress(TelegramError):
                     await self._message.delete()
+                self._message = None

@@ -34,6 +34,7 @@ class Call:
     params: Json
     files: dict[str, bytes] = field(default_factory=dict)
     result: Any = None
+    at: float = field(default_factory=time.perf_counter)  # when the stub received it
 
     @property
     def chat_id(self) -> int | None:
@@ -62,6 +63,7 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self.base = ""
         self.fail_methods: dict[str, int] = {}  # method -> HTTP status to answer with
+        self._closing = False
 
     # ---- server ----
     async def start(self) -> FakeTelegram:
@@ -77,6 +79,9 @@ class FakeTelegram:
         return self
 
     async def close(self) -> None:
+        self._closing = True
+        async with self._changed:
+            self._changed.notify_all()  # end pending long polls now
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -132,7 +137,7 @@ class FakeTelegram:
         async with self._changed:
             while True:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
-                if self._updates or time.monotonic() >= deadline:
+                if self._updates or self._closing or time.monotonic() >= deadline:
                     limit = int(params.get("limit") or 100)
                     return self._updates[:limit]
                 with contextlib.suppress(TimeoutError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from conftest import sketch_bytes
 from telegram import Message
 
@@ -130,15 +132,26 @@ async def test_twenty_users_at_once_all_answered(telegram, make_settings, run_bo
 
 async def test_queue_notice_is_edited_then_removed(telegram, bot):
     sketch = Message.de_json(await telegram.send_photo(42, sketch_bytes()), bot.bot)
-    notice = QueueNotice(sketch)
+    notice = QueueNotice(sketch, delay_s=0.0, min_edit_interval_s=0.0)
     await notice.update(3)
-    await notice.update(2)  # within the edit interval: skipped, shown at the next change
+    await telegram.wait_for(lambda c: c.method == "sendMessage")
+    await asyncio.sleep(0.2)  # the bot gets the sent message back
+    await notice.update(2)
     await notice.update(0)
     await notice.finish()
     texts_sent = [
         c.params["text"] for c in telegram.calls if c.method in ("sendMessage", "editMessageText")
     ]
-    assert texts_sent == ["You are #3 in line…", "Coloring your sketch now…"]
+    assert texts_sent == ["You are #3 in line…", "You are #2 in line…", "Coloring your sketch now…"]
     [sent] = telegram.sent(42, "sendMessage")
     [deleted] = telegram.sent(42, "deleteMessage")
     assert int(deleted.params["message_id"]) == sent.result["message_id"]
+
+
+async def test_quick_results_get_no_queue_notice(telegram, bot):
+    sketch = Message.de_json(await telegram.send_photo(42, sketch_bytes()), bot.bot)
+    notice = QueueNotice(sketch, delay_s=5.0)
+    await notice.update(2)
+    await notice.update(0)
+    await notice.finish()
+    assert not telegram.sent(42)
