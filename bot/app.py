@@ -75,14 +75,18 @@ def _add_handlers(application: Application) -> None:
             CommandHandler("help", common.help_command),
             CommandHandler("status", admin.status),
             CommandHandler("seturl", admin.set_url),
-            MessageHandler(filters.PHOTO, sketch.on_photo),
-            MessageHandler(filters.Document.ALL, sketch.on_document),
+            # New messages only: editing a caption must not color the sketch again.
+            MessageHandler(filters.UpdateType.MESSAGE & filters.PHOTO, sketch.on_photo),
+            MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, sketch.on_document),
             CallbackQueryHandler(refine.on_refine, pattern=r"^[ran]:"),
             CallbackQueryHandler(refine.on_strength, pattern=r"^s:"),
             CallbackQueryHandler(refine.on_file, pattern=r"^[pl]:"),
             # Stickers, videos, voice, text...: say what to send (not in groups: too chatty).
             MessageHandler(
-                filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+                filters.UpdateType.MESSAGE
+                & filters.ChatType.PRIVATE
+                & ~filters.COMMAND
+                & ~filters.StatusUpdate.ALL,
                 common.unsupported,
             ),
         ]

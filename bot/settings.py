@@ -33,7 +33,8 @@ class BotSettings(BaseSettings):
     refine_token: SecretStr = SecretStr("")
     npoint_bin_id: str = ""
     npoint_api_base: str = "https://api.npoint.io"
-    refine_timeout_s: float = Field(default=300.0, gt=0)
+    # A little over the refine server's own 300 s limit, so its answer arrives first.
+    refine_timeout_s: float = Field(default=330.0, gt=0)
     health_check_interval_s: float = Field(default=60.0, gt=0)
 
     rate_limit_per_minute: int = Field(default=6, ge=1)

@@ -183,7 +183,8 @@ async def _gpu_queue_length(state: BotState) -> int:
 
 async def _explain_failure(state: BotState, message: Message, err: RefineError) -> None:
     if isinstance(err, RefineOffline):
-        await state.health.mark_down(state.locator.known_url, str(err))
+        if state.locator.configured:  # a bot set up without a refine server has no outages
+            await state.health.mark_down(state.locator.known_url, str(err))
         text = texts.REFINE_OFFLINE
     elif isinstance(err, RefineBusy):
         text = texts.REFINE_BUSY.format(wait=texts.duration(err.retry_after))
@@ -212,13 +213,27 @@ async def _send_refined(
         seed=result.seed if result.seed is not None else "?",
         seconds=result.seconds or 0.0,
     )
-    sent = await bot.send_photo(
-        message.chat_id,
-        result.png,
-        caption=caption,
-        reply_markup=refined_keyboard(model, data.strength),
-        reply_parameters=ReplyParameters(reply_to.message_id, allow_sending_without_reply=True),
-    )
+    markup = refined_keyboard(model, data.strength)
+    reply = ReplyParameters(reply_to.message_id, allow_sending_without_reply=True)
+    try:
+        sent = await bot.send_photo(
+            message.chat_id,
+            result.png,
+            caption=caption,
+            reply_markup=markup,
+            reply_parameters=reply,
+        )
+    except BadRequest as err:
+        # Over Telegram's photo limits (10 MB, proportions): a file has none of them.
+        logger.info("Sending the refined image as a file: %s", err)
+        sent = await bot.send_document(
+            message.chat_id,
+            result.png,
+            filename="refined.png",
+            caption=caption,
+            reply_markup=markup,
+            reply_parameters=reply,
+        )
     if sent.photo:
         state.files.remember(sent.photo[-1], result.png)
 

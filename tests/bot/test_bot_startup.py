@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -174,3 +175,15 @@ def test_image_cache_is_bounded_lru():
     assert cache.get("b") is None and cache.get("a") is not None
     cache.put("huge", b"x" * 11)
     assert cache.get("huge") is None and cache.total_bytes <= 10
+
+
+def test_bot_never_imports_gpu_stack():
+    code = (
+        "import sys, bot.__main__, bot.app\n"
+        "bad = [m for m in ('torch', 'diffusers', 'refine_server') if m in sys.modules]\n"
+        "assert not bad, bad"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
