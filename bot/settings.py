@@ -86,7 +86,7 @@ def describe_settings_error(err: ValidationError) -> str:
     """One line naming each bad variable, without echoing its (possibly secret) value."""
     problems = []
     for item in err.errors(include_input=False, include_url=False):
-        name = "_".join(str(part) for part in item["loc"]).upper() or "settings"
+        name = str(item["loc"][0]).upper() if item["loc"] else "settings"
         message = "is not set" if item["type"] == "missing" else item["msg"]
         message = message.removeprefix("Value error, ")
         problems.append(f"{name} {message}")
