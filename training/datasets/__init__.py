@@ -1,0 +1,1 @@
+"""Builders of paired sketch/color datasets in the Kaggle layout the trainer reads."""
