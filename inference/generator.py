@@ -18,6 +18,9 @@ DEFAULT_WIDTH = 64
 ENCODER_MULTIPLIERS = (1, 2, 4, 8, 8, 8, 8, 8)
 DECODER_MULTIPLIERS = (8, 8, 8, 8, 4, 2, 1)
 DECODER_DROPOUT = (True, True, True, False, False, False, False)
+# The tutorial's `tf.keras.layers.LeakyReLU()` uses the Keras default slope 0.3, not the paper's
+# 0.2: weights trained with the tutorial (the Kaggle notebook's) reproduce only with 0.3.
+LEAKY_SLOPE = 0.3
 
 
 def _init() -> keras.initializers.Initializer:
@@ -25,7 +28,7 @@ def _init() -> keras.initializers.Initializer:
 
 
 def downsample(filters: int, size: int = 4, apply_batchnorm: bool = True) -> keras.Sequential:
-    """Conv (stride 2, no bias) → BatchNorm → LeakyReLU(0.2): halves height and width."""
+    """Conv (stride 2, no bias) → BatchNorm → LeakyReLU(0.3): halves height and width."""
     block = keras.Sequential()
     block.add(
         layers.Conv2D(
@@ -34,7 +37,7 @@ def downsample(filters: int, size: int = 4, apply_batchnorm: bool = True) -> ker
     )
     if apply_batchnorm:
         block.add(layers.BatchNormalization())
-    block.add(layers.LeakyReLU(negative_slope=0.2))
+    block.add(layers.LeakyReLU(negative_slope=LEAKY_SLOPE))
     return block
 
 

@@ -98,8 +98,11 @@ def _latest_checkpoint(folder: Path) -> Path | None:
     if state.exists():
         match = re.search(r'model_checkpoint_path:\s*"([^"]+)"', state.read_text())
         if match:
-            prefix = Path(match.group(1))
-            return prefix if prefix.is_absolute() else folder / prefix
+            prefix = folder / match.group(1)  # an absolute path replaces `folder`
+            if Path(f"{prefix}.index").exists():
+                return prefix
+            # Written on another machine (say /kaggle/working/...): look beside this file.
+            return folder / prefix.name
     indexes = sorted(folder.glob("*.index"), key=lambda q: q.stat().st_mtime)
     return Path(str(indexes[-1])[: -len(".index")]) if indexes else None
 
