@@ -1,0 +1,125 @@
+"""``pixelpainter-train``: train the generator (default) or export a checkpoint's generator."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from training.data import DataError
+
+SUBCOMMANDS = ("train", "export")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in (*SUBCOMMANDS, "-h", "--help"):
+        argv.insert(0, "train")  # `pixelpainter-train --data ...` trains
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("absl").setLevel(logging.WARNING)
+    if getattr(args, "threads", None):
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(min(2, args.threads))
+    try:
+        return args.run(args)
+    except DataError as err:
+        print(f"pixelpainter-train: bad data: {err}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pixelpainter-train", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    train = sub.add_parser("train", help="train (the default command)")
+    train.add_argument("--data", type=Path, required=True, help="folder with train/ and val/")
+    train.add_argument("--out", type=Path, required=True, help="checkpoints, logs, exports")
+    train.add_argument("--epochs", type=int, default=35)
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--width", type=int, default=64, help="generator base filters")
+    train.add_argument("--lambda-l1", type=float, default=400.0)
+    train.add_argument("--lr", type=float, default=2e-4)
+    train.add_argument("--beta1", type=float, default=0.5)
+    train.add_argument("--beta2", type=float, default=0.999)
+    train.add_argument("--checkpoint-every", type=int, default=7, help="epochs")
+    train.add_argument("--keep", type=int, default=3, help="checkpoints kept")
+    train.add_argument("--no-resume", action="store_true", help="start fresh")
+    train.add_argument("--augment", action="store_true", help="pix2pix jitter and mirror")
+    train.add_argument("--mixed-precision", action="store_true", help="float16 on GPU")
+    train.add_argument("--xla", action="store_true", help="compile the train step with XLA")
+    train.add_argument("--no-cache", action="store_true", help="decode images every epoch")
+    train.add_argument("--threads", type=int, help="CPU threads for TensorFlow")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--baselines", action="store_true", help="also score the two baselines")
+    train.set_defaults(run=_train)
+
+    export = sub.add_parser("export", help="export the generator of a checkpoint")
+    export.add_argument("checkpoint", type=Path, help="checkpoint folder or prefix")
+    export.add_argument("out", type=Path, help="output folder")
+    export.add_argument("--name", default="generator")
+    export.set_defaults(run=_export)
+    return parser
+
+
+def _train(args: argparse.Namespace) -> int:
+    from training.trainer import TrainConfig, Trainer, config_card, export
+
+    config = TrainConfig(
+        data=args.data,
+        out=args.out,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        width=args.width,
+        lambda_l1=args.lambda_l1,
+        learning_rate=args.lr,
+        beta_1=args.beta1,
+        beta_2=args.beta2,
+        checkpoint_every=args.checkpoint_every,
+        keep=args.keep,
+        resume=not args.no_resume,
+        augment=args.augment,
+        mixed_precision=args.mixed_precision,
+        xla=args.xla,
+        cache=not args.no_cache,
+        seed=args.seed,
+    )
+    trainer = Trainer(config)
+    result = trainer.fit()
+    card = config_card(config, trainer.train_split, trainer.val_split)
+    card.update({"epochs_trained": result["epoch"], "steps": result["step"], "val": result["val"]})
+    if args.baselines:
+        card["baselines"] = trainer.baselines()
+        card["margins"] = {
+            name: {
+                "psnr_db": result["val"]["psnr"] - scores["psnr"],  # type: ignore[index]
+                "ssim": result["val"]["ssim"] - scores["ssim"],  # type: ignore[index]
+            }
+            for name, scores in card["baselines"].items()  # type: ignore[union-attr]
+        }
+    paths = export(trainer.generator, args.out / "export", card)
+    print(
+        f"trained to epoch {result['epoch']} (step {result['step']}); exported {paths['weights']}"
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from inference.errors import WeightsError
+    from inference.weights import load_generator
+    from training.trainer import export
+
+    try:
+        generator = load_generator(args.checkpoint)
+    except WeightsError as err:
+        print(f"pixelpainter-train: {err}", file=sys.stderr)
+        return 2
+    paths = export(generator, args.out, {"source_checkpoint": str(args.checkpoint)}, args.name)
+    print(f"exported {paths['weights']}, {paths['keras']} and {paths['card']}")
+    return 0

@@ -1,0 +1,166 @@
+"""Paired sketch/color data: validation up front, then a ``tf.data`` pipeline.
+
+Two layouts are read:
+- Kaggle "anime-sketch-colorization-pair": ``train/`` and ``val/`` of 2:1 PNGs (1024×512 in the
+  original), color on the left half, sketch on the right;
+- paired folders: ``train/sketch`` + ``train/color`` (and the same under ``val/``), matched by name.
+
+Everything the model sees is RGB 256×256 float32 in [-1, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import tensorflow as tf
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_SIZE = 256
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+
+
+class DataError(ValueError):
+    """The dataset cannot be trained on; the message names the files and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split's files: side-by-side pairs, or separate sketch and color files."""
+
+    pairs: tuple[str, ...] = ()
+    sketches: tuple[str, ...] = ()
+    colors: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.pairs) or len(self.sketches)
+
+
+def _listing(names: list[Path], limit: int = 5) -> str:
+    shown = ", ".join(str(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _check_images(files: list[Path], side_by_side: bool) -> None:
+    unreadable, wrong = [], []
+    for path in files:
+        try:
+            with Image.open(path) as img:
+                w, h = img.size
+        except (UnidentifiedImageError, OSError):
+            unreadable.append(path)
+            continue
+        if side_by_side and (w != 2 * h or h < 64):
+            wrong.append(f"{path} ({w}×{h})")
+    if unreadable:
+        raise DataError(f"not readable as images: {_listing(unreadable)}")
+    if wrong:
+        raise DataError(
+            "pairs must be twice as wide as high (color left, sketch right, e.g. 1024×512): "
+            + _listing(wrong)  # type: ignore[arg-type]
+        )
+
+
+def scan_split(folder: Path) -> Split:
+    """List and check one split folder; raises :class:`DataError` naming bad files."""
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such folder")
+    if (folder / "sketch").is_dir() or (folder / "color").is_dir():
+        sketch_dir, color_dir = folder / "sketch", folder / "color"
+        if not sketch_dir.is_dir() or not color_dir.is_dir():
+            raise DataError(f"{folder}: paired layout needs both sketch/ and color/ folders")
+        sketches = {p.stem: p for p in sketch_dir.iterdir() if p.is_file()}
+        colors = {p.stem: p for p in color_dir.iterdir() if p.is_file()}
+        unpaired = sorted(
+            [sketches[n] for n in sketches.keys() - colors.keys()]
+            + [colors[n] for n in colors.keys() - sketches.keys()]
+        )
+        if unpaired:
+            raise DataError(f"files without a partner of the same name: {_listing(unpaired)}")
+        if not sketches:
+            raise DataError(f"{folder}: sketch/ and color/ are empty")
+        names = sorted(sketches)
+        _check_images([sketches[n] for n in names] + [colors[n] for n in names], False)
+        return Split(
+            sketches=tuple(str(sketches[n]) for n in names),
+            colors=tuple(str(colors[n]) for n in names),
+        )
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    others = [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+    if others:
+        raise DataError(f"not image files: {_listing(others)}")
+    if not files:
+        raise DataError(f"{folder}: no images in this folder")
+    _check_images(files, True)
+    return Split(pairs=tuple(str(p) for p in files))
+
+
+def scan_dataset(root: Path) -> tuple[Split, Split]:
+    """The train and val splits under ``root``, both checked before any training starts."""
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder")
+    train = scan_split(root / "train")
+    val = scan_split(root / "val") if (root / "val").exists() else None
+    if val is None:
+        raise DataError(f"{root}: needs a val/ folder beside train/ (validation metrics)")
+    return train, val
+
+
+def _decode(path: tf.Tensor) -> tf.Tensor:
+    return tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+
+
+def _resize(image: tf.Tensor) -> tf.Tensor:
+    """Any image → 256×256 uint8, bicubic (as the seed did)."""
+    resized = tf.image.resize(tf.cast(image, tf.float32), [IMAGE_SIZE, IMAGE_SIZE], "bicubic")
+    return tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
+
+
+def load_pair(path: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """A side-by-side file → (sketch, color), each 256×256×3 uint8."""
+    image = _decode(path)
+    half = tf.shape(image)[1] // 2
+    return _resize(image[:, half:, :]), _resize(image[:, :half, :])
+
+
+def load_separate(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    return _resize(_decode(sketch)), _resize(_decode(color))
+
+
+def normalize(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """uint8 [0, 255] → float32 [-1, 1]."""
+    return tf.cast(sketch, tf.float32) / 127.5 - 1.0, tf.cast(color, tf.float32) / 127.5 - 1.0
+
+
+def jitter(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """pix2pix augmentation: upscale to 286, random 256 crop, random mirror (same for both)."""
+    stacked = tf.image.resize(tf.stack([sketch, color]), [286, 286], "nearest")
+    stacked = tf.image.random_crop(stacked, [2, IMAGE_SIZE, IMAGE_SIZE, 3])
+    if tf.random.uniform(()) > 0.5:
+        stacked = tf.image.flip_left_right(stacked)
+    return stacked[0], stacked[1]
+
+
+def make_dataset(
+    split: Split,
+    batch_size: int,
+    *,
+    shuffle: bool,
+    augment: bool = False,
+    cache: bool = True,
+    seed: int | None = None,
+) -> tf.data.Dataset:
+    """Batches of (sketch, color) float32 [-1, 1]; decoded once and cached as uint8."""
+    autotune = tf.data.AUTOTUNE
+    if split.pairs:
+        ds = tf.data.Dataset.from_tensor_slices(list(split.pairs)).map(load_pair, autotune)
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((list(split.sketches), list(split.colors)))
+        ds = ds.map(load_separate, autotune)
+    if cache:  # 256² uint8 pairs: 0.4 MB each, decoding 1024×512 PNGs every epoch costs more
+        ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+    if augment:
+        ds = ds.map(jitter, autotune)
+    return ds.map(normalize, autotune).batch(batch_size).prefetch(autotune)

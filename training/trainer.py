@@ -1,0 +1,327 @@
+"""The pix2pix GAN recipe: losses, the train step, checkpoints with auto-resume, validation.
+
+Seed defaults: λ = 400, Adam 2e-4 / β1 0.5 / β2 0.999, batch 32, 35 epochs, a checkpoint every
+7 epochs, 3 kept. A run restarted with the same command resumes from its latest checkpoint
+(epoch, step, both networks and both optimizers' state) and ends at the same total steps.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tqdm import tqdm
+
+from inference.generator import build_generator, width_of
+from training.data import Split, make_dataset, scan_dataset
+from training.discriminator import build_discriminator
+from training.metrics import (
+    evaluate,
+    identity_baseline,
+    loss_curve,
+    mean_color,
+    sample_grid,
+    tint_baseline,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a run; the defaults are the seed notebook's."""
+
+    data: Path
+    out: Path
+    epochs: int = 35
+    batch_size: int = 32
+    width: int = 64
+    lambda_l1: float = 400.0
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    checkpoint_every: int = 7
+    keep: int = 3
+    resume: bool = True
+    augment: bool = False
+    mixed_precision: bool = False
+    xla: bool = False
+    cache: bool = True
+    seed: int = 0
+    samples: int = 6
+    log_every: int = 10
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def generator_loss(
+    disc_fake: tf.Tensor, fake: tf.Tensor, target: tf.Tensor, lambda_l1: float
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """G = BCE(D(fake), 1) + λ·L1(fake, target); returns (total, gan, l1)."""
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    gan = bce(tf.ones_like(disc_fake), disc_fake)
+    l1 = tf.reduce_mean(tf.abs(tf.cast(target, tf.float32) - tf.cast(fake, tf.float32)))
+    return gan + lambda_l1 * l1, gan, l1
+
+
+def discriminator_loss(disc_real: tf.Tensor, disc_fake: tf.Tensor) -> tf.Tensor:
+    """D = BCE(D(real), 1) + BCE(D(fake), 0)."""
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    return bce(tf.ones_like(disc_real), disc_real) + bce(tf.zeros_like(disc_fake), disc_fake)
+
+
+class Trainer:
+    """Owns the networks, optimizers, checkpoints and logs of one output folder."""
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.config = config
+        # Bad data ends the run here, before any model is built.
+        self.train_split, self.val_split = scan_dataset(config.data)
+        gpus = tf.config.list_physical_devices("GPU")
+        if config.mixed_precision and gpus:
+            keras.mixed_precision.set_global_policy("mixed_float16")
+        elif config.mixed_precision:
+            logger.warning("--mixed-precision needs a GPU; training in float32")
+        self.strategy = (
+            tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+        )
+        keras.utils.set_random_seed(config.seed)
+        with self.strategy.scope():
+            self.generator = build_generator(config.width)
+            self.discriminator = build_discriminator(config.width)
+            adam = {
+                "learning_rate": config.learning_rate,
+                "beta_1": config.beta_1,
+                "beta_2": config.beta_2,
+            }
+            self.g_opt = keras.optimizers.Adam(**adam)
+            self.d_opt = keras.optimizers.Adam(**adam)
+            if keras.mixed_precision.global_policy().name == "mixed_float16":
+                self.g_opt = keras.optimizers.LossScaleOptimizer(self.g_opt)
+                self.d_opt = keras.optimizers.LossScaleOptimizer(self.d_opt)
+            self.g_opt.build(self.generator.trainable_variables)
+            self.d_opt.build(self.discriminator.trainable_variables)
+            self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.checkpoint = tf.train.Checkpoint(
+            generator=self.generator,
+            discriminator=self.discriminator,
+            generator_optimizer=self.g_opt,
+            discriminator_optimizer=self.d_opt,
+            epoch=self.epoch,
+            step=self.step,
+        )
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint, str(config.out / "checkpoints"), max_to_keep=config.keep
+        )
+        self.global_batch = config.batch_size
+        self.steps_per_epoch = math.ceil(len(self.train_split) / self.global_batch)
+        self._train_step = self._make_train_step()
+
+    # -- the GAN step -------------------------------------------------------------------------
+
+    def _make_train_step(self):
+        config = self.config
+        g, d, g_opt, d_opt = self.generator, self.discriminator, self.g_opt, self.d_opt
+        scaled = isinstance(g_opt, keras.optimizers.LossScaleOptimizer)
+
+        def replica_step(sketch: tf.Tensor, color: tf.Tensor) -> dict[str, tf.Tensor]:
+            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+                fake = g(sketch, training=True)
+                real_logits = d([sketch, color], training=True)
+                fake_logits = d([sketch, fake], training=True)
+                g_total, g_gan, g_l1 = generator_loss(fake_logits, fake, color, config.lambda_l1)
+                d_total = discriminator_loss(real_logits, fake_logits)
+                # Losses are means over the replica's batch: scale to the global batch.
+                replicas = self.strategy.num_replicas_in_sync
+                g_scaled, d_scaled = g_total / replicas, d_total / replicas
+                if scaled:
+                    g_scaled = g_opt.scale_loss(g_scaled)
+                    d_scaled = d_opt.scale_loss(d_scaled)
+            g_grads = g_tape.gradient(g_scaled, g.trainable_variables)
+            d_grads = d_tape.gradient(d_scaled, d.trainable_variables)
+            g_opt.apply_gradients(zip(g_grads, g.trainable_variables, strict=True))
+            d_opt.apply_gradients(zip(d_grads, d.trainable_variables, strict=True))
+            return {"g_total": g_total, "g_gan": g_gan, "g_l1": g_l1, "d_total": d_total}
+
+        @tf.function(jit_compile=config.xla or None, reduce_retracing=True)
+        def train_step(sketch: tf.Tensor, color: tf.Tensor) -> dict[str, tf.Tensor]:
+            per_replica = self.strategy.run(replica_step, args=(sketch, color))
+            return {
+                k: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
+                for k, v in per_replica.items()
+            }
+
+        return train_step
+
+    # -- the run ------------------------------------------------------------------------------
+
+    def restore(self) -> bool:
+        """Resume from the latest checkpoint if there is one (and resuming is on)."""
+        latest = self.manager.latest_checkpoint
+        if not self.config.resume or latest is None:
+            return False
+        self.checkpoint.restore(latest).assert_existing_objects_matched()
+        logger.info("Resumed from %s: epoch %d, step %d", latest, int(self.epoch), int(self.step))
+        return True
+
+    def fit(self) -> dict[str, object]:
+        """Train to ``config.epochs``; returns the final metrics (also in the model card)."""
+        config = self.config
+        config.out.mkdir(parents=True, exist_ok=True)
+        self.restore()
+        train_ds = make_dataset(
+            self.train_split,
+            self.global_batch,
+            shuffle=True,
+            augment=config.augment,
+            cache=config.cache,
+            seed=config.seed,
+        )
+        dist_ds = self.strategy.experimental_distribute_dataset(train_ds)
+        writer = tf.summary.create_file_writer(str(config.out / "tensorboard"))
+        history = _load_history(config.out)
+        metrics: dict[str, float] = {}
+        first_epoch = int(self.epoch)
+        for epoch in range(first_epoch, config.epochs):
+            bar = tqdm(
+                total=self.steps_per_epoch,
+                desc=f"epoch {epoch + 1}/{config.epochs}",
+                unit="step",
+                dynamic_ncols=True,
+            )
+            started, seen = time.perf_counter(), 0
+            for sketch, color in dist_ds:
+                losses = {k: float(v) for k, v in self._train_step(sketch, color).items()}
+                self.step.assign_add(1)
+                seen += _batch_len(sketch)
+                rate = seen / max(time.perf_counter() - started, 1e-9)
+                bar.set_postfix(
+                    g=f"{losses['g_total']:.2f}",
+                    l1=f"{losses['g_l1']:.3f}",
+                    d=f"{losses['d_total']:.3f}",
+                    img_s=f"{rate:.1f}",
+                )
+                bar.update(1)
+                step = int(self.step)
+                if step % config.log_every == 0:
+                    with writer.as_default(step=step):
+                        for name, value in losses.items():
+                            tf.summary.scalar(f"loss/{name}", value)
+                        tf.summary.scalar("speed/images_per_s", rate)
+                    for name, value in losses.items():
+                        history.setdefault(name, []).append(value)
+            bar.close()
+            self.epoch.assign(epoch + 1)
+            if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
+                path = self.manager.save(checkpoint_number=epoch + 1)
+                metrics = self.validate(epoch + 1)
+                with writer.as_default(step=int(self.step)):
+                    for name, value in metrics.items():
+                        tf.summary.scalar(f"val/{name}", value)
+                _save_history(config.out, history)
+                logger.info("epoch %d: saved %s; val %s", epoch + 1, path, _fmt(metrics))
+        writer.flush()
+        _save_history(config.out, history)
+        loss_curve(history, config.out / "loss_curve.png")
+        if not metrics:  # nothing left to train: report on the restored weights
+            metrics = self.validate(int(self.epoch))
+        return {"epoch": int(self.epoch), "step": int(self.step), "val": metrics}
+
+    def predict(self, sketch: tf.Tensor) -> tf.Tensor:
+        # training=False: moving BatchNorm statistics and no Dropout, as inference/ runs it, so
+        # the metrics describe what a user gets (the tutorial samples with training=True).
+        return self.generator(sketch, training=False)
+
+    def validate(self, epoch: int) -> dict[str, float]:
+        """Val L1/PSNR/SSIM and a sample grid for this epoch."""
+        val_ds = make_dataset(self.val_split, self.global_batch, shuffle=False, cache=False)
+        metrics = evaluate(self.predict, val_ds)
+        rows = []
+        for sketch, color in val_ds.unbatch().take(self.config.samples):
+            fake = self.predict(sketch[None])[0].numpy()
+            rows.append((sketch.numpy(), fake, color.numpy()))
+        sample_grid(rows, self.config.out / "samples" / f"epoch_{epoch:03d}.png")
+        return metrics
+
+    def baselines(self) -> dict[str, dict[str, float]]:
+        """The two trivial answers the model must beat, on the same val split."""
+        train_ds = make_dataset(self.train_split, 64, shuffle=False, cache=False)
+        tint = mean_color(train_ds)
+        val_ds = make_dataset(self.val_split, 64, shuffle=False, cache=False)
+        return {
+            "sketch_itself": evaluate(identity_baseline, val_ds),
+            "sketch_tinted_by_mean_color": evaluate(tint_baseline(tint), val_ds),
+        }
+
+
+def _batch_len(batch: object) -> int:
+    values = getattr(batch, "values", None)  # a PerReplica value under MirroredStrategy
+    if values is not None:
+        return sum(int(v.shape[0]) for v in values)
+    return int(batch.shape[0])  # type: ignore[attr-defined]
+
+
+def _fmt(metrics: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+
+
+def _load_history(out: Path) -> dict[str, list[float]]:
+    path = out / "history.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _save_history(out: Path, history: dict[str, list[float]]) -> None:
+    (out / "history.json").write_text(json.dumps(history))
+
+
+def export(
+    generator: keras.Model, out: Path, card: dict[str, object], name: str = "generator"
+) -> dict[str, Path]:
+    """Write the generator as ``.weights.h5`` and ``.keras`` plus a JSON model card."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "weights": out / f"{name}.weights.h5",
+        "keras": out / f"{name}.keras",
+        "card": out / f"{name}.json",
+    }
+    generator.save_weights(paths["weights"])
+    generator.save(paths["keras"])
+    full_card = {
+        "name": "PixelPainter generator",
+        "architecture": "pix2pix U-Net (TensorFlow tutorial), 256×256×3 in [-1, 1]",
+        "width": width_of(generator),
+        "parameters": int(generator.count_params()),
+        **card,
+    }
+    paths["card"].write_text(json.dumps(full_card, indent=2, default=_json_default) + "\n")
+    return paths
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value)}")
+
+
+def config_card(config: TrainConfig, train: Split, val: Split) -> dict[str, object]:
+    """What a model card says about the run that made the weights."""
+    recipe = asdict(config)
+    recipe.pop("extra")
+    return {
+        "data": {
+            "path": str(config.data),
+            "train_pairs": len(train),
+            "val_pairs": len(val),
+            **config.extra,
+        },
+        "recipe": recipe,
+    }
