@@ -188,15 +188,13 @@ def _width_of_file(fmt: Format, source: Path) -> int:
     if fmt == "tf-checkpoint":
         import tensorflow as tf
 
+        # All variables, not only "generator/...": a Keras 3 checkpoint that also holds the
+        # optimizers files trainable variables under the optimizer's (shorter) path.
+        # The discriminator's first kernel reads 6 channels, so it never matches below.
         try:
             shapes = [tuple(s) for _, s in tf.train.list_variables(str(source))]
         except (tf.errors.OpError, ValueError) as err:
             raise WeightsError(f"{source}: unreadable TensorFlow checkpoint: {err}") from err
-        shapes = [
-            s
-            for (name, _), s in zip(tf.train.list_variables(str(source)), shapes, strict=True)
-            if name.startswith("generator/")
-        ]
     else:
         import h5py
 

@@ -1,11 +1,26 @@
 import asyncio
 import io
+import time
 
 import pytest
 from PIL import Image
 
+from inference.colorizer import Colorizer
 from inference.errors import QueueFullError, SketchError
 from inference.service import InferenceService
+
+
+class _SlowEngine:
+    """The real tiny engine, 50 ms slower per call."""
+
+    name = "slow"
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def predict(self, batch):
+        time.sleep(0.05)
+        return self.engine.predict(batch)
 
 
 def _png(size=(320, 200), color="white") -> bytes:
@@ -46,7 +61,8 @@ async def test_positions_are_reported_until_processing(tiny_colorizer):
 
         return on_position
 
-    async with InferenceService(tiny_colorizer, max_batch=1, batch_window_ms=0) as service:
+    slow = Colorizer(_SlowEngine(tiny_colorizer.engine))  # so callers surely queue up
+    async with InferenceService(slow, max_batch=1, batch_window_ms=0) as service:
         await asyncio.gather(*(service.colorize(_png(), on_position=tracker(i)) for i in range(5)))
         await asyncio.sleep(0.05)  # position callbacks run in the background
     assert all(positions[-1] == 0 for positions in seen.values())
