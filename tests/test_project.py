@@ -1,0 +1,67 @@
+"""The promises the repository makes to a newcomer: README blocks, .env.example, CI."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def _bash_blocks() -> list[str]:
+    return re.findall(r"```bash\n(.*?)```", README, flags=re.S)
+
+
+def test_readme_has_exactly_two_newcomer_blocks():
+    sections = re.split(r"^## ", README, flags=re.M)
+    quick = next(s for s in sections if s.startswith("Quick start"))
+    tests = next(s for s in sections if s.startswith("Running the tests"))
+    assert quick.count("```bash") == 1 and tests.count("```bash") == 1
+    first, second = _bash_blocks()[:2]
+    assert "pixelpainter colorize" in first and "pixelpainter-bot" in first
+    assert "pytest" in second
+
+
+def test_ci_runs_the_readme_test_block():
+    ci = (ROOT / ".ci" / "run").read_text()
+    test_block = _bash_blocks()[1]
+    for line in test_block.strip().splitlines():
+        command = line.split("#")[0].strip()
+        for part in command.split("&&"):
+            assert part.strip() in ci, f"README test step {part.strip()!r} is not what CI runs"
+
+
+def _settings_classes():
+    """Every part's settings class (one ``BaseSettings`` per deployable part)."""
+    import importlib
+
+    from pydantic_settings import BaseSettings
+
+    classes = []
+    for module in ("inference.settings", "bot.settings", "refine_server.settings"):
+        mod = importlib.import_module(module)
+        classes += [
+            obj
+            for obj in vars(mod).values()
+            if isinstance(obj, type)
+            and issubclass(obj, BaseSettings)
+            and obj is not BaseSettings
+            and obj.__module__ == module
+        ]
+    return classes
+
+
+@pytest.mark.parametrize("settings", _settings_classes(), ids=lambda c: c.__module__)
+def test_env_example_lists_every_setting(settings):
+    example = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", example, flags=re.M))
+    names = set()
+    for field_name, field in settings.model_fields.items():
+        alias = field.validation_alias or field.alias
+        names.add(alias.upper() if isinstance(alias, str) else field_name.upper())
+    prefix = settings.model_config.get("env_prefix", "")
+    missing = {f"{prefix}{n}" for n in names} - listed
+    assert not missing, f".env.example lacks {sorted(missing)}"
