@@ -20,6 +20,7 @@ def test_readme_has_exactly_two_newcomer_blocks():
     quick = next(s for s in sections if s.startswith("Quick start"))
     tests = next(s for s in sections if s.startswith("Running the tests"))
     assert quick.count("```bash") == 1 and tests.count("```bash") == 1
+    assert README.count("```bash") == 2  # other snippets are `text` synopses, not recipes
     first, second = _bash_blocks()[:2]
     assert "pixelpainter colorize" in first and "pixelpainter-bot" in first
     assert "pytest" in second
