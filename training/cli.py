@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -64,12 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("checkpoint", type=Path, help="checkpoint folder or prefix")
     export.add_argument("out", type=Path, help="output folder")
     export.add_argument("--name", default="generator")
+    export.add_argument("--data", type=Path, help="dataset: add val metrics and baselines")
+    export.add_argument("--card-extra", type=Path, help="JSON merged into the model card")
     export.set_defaults(run=_export)
     return parser
 
 
 def _train(args: argparse.Namespace) -> int:
-    from training.trainer import TrainConfig, Trainer, config_card, export
+    from training.trainer import TrainConfig, Trainer, config_card, export, margins
 
     config = TrainConfig(
         data=args.data,
@@ -96,13 +99,7 @@ def _train(args: argparse.Namespace) -> int:
     card.update({"epochs_trained": result["epoch"], "steps": result["step"], "val": result["val"]})
     if args.baselines:
         card["baselines"] = trainer.baselines()
-        card["margins"] = {
-            name: {
-                "psnr_db": result["val"]["psnr"] - scores["psnr"],  # type: ignore[index]
-                "ssim": result["val"]["ssim"] - scores["ssim"],  # type: ignore[index]
-            }
-            for name, scores in card["baselines"].items()  # type: ignore[union-attr]
-        }
+        card["margins"] = margins(result["val"], card["baselines"])  # type: ignore[arg-type]
     paths = export(trainer.generator, args.out / "export", card)
     print(
         f"trained to epoch {result['epoch']} (step {result['step']}); exported {paths['weights']}"
@@ -111,15 +108,36 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    import tensorflow as tf
+
     from inference.errors import WeightsError
-    from inference.weights import load_generator
-    from training.trainer import export
+    from inference.weights import detect_format, load_generator
+    from training.data import make_dataset, scan_dataset
+    from training.metrics import evaluate
+    from training.trainer import export, margins, score_baselines
 
     try:
         generator = load_generator(args.checkpoint)
+        _, prefix = detect_format(args.checkpoint)
     except WeightsError as err:
         print(f"pixelpainter-train: {err}", file=sys.stderr)
         return 2
-    paths = export(generator, args.out, {"source_checkpoint": str(args.checkpoint)}, args.name)
+    card: dict[str, object] = {"source_checkpoint": str(prefix)}
+    reader = tf.train.load_checkpoint(str(prefix))
+    for name in ("epoch", "step"):
+        key = f"{name}/.ATTRIBUTES/VARIABLE_VALUE"
+        if reader.has_tensor(key):
+            card["epochs_trained" if name == "epoch" else "steps"] = int(reader.get_tensor(key))
+    if args.data:
+        train, val = scan_dataset(args.data)
+        val_ds = make_dataset(val, 32, shuffle=False, cache=False)
+        # training=False: the mode inference runs in, so the numbers are what users get.
+        card["val"] = evaluate(lambda x: generator(x, training=False), val_ds)
+        card["data"] = {"path": str(args.data), "train_pairs": len(train), "val_pairs": len(val)}
+        card["baselines"] = score_baselines(train, val)
+        card["margins"] = margins(card["val"], card["baselines"])  # type: ignore[arg-type]
+    if args.card_extra:
+        card.update(json.loads(args.card_extra.read_text()))
+    paths = export(generator, args.out, card, args.name)
     print(f"exported {paths['weights']}, {paths['keras']} and {paths['card']}")
     return 0

@@ -18,18 +18,23 @@ def to_unit(x: tf.Tensor) -> tf.Tensor:
 def evaluate(
     predict: Callable[[tf.Tensor], tf.Tensor], batches: Iterable[tuple[tf.Tensor, tf.Tensor]]
 ) -> dict[str, float]:
-    """Mean L1 (on [-1, 1], as the loss), PSNR and SSIM (on [0, 1]) of ``predict`` over batches."""
-    l1, psnr, ssim, n = 0.0, 0.0, 0.0, 0
+    """Mean L1 (on [-1, 1], as the loss), PSNR and SSIM (on [0, 1]) of ``predict`` over batches.
+
+    PSNR is that of the whole set's mean squared error, not a mean of per-image PSNRs: a single
+    perfect image (some OpenMoji pairs have color = sketch) would make the latter infinite.
+    """
+    l1, squared, ssim, n = 0.0, 0.0, 0.0, 0
     for sketch, color in batches:
         fake = tf.clip_by_value(tf.cast(predict(sketch), tf.float32), -1.0, 1.0)
-        k = int(sketch.shape[0])
-        l1 += float(tf.reduce_mean(tf.abs(fake - color), axis=[1, 2, 3]).numpy().sum())
-        psnr += float(tf.reduce_sum(tf.image.psnr(to_unit(fake), to_unit(color), 1.0)))
-        ssim += float(tf.reduce_sum(tf.image.ssim(to_unit(fake), to_unit(color), 1.0)))
-        n += k
+        unit_fake, unit_color = to_unit(fake), to_unit(color)
+        l1 += float(tf.reduce_sum(tf.reduce_mean(tf.abs(fake - color), axis=[1, 2, 3])))
+        squared += float(tf.reduce_sum(tf.reduce_mean((unit_fake - unit_color) ** 2, [1, 2, 3])))
+        ssim += float(tf.reduce_sum(tf.image.ssim(unit_fake, unit_color, 1.0)))
+        n += int(sketch.shape[0])
     if n == 0:
         raise ValueError("no validation images")
-    return {"l1": l1 / n, "psnr": psnr / n, "ssim": ssim / n}
+    mse = max(squared / n, 1e-10)
+    return {"l1": l1 / n, "psnr": float(10.0 * np.log10(1.0 / mse)), "ssim": ssim / n}
 
 
 def mean_color(batches: Iterable[tuple[tf.Tensor, tf.Tensor]]) -> np.ndarray:

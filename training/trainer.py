@@ -252,13 +252,25 @@ class Trainer:
 
     def baselines(self) -> dict[str, dict[str, float]]:
         """The two trivial answers the model must beat, on the same val split."""
-        train_ds = make_dataset(self.train_split, 64, shuffle=False, cache=False)
-        tint = mean_color(train_ds)
-        val_ds = make_dataset(self.val_split, 64, shuffle=False, cache=False)
-        return {
-            "sketch_itself": evaluate(identity_baseline, val_ds),
-            "sketch_tinted_by_mean_color": evaluate(tint_baseline(tint), val_ds),
-        }
+        return score_baselines(self.train_split, self.val_split)
+
+
+def score_baselines(train: Split, val: Split) -> dict[str, dict[str, float]]:
+    """Val metrics of the sketch itself and of the sketch tinted by the training mean color."""
+    tint = mean_color(make_dataset(train, 64, shuffle=False, cache=False))
+    val_ds = make_dataset(val, 64, shuffle=False, cache=False)
+    return {
+        "sketch_itself": evaluate(identity_baseline, val_ds),
+        "sketch_tinted_by_mean_color": evaluate(tint_baseline(tint), val_ds),
+    }
+
+
+def margins(model: dict[str, float], baselines: dict[str, dict[str, float]]) -> dict[str, dict]:
+    """How far the model is ahead of each baseline (PSNR in dB, SSIM in its own units)."""
+    return {
+        name: {"psnr_db": model["psnr"] - scores["psnr"], "ssim": model["ssim"] - scores["ssim"]}
+        for name, scores in baselines.items()
+    }
 
 
 def _batch_len(batch: object) -> int:

@@ -89,8 +89,15 @@ def test_export_loads_in_inference_with_the_same_output(tiny_dataset, tmp_path):
     # The trainer's own checkpoints load in inference too, and export through the CLI.
     got = load_generator(tmp_path / "run" / "checkpoints")(x, training=False).numpy()
     assert np.abs(got - expected).max() < 1e-5
-    assert main(["export", str(tmp_path / "run" / "checkpoints"), str(tmp_path / "cli")]) == 0
+    cli = ["export", str(tmp_path / "run" / "checkpoints"), str(tmp_path / "cli")]
+    assert main([*cli, "--data", str(tiny_dataset)]) == 0
     assert (tmp_path / "cli" / "generator.weights.h5").exists()
+    card = json.loads((tmp_path / "cli" / "generator.json").read_text())
+    assert (card["epochs_trained"], card["steps"]) == (1, 2)
+    assert set(card["margins"]) == {"sketch_itself", "sketch_tinted_by_mean_color"}
+    assert card["val"]["psnr"] - card["baselines"]["sketch_itself"]["psnr"] == pytest.approx(
+        card["margins"]["sketch_itself"]["psnr_db"]
+    )
 
 
 def test_resume_keeps_counting_and_keeps_three(tiny_dataset, tmp_path):
@@ -149,3 +156,13 @@ def test_baselines_are_scored(tiny_dataset, tmp_path):
     assert set(scores) == {"sketch_itself", "sketch_tinted_by_mean_color"}
     for metrics in scores.values():
         assert metrics["psnr"] > 0 and 0 < metrics["ssim"] <= 1
+
+
+def test_psnr_stays_finite_when_some_images_are_perfect():
+    from training.metrics import evaluate
+
+    color = tf.concat([tf.zeros((1, 16, 16, 3)), tf.fill((1, 16, 16, 3), 0.5)], axis=0)
+    perfect_on_first = lambda sketch: tf.concat([sketch[:1], tf.zeros((1, 16, 16, 3))], 0)  # noqa: E731
+    scores = evaluate(perfect_on_first, [(color, color)])
+    # One perfect and one off by 0.25 in [0, 1]: set MSE 0.03125 → 15.05 dB, not infinity.
+    assert scores["psnr"] == pytest.approx(10 * np.log10(1 / 0.03125), rel=1e-5)
