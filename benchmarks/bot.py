@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sketches import line_sketch  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -39,16 +40,8 @@ def ms(values: list[float], q: float) -> float:
 
 
 def sketch_png(size: int) -> bytes:
-    from PIL import Image, ImageDraw
-
-    img = Image.new("RGB", (size, size), "white")
-    draw = ImageDraw.Draw(img)
-    rng = np.random.default_rng(0)
-    for _ in range(60):
-        x0, y0, x1, y1 = rng.integers(0, size, 4)
-        draw.line([(x0, y0), (x1, y1)], fill="black", width=3)
     buf = io.BytesIO()
-    img.save(buf, format="PNG")
+    line_sketch(size).save(buf, format="PNG")
     return buf.getvalue()
 
 

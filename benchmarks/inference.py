@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sketches import line_sketch  # benchmarks/ is on sys.path when run as a script
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -43,18 +44,6 @@ def timed(fn, *args) -> float:
     return time.perf_counter() - t
 
 
-def sketch(size: int = 1024):
-    from PIL import Image, ImageDraw
-
-    img = Image.new("RGB", (size, size), "white")
-    draw = ImageDraw.Draw(img)
-    rng = np.random.default_rng(0)
-    for _ in range(60):
-        x0, y0, x1, y1 = rng.integers(0, size, 4)
-        draw.line([(x0, y0), (x1, y1)], fill="black", width=3)
-    return img
-
-
 COLD_START = r"""
 import re, sys, time
 t = time.perf_counter()
@@ -72,7 +61,7 @@ async def service_load(colorizer, callers: int, rounds: int) -> tuple[list[float
     from inference.images import encode_png
     from inference.service import InferenceService
 
-    data = encode_png(sketch(512))
+    data = encode_png(line_sketch(512))
     latencies: list[float] = []
     async with InferenceService(colorizer, max_batch=4, max_queue=64) as service:
 
@@ -109,7 +98,7 @@ def main() -> None:
     keras_engine = KerasEngine(model, threads=args.threads)
     onnx_engine = OnnxEngine(onnx_path, threads=args.threads)
     colorizer = Colorizer(onnx_engine)
-    big = sketch(1024)
+    big = line_sketch(1024)
     x1 = np.random.default_rng(0).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
     x4 = np.random.default_rng(1).uniform(-1, 1, (4, 256, 256, 3)).astype(np.float32)
 
