@@ -2,11 +2,10 @@
 
 import pytest
 from PIL import Image
+from training_pairs import make_dataset, make_pair
 
 from training.cli import main
 from training.data import DataError, scan_dataset
-
-from .conftest import make_dataset, make_pair
 
 
 def test_empty_folder(tmp_path):
