@@ -197,3 +197,35 @@ def test_bad_settings_exit_2_with_one_line(env, message, tmp_path):
     )
     assert proc.returncode == 2
     assert message.lower() in proc.stderr.lower() and "Traceback" not in proc.stderr
+
+
+async def test_publish_and_notify_failures_do_not_stop_the_server(make_settings, refiner, tmp_path):
+    ngrok_path, record = write_fake_ngrok(tmp_path / "ngrok")
+    async with FakeNpoint() as npoint, FakeTelegram(BOT_TOKEN) as telegram:
+        npoint.failures = telegram.failures = 100  # every call answers 500
+        settings = make_settings(
+            tunnel="ngrok",
+            ngrok_path=ngrok_path,
+            ngrok_config=tmp_path / "ngrok.yml",
+            ngrok_authtoken=NGROK_TOKEN,
+            npoint_api_base=npoint.url,
+            npoint_bin_id="bin",
+            telegram_api_base=telegram.url,
+            telegram_bot_token=BOT_TOKEN,
+            admin_chat_ids="1,2",
+            announce_attempts=2,
+        )
+        async with running_server(settings, refiner=refiner, warm_up=False) as server:
+            assert server.announced is not None
+            assert not server.announced.published and server.announced.notified == 0
+            assert len(npoint.requests) == 2 and len(telegram.requests) == 4
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(
+                    f"http://127.0.0.1:{server.port}/status",
+                    headers={"Authorization": f"Bearer {TOKEN}"},
+                ) as response,
+            ):
+                assert response.status == 200
+    # On shutdown the tunnel is closed through ngrok's API.
+    assert [e["event"] for e in read_record(record)][-1] == "disconnect"
