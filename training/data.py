@@ -61,6 +61,11 @@ def _check_images(files: list[Path], side_by_side: bool) -> None:
         )
 
 
+def _files(folder: Path) -> list[Path]:
+    """Plain files, without hidden ones (.DS_Store and friends)."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
 def scan_split(folder: Path) -> Split:
     """List and check one split folder; raises :class:`DataError` naming bad files."""
     if not folder.is_dir():
@@ -69,8 +74,8 @@ def scan_split(folder: Path) -> Split:
         sketch_dir, color_dir = folder / "sketch", folder / "color"
         if not sketch_dir.is_dir() or not color_dir.is_dir():
             raise DataError(f"{folder}: paired layout needs both sketch/ and color/ folders")
-        sketches = {p.stem: p for p in sketch_dir.iterdir() if p.is_file()}
-        colors = {p.stem: p for p in color_dir.iterdir() if p.is_file()}
+        sketches = {p.stem: p for p in _files(sketch_dir)}
+        colors = {p.stem: p for p in _files(color_dir)}
         unpaired = sorted(
             [sketches[n] for n in sketches.keys() - colors.keys()]
             + [colors[n] for n in colors.keys() - sketches.keys()]
@@ -85,7 +90,7 @@ def scan_split(folder: Path) -> Split:
             sketches=tuple(str(sketches[n]) for n in names),
             colors=tuple(str(colors[n]) for n in names),
         )
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = _files(folder)
     others = [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
     if others:
         raise DataError(f"not image files: {_listing(others)}")

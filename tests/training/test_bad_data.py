@@ -53,6 +53,7 @@ def test_unpaired_names_in_paired_folders(tmp_path):
             pair = make_pair(ord(name))
             pair.crop((64, 0, 128, 64)).save(tmp_path / split / "sketch" / f"{name}.png")
             pair.crop((0, 0, 64, 64)).save(tmp_path / split / "color" / f"{name}.png")
+    (tmp_path / "train" / "sketch" / ".DS_Store").write_bytes(b"\0")  # hidden files are ignored
     train, val = scan_dataset(tmp_path)
     assert len(train) == len(val) == 2
     Image.new("RGB", (64, 64)).save(tmp_path / "train" / "sketch" / "lonely.png")
