@@ -53,7 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--keep", type=int, default=3, help="checkpoints kept")
     train.add_argument("--no-resume", action="store_true", help="start fresh")
     train.add_argument("--augment", action="store_true", help="pix2pix jitter and mirror")
-    train.add_argument("--mixed-precision", action="store_true", help="float16 on GPU")
+    train.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="float16 on GPU, bfloat16 on CPUs that have it",
+    )
     train.add_argument("--xla", action="store_true", help="compile the train step with XLA")
     train.add_argument("--no-cache", action="store_true", help="decode images every epoch")
     train.add_argument("--threads", type=int, help="CPU threads for TensorFlow")

@@ -166,3 +166,23 @@ def test_psnr_stays_finite_when_some_images_are_perfect():
     scores = evaluate(perfect_on_first, [(color, color)])
     # One perfect and one off by 0.25 in [0, 1]: set MSE 0.03125 → 15.05 dB, not infinity.
     assert scores["psnr"] == pytest.approx(10 * np.log10(1 / 0.03125), rel=1e-5)
+
+
+def test_mixed_precision_trains_and_exports_float32_weights(tiny_dataset, tmp_path):
+    import keras
+
+    from training.trainer import cpu_has_bf16
+
+    try:
+        trainer = Trainer(_config(tiny_dataset, tmp_path / "run", epochs=1, mixed_precision=True))
+        expected = "mixed_bfloat16" if cpu_has_bf16() else "float32"
+        assert keras.mixed_precision.global_policy().name == expected
+        result = trainer.fit()
+        assert np.isfinite(result["val"]["l1"])
+        paths = export(trainer.generator, tmp_path / "export", {})
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    model = load_generator(paths["weights"])
+    assert model.dtype_policy.name == "float32"
+    x = np.zeros((1, 256, 256, 3), np.float32)
+    assert np.isfinite(model(x, training=False).numpy()).all()
