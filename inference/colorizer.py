@@ -109,7 +109,10 @@ def _remove_lines(rgb: np.ndarray, model_input: np.ndarray) -> Image.Image:
     lines = (model_input.mean(axis=2) + 1.0) / 2.0 < LINE_THRESHOLD
     lines = _max_filter(lines, 1)  # the model's lines bleed a pixel wider than the sketch's
     filled = _max_filter(rgb, 2)
-    return Image.fromarray(np.where(lines[:, :, None], filled, rgb), "RGB")
+    colors = np.where(lines[:, :, None], filled, rgb)
+    # A GAN leaves speckle in flat fills; a median keeps fill edges and clears it
+    # (val SSIM of the bundled model's output 0.896 → 0.913, see inference/assets/model_card.json).
+    return Image.fromarray(_median_filter(colors, 3), "RGB")
 
 
 def _max_filter(a: np.ndarray, radius: int) -> np.ndarray:
@@ -123,6 +126,18 @@ def _max_filter(a: np.ndarray, radius: int) -> np.ndarray:
         out = padded.take(range(n), axis=axis)
         for shift in range(1, 2 * radius + 1):
             out = np.maximum(out, padded.take(range(shift, shift + n), axis=axis))
+    return out
+
+
+def _median_filter(a: np.ndarray, radius: int) -> np.ndarray:
+    """Separable median over (2·radius+1) pixels along each axis, per channel; edges repeat."""
+    out = a
+    for axis in (0, 1):
+        pad = [(radius, radius) if i == axis else (0, 0) for i in range(a.ndim)]
+        padded = np.pad(out, pad, "edge")
+        n = a.shape[axis]
+        window = np.stack([padded.take(range(s, s + n), axis=axis) for s in range(2 * radius + 1)])
+        out = np.partition(window, radius, axis=0)[radius]
     return out
 
 

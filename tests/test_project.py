@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,3 +69,22 @@ def test_env_example_lists_every_setting(settings):
     prefix = settings.model_config.get("env_prefix", "")
     missing = {f"{prefix}{n}" for n in names} - listed
     assert not missing, f".env.example lacks {sorted(missing)}"
+
+
+def test_quick_start_colorizes_the_example(tmp_path):
+    block = _bash_blocks()[0]
+    line = next(x for x in block.splitlines() if x.startswith("pixelpainter colorize"))
+    args = shlex.split(line.split("#")[0])[2:]
+    args = [str(tmp_path / "out") if a == "out" else str(ROOT / a) if "/" in a else a for a in args]
+    proc = subprocess.run(
+        [sys.executable, "-m", "inference", "colorize", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    from PIL import Image
+
+    out = Image.open(tmp_path / "out" / "example_sketch.png")
+    assert out.size == Image.open(ROOT / "inference/assets/example_sketch.png").size

@@ -117,7 +117,7 @@ def _export(args: argparse.Namespace) -> int:
     from inference.errors import WeightsError
     from inference.weights import detect_format, load_generator
     from training.data import make_dataset, scan_dataset
-    from training.metrics import evaluate
+    from training.metrics import colorizer_predict, evaluate
     from training.trainer import export, margins, score_baselines
 
     try:
@@ -137,9 +137,15 @@ def _export(args: argparse.Namespace) -> int:
         val_ds = make_dataset(val, 32, shuffle=False, cache=False)
         # training=False: the mode inference runs in, so the numbers are what users get.
         card["val"] = evaluate(lambda x: generator(x, training=False), val_ds)
+        # What a person gets: the Colorizer puts the sketch's own lines over the color layer.
+        card["val_colorizer_output"] = evaluate(colorizer_predict(generator), val_ds)
         card["data"] = {"path": str(args.data), "train_pairs": len(train), "val_pairs": len(val)}
         card["baselines"] = score_baselines(train, val)
         card["margins"] = margins(card["val"], card["baselines"])  # type: ignore[arg-type]
+        card["margins_colorizer_output"] = margins(
+            card["val_colorizer_output"],  # type: ignore[arg-type]
+            card["baselines"],  # type: ignore[arg-type]
+        )
     if args.card_extra:
         card.update(json.loads(args.card_extra.read_text()))
     paths = export(generator, args.out, card, args.name)

@@ -37,6 +37,24 @@ def evaluate(
     return {"l1": l1 / n, "psnr": float(10.0 * np.log10(1.0 / mse)), "ssim": ssim / n}
 
 
+def colorizer_predict(generator: object) -> Callable[[tf.Tensor], tf.Tensor]:
+    """The full inference path (``inference.Colorizer``) as a batch predict function."""
+    from inference.colorizer import Colorizer
+    from inference.engine import KerasEngine
+
+    colorizer = Colorizer(KerasEngine(generator))
+
+    def predict(sketch: tf.Tensor) -> tf.Tensor:
+        pixels = ((sketch.numpy() + 1.0) * 127.5 + 0.5).astype(np.uint8)
+        out = [
+            np.asarray(r.image, np.float32) / 127.5 - 1.0
+            for r in colorizer.colorize_many([Image.fromarray(p, "RGB") for p in pixels])
+        ]
+        return tf.constant(np.stack(out))
+
+    return predict
+
+
 def mean_color(batches: Iterable[tuple[tf.Tensor, tf.Tensor]]) -> np.ndarray:
     """The training set's mean color in [0, 1], per RGB channel."""
     total, n = np.zeros(3), 0

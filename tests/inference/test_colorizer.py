@@ -80,3 +80,14 @@ def test_max_filter_matches_pillow():
     a = np.random.default_rng(0).integers(0, 255, (64, 48, 3)).astype(np.uint8)
     ref = np.asarray(Image.fromarray(a).filter(ImageFilter.MaxFilter(5)))
     assert np.array_equal(_max_filter(a, 2)[2:-2, 2:-2], ref[2:-2, 2:-2])
+
+
+def test_median_filter_clears_speckle_and_keeps_edges():
+    from inference.colorizer import _median_filter
+
+    a = np.zeros((32, 32, 3), np.uint8)
+    a[:, 16:] = 200  # a flat fill with a straight edge
+    a[5, 5] = 255  # a speck
+    out = _median_filter(a, 3)
+    assert out[5, 5].tolist() == [0, 0, 0]
+    assert np.array_equal(out[:, 14:18], a[:, 14:18])

@@ -95,6 +95,8 @@ def test_export_loads_in_inference_with_the_same_output(tiny_dataset, tmp_path):
     card = json.loads((tmp_path / "cli" / "generator.json").read_text())
     assert (card["epochs_trained"], card["steps"]) == (1, 2)
     assert set(card["margins"]) == {"sketch_itself", "sketch_tinted_by_mean_color"}
+    assert set(card["margins_colorizer_output"]) == set(card["margins"])
+    assert 0 < card["val_colorizer_output"]["ssim"] <= 1
     assert card["val"]["psnr"] - card["baselines"]["sketch_itself"]["psnr"] == pytest.approx(
         card["margins"]["sketch_itself"]["psnr_db"]
     )
