@@ -17,8 +17,23 @@ from refine_server.announce import ServerInfo, announce
 from refine_server.server import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
-BOT_TOKEN = "123456789:AAtest-bot-token-that-must-never-be-logged"
+BOT_TOKEN = "123456:test-bot-token-that-must-never-be-logged"
 NGROK_TOKEN = "ngrok-secret-authtoken-0123456789"
+
+
+def _announced_through_ngrok(make_settings, ngrok_path, tmp_path, npoint, telegram, **kw):
+    """Settings for a full start-up: ngrok stand-in, local npoint and Telegram."""
+    return make_settings(
+        tunnel="ngrok",
+        ngrok_path=ngrok_path,
+        ngrok_config=tmp_path / "ngrok.yml",
+        ngrok_authtoken=NGROK_TOKEN,
+        npoint_api_base=npoint.url,
+        npoint_bin_id="bin",
+        telegram_api_base=telegram.url,
+        telegram_bot_token=BOT_TOKEN,
+        **kw,
+    )
 
 
 def _info(**kw) -> ServerInfo:
@@ -115,15 +130,12 @@ async def test_full_start_through_the_ngrok_stand_in(make_settings, refiner, tmp
     caplog.set_level(logging.DEBUG)
     ngrok_path, record = write_fake_ngrok(tmp_path / "ngrok")
     async with FakeNpoint() as npoint, FakeTelegram(BOT_TOKEN) as telegram:
-        settings = make_settings(
-            tunnel="ngrok",
-            ngrok_path=ngrok_path,
-            ngrok_config=tmp_path / "ngrok.yml",
-            ngrok_authtoken=NGROK_TOKEN,
-            npoint_api_base=npoint.url,
-            npoint_bin_id="bin",
-            telegram_api_base=telegram.url,
-            telegram_bot_token=BOT_TOKEN,
+        settings = _announced_through_ngrok(
+            make_settings,
+            ngrok_path,
+            tmp_path,
+            npoint,
+            telegram,
             admin_chat_ids="42",
         )
         async with running_server(settings, refiner=refiner, warm_up=False) as server:
@@ -203,15 +215,12 @@ async def test_publish_and_notify_failures_do_not_stop_the_server(make_settings,
     ngrok_path, record = write_fake_ngrok(tmp_path / "ngrok")
     async with FakeNpoint() as npoint, FakeTelegram(BOT_TOKEN) as telegram:
         npoint.failures = telegram.failures = 100  # every call answers 500
-        settings = make_settings(
-            tunnel="ngrok",
-            ngrok_path=ngrok_path,
-            ngrok_config=tmp_path / "ngrok.yml",
-            ngrok_authtoken=NGROK_TOKEN,
-            npoint_api_base=npoint.url,
-            npoint_bin_id="bin",
-            telegram_api_base=telegram.url,
-            telegram_bot_token=BOT_TOKEN,
+        settings = _announced_through_ngrok(
+            make_settings,
+            ngrok_path,
+            tmp_path,
+            npoint,
+            telegram,
             admin_chat_ids="1,2",
             announce_attempts=2,
         )
