@@ -90,4 +90,8 @@ def describe_settings_error(err: ValidationError) -> str:
         message = "is not set" if item["type"] == "missing" else item["msg"]
         message = message.removeprefix("Value error, ")
         problems.append(f"{name} {message}")
-    return "Configuration error: " + "; ".join(problems)
+    return (
+        "Configuration error: "
+        + "; ".join(problems)
+        + " (set it in the environment or in .env; .env.example lists every setting)"
+    )
