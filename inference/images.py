@@ -7,6 +7,7 @@ becomes a :class:`~inference.errors.SketchError` whose text can be shown to them
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from pathlib import Path
 from typing import BinaryIO
@@ -74,7 +75,10 @@ def _decode(stream: BinaryIO, max_side: int | None) -> Image.Image:
         try:
             img = Image.open(stream)
         except Image.DecompressionBombError as err:
-            raise SketchError(TOO_LARGE.format(mp=0, limit=MAX_PIXELS // 1_000_000)) from err
+            # Pillow refuses before we learn the size; its message carries the pixel count.
+            found = re.search(r"\((\d+) pixels\)", str(err))
+            mp = int(found.group(1)) / 1e6 if found else 2 * Image.MAX_IMAGE_PIXELS / 1e6
+            raise SketchError(TOO_LARGE.format(mp=mp, limit=MAX_PIXELS // 1_000_000)) from err
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
             raise SketchError(NOT_AN_IMAGE) from err
         pixels = img.width * img.height

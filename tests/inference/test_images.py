@@ -34,8 +34,9 @@ def _png_bomb(side: int) -> bytes:
 def test_png_bomb_is_refused_before_decoding():
     data = _png_bomb(20_000)
     assert len(data) < 10_000
-    with pytest.raises(SketchError, match="too large"):
+    with pytest.raises(SketchError, match="too large") as err:
         open_sketch(data)
+    assert "(400 megapixels)" in str(err.value)
 
 
 def test_zero_bytes():
