@@ -113,7 +113,8 @@ def cache_dir() -> Path:
 
 def _fingerprint(path: Path) -> str:
     digest = hashlib.sha256()
-    files = sorted(p for p in path.parent.glob(path.name + "*")) if not path.exists() else [path]
+    # A checkpoint prefix: its .index and .data-* files (not ckpt-10.* beside ckpt-1).
+    files = [path] if path.exists() else sorted(path.parent.glob(path.name + ".*"))
     for file in files:
         with file.open("rb") as f:
             for chunk in iter(lambda f=f: f.read(1 << 20), b""):
