@@ -43,7 +43,6 @@ FORMAT_NAMES: dict[Format, str] = {
 }
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-_CKPT_KEY = re.compile(r"^generator/layer_with_weights-(\d+)/(?:layer_with_weights-(\d+)/)?(\w+)/")
 
 
 @dataclass(frozen=True)
