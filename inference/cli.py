@@ -8,7 +8,6 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from inference.colorizer import DEFAULT_MAX_SIDE, Colorizer
@@ -83,9 +82,7 @@ def _colorize(args: argparse.Namespace) -> int:
                     failures += 1
                     tqdm.write(f"skipped {path}: {err}")
             if prepared:
-                outputs = colorizer.engine.predict(np.stack([p.model_input for p in prepared]))
-                for path, prep, out in zip(ready, prepared, outputs, strict=True):
-                    result = colorizer.finish(prep, out)
+                for path, result in zip(ready, colorizer.run(prepared), strict=True):
                     result.image.save(args.out / f"{path.stem}.png")
                     if args.raw:
                         result.raw.save(args.out / f"{path.stem}.raw.png")

@@ -72,7 +72,10 @@ class Colorizer:
 
     def colorize_many(self, sources: list[SketchSource]) -> list[Colorized]:
         """Colorize several sketches in one model call."""
-        prepared = [self.prepare(s) for s in sources]
+        return self.run([self.prepare(s) for s in sources])
+
+    def run(self, prepared: list[Prepared]) -> list[Colorized]:
+        """One model call for already prepared sketches, then their full-size results."""
         outputs = self.engine.predict(np.stack([p.model_input for p in prepared]))
         return [self.finish(p, out) for p, out in zip(prepared, outputs, strict=True)]
 
