@@ -179,7 +179,7 @@ def write_card(
     size: int,
     seed: int,
 ) -> None:
-    """Write ``DATACARD.json`` and ``CREDITS.txt`` next to ``train/`` and ``val/``."""
+    """Write ``DATACARD.json``, ``characters.json`` and ``CREDITS.txt`` next to ``train/`` and ``val/``."""
     versions = package_versions(project)
     skins = sorted({c["skin"] for c in manifest["characters"]})
     card = {
@@ -216,6 +216,10 @@ def write_card(
         },
     }
     (out / "DATACARD.json").write_text(json.dumps(card, indent=2) + "\n")
+    # One line per character (name, source, sex, skin, hair), for checks by skin tone.
+    (out / "characters.json").write_text(
+        "[\n" + ",\n".join(json.dumps(c) for c in manifest["characters"]) + "\n]\n"
+    )
     credits = "\n".join(
         f"{source}: {info['credit']} (npm {info['package']}@{versions[info['package']]})"
         for source, info in SOURCES.items()

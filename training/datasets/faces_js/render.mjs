@@ -23,7 +23,8 @@ const INK_LUMA = 0.25;
 // Below this opacity an element is shading or a lens, not a line: hidden in the line art.
 const MIN_OPACITY = 0.5;
 
-// Skin from very light to very dark, for both sources (DiceBear's own four lie inside it).
+// Skin from very light to very dark, for both sources (DiceBear's own four lie inside it);
+// character k of a source with seed S gets SKIN[(k + S) % SKIN.length].
 const SKIN = [
   "#f9e0cc", "#f2d3b1", "#ecad80", "#d49a6a", "#b97a4d",
   "#9e5622", "#7f4a2a", "#763900", "#5a2e17", "#3e2214",
@@ -135,9 +136,8 @@ function lineArt(svg, paintColors) {
 
 // --- the two sources ---------------------------------------------------------------------
 
-function facesjsCharacter(rand) {
+function facesjsCharacter(rand, skin) {
   const sex = rand() < 0.5 ? "female" : "male";
-  const skin = pick(rand, SKIN);
   const hair = pick(rand, HAIR);
   const team = [hex(rand), hex(rand), hex(rand)];
   const saved = Math.random;
@@ -156,9 +156,8 @@ function facesjsCharacter(rand) {
   return { color, line: lineArt(color, paint), sex, skin, hair };
 }
 
-function adventurerCharacter(rand, name) {
+function adventurerCharacter(rand, skin, name) {
   const sex = rand() < 0.5 ? "female" : "male";
-  const skin = pick(rand, SKIN);
   const hair = pick(rand, HAIR);
   const avatar = createAvatar(adventurer, {
     seed: name,
@@ -189,7 +188,9 @@ for (let i = 0; i < count; i++) {
   const source = i % 2 === 0 ? "facesjs" : "adventurer";
   const name = `face${seed}_${String(i).padStart(5, "0")}_${source}`;
   const rand = prng(Math.imul(seed + 1, 0x9e3779b1) ^ i);
-  const c = source === "facesjs" ? facesjsCharacter(rand) : adventurerCharacter(rand, name);
+  // Skin tones take turns per source, so every tone is as common as the others.
+  const skin = SKIN[(Math.floor(i / 2) + seed) % SKIN.length];
+  const c = source === "facesjs" ? facesjsCharacter(rand, skin) : adventurerCharacter(rand, skin, name);
   writeFileSync(join(outDir, `${name}.color.svg`), c.color);
   writeFileSync(join(outDir, `${name}.line.svg`), c.line);
   characters.push({ name, source, sex: c.sex, skin: c.skin, hair: c.hair });
