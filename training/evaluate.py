@@ -207,6 +207,29 @@ def report(pairs: list[dict], models: dict[str, Path | None], **colorizer_kw) ->
     return result
 
 
+def grid(pairs: list[dict], outputs: dict[str, list], path: Path, rows: int = 8) -> Path:
+    """Rows of sketch | output | truth, spread over the groups (vector lines first)."""
+    from training.metrics import sample_grid
+
+    by_group: dict[str, list[int]] = defaultdict(list)
+    for i, pair in enumerate(pairs):
+        by_group[pair["group"]].append(i)
+    order = sorted(by_group, key=lambda g: (not g.endswith("vector"), g))
+    chosen: list[int] = []
+    while len(chosen) < min(rows, len(pairs)):
+        for group in order:
+            if by_group[group] and len(chosen) < rows:
+                chosen.append(by_group[group].pop(0))
+    unit = [
+        tuple(
+            np.asarray(a, np.float32) / 127.5 - 1.0
+            for a in (pairs[i]["sketch"], outputs["output"][i], pairs[i]["truth"])
+        )
+        for i in chosen
+    ]
+    return sample_grid(unit, path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__)
     parser.add_argument("--data", type=Path, help="dataset with val/ pairs")
@@ -223,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--split", default="val")
     parser.add_argument("--limit", type=int, help="only the first N pairs")
     parser.add_argument("--out", type=Path, help="write the report as JSON here")
+    parser.add_argument("--grid", type=Path, help="save sketch | output | truth rows (first model)")
+    parser.add_argument("--grid-rows", type=int, default=8)
     args = parser.parse_args(argv)
     models: dict[str, Path | None] = {}
     for spec in args.model:
@@ -238,6 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     result = report(pairs, models)
+    if args.grid:
+        first = next(iter(models.values()))
+        grid(pairs, run_model(first, pairs), args.grid, args.grid_rows)
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.write_text(text + "\n")
