@@ -11,7 +11,6 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from conftest import BOT_TOKEN, REFINE_TOKEN
 
 from bot.__main__ import main
 from bot.callbacks import MAX_CALLBACK_BYTES, Action, ButtonData
@@ -19,6 +18,7 @@ from bot.keyboards import all_keyboards
 from bot.services.image_cache import ImageCache
 from bot.services.rate_limit import RateLimiter
 from bot.settings import BotSettings
+from tests.support.tokens import BOT_TOKEN, REFINE_TOKEN
 
 REPO = Path(__file__).resolve().parents[2]
 
