@@ -36,6 +36,10 @@ class BotSettings(BaseSettings):
     # A little over the refine server's own 300 s limit, so its answer arrives first.
     refine_timeout_s: float = Field(default=330.0, gt=0)
     health_check_interval_s: float = Field(default=60.0, gt=0)
+    # In-flight refines are recorded here (SQLite), so a restart can answer them.
+    bot_data_dir: Path = Path("bot-data")
+    # On shutdown, refines still running after this many seconds are told to tap again.
+    shutdown_grace_s: float = Field(default=5.0, ge=0)
 
     rate_limit_per_minute: int = Field(default=6, ge=1)
     rate_limit_per_day: int = Field(default=100, ge=1)

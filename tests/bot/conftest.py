@@ -11,26 +11,10 @@ import pytest
 
 from bot.app import build_application, polling
 from bot.settings import BotSettings
-from pixelpainter_common.discovery import sign
-from tests.support.npoint import FakeNpoint
+from tests.support.npoint import BIN_ID, FakeNpoint, discovery_document
 from tests.support.refine import FakeRefineServer
 from tests.support.telegram import ADMIN_ID, FakeTelegram
 from tests.support.tokens import BOT_TOKEN, REFINE_TOKEN
-
-BIN_ID = "bin0123456789"
-
-
-def discovery_document(url: str, token: str = REFINE_TOKEN, **fields: Any) -> dict[str, Any]:
-    """A version-2 discovery document for ``url``, signed with ``token``."""
-    values = {
-        "url": url,
-        "started_at": 1764000000,
-        "models": ["balanced", "quality"],
-        "gpu": "Tesla T4",
-        "controlnet": True,
-        **fields,
-    }
-    return sign(values, token)
 
 
 @pytest.fixture
@@ -77,7 +61,7 @@ def make_settings(
             "rate_limit_per_minute": 100,
             "rate_limit_per_day": 1000,
             "refine_timeout_s": 20.0,
-            "data_dir": tmp_path / "bot-data",
+            "bot_data_dir": tmp_path / "bot-data",
         }
         values.update(overrides)
         return BotSettings(_env_file=None, **values)

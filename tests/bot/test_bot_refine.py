@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import ADMIN_ID, REFINE_TOKEN, sketch_bytes
-from refine_stub import FakeRefineServer
 
-USER = 42
+from tests.support.npoint import BIN_ID, discovery_document
+from tests.support.refine import FakeRefineServer
+from tests.support.sketches import sketch_bytes
+from tests.support.telegram import ADMIN_ID
+from tests.support.telegram import USER_ID as USER
+from tests.support.tokens import REFINE_TOKEN
 
 
 async def colored_reply(telegram, caption: str | None = None) -> tuple[dict, dict]:
@@ -102,7 +105,7 @@ async def test_moved_refine_server_is_rediscovered(
                 await refine_server.stop()
             else:
                 refine_server.mode = "ngrok"
-            npoint.document["url"] = moved.url
+            npoint.documents[BIN_ID] = discovery_document(moved.url)
             await telegram.tap(USER, colored, "r:b:30")
             await telegram.wait_for(lambda c: c in refined_photos(telegram), count=2)
         assert npoint.reads == 2

@@ -6,7 +6,24 @@ from typing import Any
 
 from aiohttp import web
 
+from pixelpainter_common.discovery import sign
 from tests.support.server import LocalServer
+from tests.support.tokens import REFINE_TOKEN
+
+BIN_ID = "bin0123456789"
+
+
+def discovery_document(url: str, token: str = REFINE_TOKEN, **fields: Any) -> dict[str, Any]:
+    """A version-2 discovery document for ``url``, signed with ``token`` (as a refine server)."""
+    values = {
+        "url": url,
+        "started_at": 1764000000,
+        "models": ["balanced", "quality"],
+        "gpu": "Tesla T4",
+        "controlnet": True,
+        **fields,
+    }
+    return sign(values, token)
 
 
 class FakeNpoint(LocalServer):
