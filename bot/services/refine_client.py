@@ -132,7 +132,8 @@ class RefineClient:
         """Refine an image; raises a :class:`RefineError` subclass when there is no image."""
 
         async def call(url: str) -> RefineResult:
-            form = aiohttp.FormData()
+            # Not quote_fields: a file name is sent as the user wrote it, not percent-encoded.
+            form = aiohttp.FormData(quote_fields=False)
             for name, upload in (("image", request.image), ("sketch", request.sketch)):
                 if upload is not None:
                     form.add_field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -166,3 +167,122 @@ async def test_admin_status_and_seturl(telegram, refine_server, bot):
         assert "automatic" in auto.params["text"]
     finally:
         await other.stop()
+
+
+def caption_edits(telegram) -> list[str | None]:
+    return [c.params.get("caption") for c in telegram.calls if c.method == "editMessageCaption"]
+
+
+@pytest.mark.parametrize("forgery", ["other key", "unsigned v1", "tampered url", "plain http"])
+async def test_untrusted_discovery_document_is_never_used(
+    telegram, refine_server, npoint, make_settings, run_bot, caplog, forgery
+):
+    evil = await FakeRefineServer(REFINE_TOKEN).start()
+    documents = {
+        "other key": discovery_document(evil.url, token="someone-elses-token-0123456789"),
+        "unsigned v1": {"url": evil.url, "models": ["balanced"], "version": 1},
+        "tampered url": {**discovery_document(refine_server.url), "url": evil.url},
+        "plain http": discovery_document("http://refine.example.com:5000"),
+    }
+    npoint.documents[BIN_ID] = documents[forgery]
+    try:
+        async with run_bot(make_settings()):
+            _, colored = await colored_reply(telegram)
+            for _ in range(2):
+                await telegram.tap(USER, colored, "r:b:30")
+            await telegram.wait_for(
+                lambda c: c.chat_id == USER and "unavailable" in c.params.get("text", ""), count=2
+            )
+        assert not evil.requests and evil.status_reads == 0  # never contacted
+        assert not refine_server.requests
+        [alert] = admin_texts(telegram)  # once per bad document, and no "offline" alert
+        assert "discovery document was rejected" in alert
+        warnings = [r for r in caplog.records if "Discovery document rejected" in r.getMessage()]
+        assert len(warnings) == 1
+        assert REFINE_TOKEN not in caplog.text
+    finally:
+        await evil.stop()
+
+
+async def test_refine_url_is_used_as_configured(
+    telegram, refine_server, npoint, make_settings, run_bot
+):
+    npoint.documents[BIN_ID] = {"url": "https://forged.example", "version": 1}
+    async with run_bot(make_settings(refine_url=refine_server.url)):
+        _, colored = await colored_reply(telegram)
+        await telegram.tap(USER, colored, "r:b:30")
+        await telegram.wait_for(lambda c: c in refined_photos(telegram))
+    assert npoint.reads == 0 and not admin_texts(telegram)
+
+
+@pytest.mark.parametrize(
+    ("mode", "words"),
+    [("junk", "not a picture"), ("huge", "not a picture"), ("error", "on its side")],
+)
+async def test_bad_answers_are_the_servers_fault(telegram, refine_server, bot, caplog, mode, words):
+    refine_server.mode = mode
+    _, colored = await colored_reply(telegram)
+    await telegram.tap(USER, colored, "r:b:30")
+    [call] = await telegram.wait_for(
+        lambda c: c.chat_id == USER and words in c.params.get("text", "")
+    )
+    assert "could not use this image" not in call.params["text"]
+    assert call.params["reply_parameters"]["message_id"] == colored["message_id"]
+    assert not refined_photos(telegram)  # nothing that is not an image reaches the user
+    assert caption_edits(telegram) == ["⏳ Refining with Balanced…", None]
+    logged = "without a usable image" if mode != "error" else "HTTP 500"
+    assert logged in caplog.text
+
+
+async def test_queue_position_comes_from_the_health_check(
+    telegram, refine_server, make_settings, run_bot
+):
+    from bot.jobs import refresh_refine_health
+    from bot.state import STATE_KEY
+
+    refine_server.queue = 3
+    async with run_bot(make_settings(health_check_interval_s=600)) as app:
+        for job in app.job_queue.jobs():
+            job.enabled = False  # this test runs the health check itself
+        await refresh_refine_health(app.bot_data[STATE_KEY])
+        assert refine_server.status_reads == 1
+        _, colored = await colored_reply(telegram)
+        await telegram.tap(USER, colored, "r:q:30")
+        await telegram.wait_for(lambda c: c in refined_photos(telegram))
+    assert caption_edits(telegram)[0] == "⏳ Refining with Quality… (3 ahead of you on the GPU)"
+    assert refine_server.status_reads == 1  # the tap asked nothing over the tunnel
+
+
+async def test_refine_sends_real_file_names_and_types(telegram, refine_server, bot):
+    webp = sketch_bytes(fmt="WEBP")
+    sketch = await telegram.send_document(USER, webp, "my sketch.webp", "image/webp", caption="x")
+    colored = (await telegram.reply_to(sketch, "sendPhoto")).result
+    await telegram.tap(USER, colored, "r:b:30")
+    await telegram.wait_for(lambda c: c in refined_photos(telegram))
+    [request] = refine_server.requests
+    assert request["files"]["sketch"] == ("my sketch.webp", "image/webp")
+    assert request["sketch"] == webp
+    assert request["files"]["image"] == ("colored.jpg", "image/jpeg")
+
+
+async def test_stopping_bot_answers_a_running_refine_after_a_short_grace(
+    telegram, refine_server, make_settings, run_bot
+):
+    from bot.services.refine_store import RefineStore
+
+    refine_server.hold()  # a GPU job far longer than the grace period
+    settings = make_settings(shutdown_grace_s=0.5)
+    async with run_bot(settings):
+        _, colored = await colored_reply(telegram)
+        await telegram.tap(USER, colored, "r:b:30")
+        await asyncio.wait_for(refine_server.arrived.wait(), 20)
+        stopping = time.monotonic()
+    assert time.monotonic() - stopping < 5  # not the 20 s refine timeout
+    [told] = [t for t in telegram.texts(USER) if "restarting" in t]
+    assert "tap the button again" in told
+    assert caption_edits(telegram) == ["⏳ Refining with Balanced…", None]
+    store = RefineStore(settings.bot_data_dir)
+    assert await store.unfinished() == []  # answered: nothing left for the next start
+    store.close()
+    await asyncio.sleep(0.2)
+    assert refine_server.cancelled == 1  # the held request was dropped, not left running
