@@ -6,5 +6,7 @@ or the bot; ``pip install "pixelpainter-colorize[refine]"`` is all it needs.
 
 __version__ = "0.1.0"
 
-# The model names clients choose from (``POST /refine`` field ``model``), in the order shown.
+# The model names clients choose from (``POST /refine`` field ``model``), in the order shown;
+# the first is the default. Each has its settings ``MODEL_<NAME>`` and ``STEPS_<NAME>``.
 MODEL_NAMES = ("balanced", "quality")
+DEFAULT_MODEL = MODEL_NAMES[0]

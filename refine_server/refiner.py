@@ -96,11 +96,7 @@ class Refiner:
         should_stop: Callable[[], bool] = lambda: False,
     ) -> Image.Image:
         """Refine ``image`` (RGB) at the working size; the result has the working size, not the input's."""
-        steps = (
-            self.settings.steps_quality
-            if params.model == "quality"
-            else self.settings.steps_balanced
-        )
+        steps = self.settings.steps(params.model)
         return self._run(params.model, image, sketch, params, should_stop, steps=steps)
 
     def _run(

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pixelpainter_common.discovery import is_loopback
+from refine_server import MODEL_NAMES
 
 IdList = Annotated[list[int], NoDecode]
 
@@ -119,8 +120,12 @@ class Settings(BaseSettings):
     @property
     def models(self) -> dict[str, str]:
         """Model name → source, in the order clients see them; an empty source disables a model."""
-        sources = {"balanced": self.model_balanced, "quality": self.model_quality}
+        sources = {name: getattr(self, f"model_{name}") for name in MODEL_NAMES}
         return {name: source for name, source in sources.items() if source.strip()}
+
+    def steps(self, model: str) -> int:
+        """Denoising steps of ``model`` (``STEPS_<NAME>``)."""
+        return getattr(self, f"steps_{model}")
 
     @property
     def secrets(self) -> list[str]:
