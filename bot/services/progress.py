@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
-from telegram import Bot, Message
+from telegram import Bot, Message, MessageEntity
 from telegram.error import BadRequest, TelegramError
 
 from bot import texts
@@ -122,10 +122,23 @@ class QueueNotice:
 
 
 class CaptionProgress:
-    """Shows progress in the caption of a tapped message, then puts the caption back."""
+    """Shows progress in the caption of a tapped message, then puts the caption back.
 
-    def __init__(self, message: Message) -> None:
+    ``caption``/``caption_entities``: the original to put back, when the message already shows
+    another refine's progress (a second tap while the first runs); default: the message's own.
+    """
+
+    def __init__(
+        self,
+        message: Message,
+        caption: str | None = None,
+        caption_entities: Sequence[MessageEntity] | None = None,
+    ) -> None:
         self._message = message
+        self._caption = caption if caption_entities is not None else message.caption
+        self._entities = (
+            caption_entities if caption_entities is not None else message.caption_entities
+        )
         self._shown = False
 
     async def show(self, text: str) -> None:
@@ -141,7 +154,7 @@ class CaptionProgress:
         self._shown = False
         with contextlib.suppress(BadRequest):
             await self._message.edit_caption(
-                self._message.caption,
-                caption_entities=self._message.caption_entities,
+                self._caption,
+                caption_entities=self._entities,
                 reply_markup=self._message.reply_markup,
             )

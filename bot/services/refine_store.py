@@ -89,9 +89,18 @@ class RefineStore:
 
     async def unfinished(self) -> list[InFlight]:
         """Every refine still recorded, oldest first."""
+        return await self._select("")
+
+    async def first_on(self, chat_id: int, message_id: int) -> InFlight | None:
+        """The oldest refine still under way on this message (its caption is the original)."""
+        found = await self._select(" WHERE chat_id = ? AND message_id = ?", (chat_id, message_id))
+        return found[0] if found else None
+
+    async def _select(self, where: str, args: tuple[Any, ...] = ()) -> list[InFlight]:
         cursor = await self._run(
             "SELECT id, chat_id, message_id, button, caption, caption_entities, reply_markup,"
-            " started_at FROM refines ORDER BY id"
+            f" started_at FROM refines{where} ORDER BY id",
+            args,
         )
         rows = await asyncio.to_thread(cursor.fetchall)
         return [

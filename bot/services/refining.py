@@ -136,19 +136,29 @@ class Refining:
 
     async def refine(self, bot: Bot, message: Message, data: ButtonData) -> None:
         """Refine the image ``message`` shows as ``data`` says, and answer in the chat."""
-        flight_id = await self.store.add(
-            InFlight(
-                chat_id=message.chat_id,
-                message_id=message.message_id,
-                button=data.pack(),
-                caption=message.caption,
-                caption_entities=[e.to_dict() for e in message.caption_entities],
-                reply_markup=message.reply_markup.to_dict() if message.reply_markup else None,
-                started_at=time.time(),
-            )
+        # A second tap while a refine runs sees its "⏳" caption: the first one's is the original.
+        earlier = await self.store.first_on(message.chat_id, message.message_id)
+        flight = InFlight(
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            button=data.pack(),
+            caption=earlier.caption if earlier else message.caption,
+            caption_entities=(
+                earlier.caption_entities
+                if earlier
+                else [e.to_dict() for e in message.caption_entities]
+            ),
+            reply_markup=message.reply_markup.to_dict() if message.reply_markup else None,
+            started_at=time.time(),
+        )
+        flight_id = await self.store.add(flight)
+        progress = CaptionProgress(
+            message,
+            flight.caption,
+            [MessageEntity.de_json(e, bot) for e in flight.caption_entities],
         )
         try:
-            await self._refine_and_answer(bot, message, data)
+            await self._refine_and_answer(bot, message, data, progress)
         except asyncio.CancelledError:
             raise  # still recorded: the next start answers it
         except Exception:
@@ -156,9 +166,10 @@ class Refining:
             raise
         await self.store.finish(flight_id)
 
-    async def _refine_and_answer(self, bot: Bot, message: Message, data: ButtonData) -> None:
+    async def _refine_and_answer(
+        self, bot: Bot, message: Message, data: ButtonData, progress: CaptionProgress
+    ) -> None:
         model = texts.MODEL_LABELS[data.model]
-        progress = CaptionProgress(message)
         try:
             request = await choose_inputs(bot, self.files, self.colors, message, data)
             ahead = self.health.queue  # from the health job's last /status: no extra call

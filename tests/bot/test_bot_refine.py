@@ -286,3 +286,22 @@ async def test_stopping_bot_answers_a_running_refine_after_a_short_grace(
     store.close()
     await asyncio.sleep(0.2)
     assert refine_server.cancelled == 1  # the held request was dropped, not left running
+
+
+async def test_a_second_tap_during_a_refine_still_restores_the_original_caption(
+    telegram, refine_server, bot
+):
+    refine_server.hold()
+    sketch = await telegram.send_document(USER, sketch_bytes(), "s.png", "image/png")
+    colored = (await telegram.reply_to(sketch, "sendPhoto")).result
+    await telegram.tap(USER, colored, "r:b:30")
+    await telegram.wait_for(lambda c: c.method == "editMessageCaption")
+    await telegram.tap(USER, colored, "r:q:30")  # Telegram sends the "⏳" caption with this tap
+    for _ in range(200):  # both refines reach the (held) server
+        if len(refine_server.requests) == 2:
+            break
+        await asyncio.sleep(0.05)
+    refine_server.release()
+    await telegram.wait_for(lambda c: c in refined_photos(telegram), count=2)
+    await asyncio.sleep(0.2)
+    assert "caption" not in telegram.messages[(USER, colored["message_id"])]
