@@ -18,6 +18,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 VERSION = 2
+# The token signs the public document and guards the GPU: guessable ones are refused by both.
+MIN_TOKEN_LENGTH = 24
+PLACEHOLDER_TOKEN = "replace-with-a-long-random-string"  # .env.example's, public
+
+
+def token_problem(token: str) -> str | None:
+    """Why ``token`` cannot sign or verify a document, or None when it is long and not public."""
+    if not token:
+        return "REFINE_TOKEN is not set"
+    if token.strip() == PLACEHOLDER_TOKEN:
+        return "REFINE_TOKEN is still the .env.example placeholder"
+    if len(token) < MIN_TOKEN_LENGTH:
+        return f"REFINE_TOKEN is {len(token)} characters long; use at least {MIN_TOKEN_LENGTH}"
+    return None
 
 
 def canonical_bytes(fields: dict[str, Any]) -> bytes:

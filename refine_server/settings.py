@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from pixelpainter_common.discovery import is_loopback
+from pixelpainter_common.discovery import is_loopback, token_problem
 from refine_server import MODEL_NAMES
 
 IdList = Annotated[list[int], NoDecode]
@@ -19,9 +19,7 @@ DEFAULT_BALANCED = "xyn-ai/anything-v4.0"
 DEFAULT_QUALITY = "gsdf/Counterfeit-V3.0/Counterfeit-V3.0_fp16.safetensors"
 DEFAULT_SINGLE_FILE_CONFIG = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 
-# The token signs the public discovery document and guards the GPU: guessable ones are refused.
-MIN_TOKEN_LENGTH = 24
-PLACEHOLDER_TOKEN = "replace-with-a-long-random-string"  # .env.example's
+TOKEN_HOWTO = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 class Settings(BaseSettings):
@@ -137,17 +135,9 @@ class Settings(BaseSettings):
         """Raise ``ValueError`` unless a strong token is set or running open on loopback was asked for."""
         token = self.refine_token.get_secret_value()
         if token:
-            if token.strip() == PLACEHOLDER_TOKEN:
-                raise ValueError(
-                    "REFINE_TOKEN is still the .env.example placeholder; set a long random string "
-                    '(python -c "import secrets; print(secrets.token_urlsafe(32))")'
-                )
-            if len(token) < MIN_TOKEN_LENGTH:
-                raise ValueError(
-                    f"REFINE_TOKEN is {len(token)} characters long; use at least "
-                    f"{MIN_TOKEN_LENGTH} random characters "
-                    '(python -c "import secrets; print(secrets.token_urlsafe(32))")'
-                )
+            problem = token_problem(token)
+            if problem is not None:
+                raise ValueError(f"{problem}: set a long random string ({TOKEN_HOWTO})")
             return
         if not self.refine_allow_open:
             raise ValueError(

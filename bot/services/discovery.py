@@ -17,7 +17,13 @@ from typing import Any
 import aiohttp
 from pydantic import SecretStr
 
-from pixelpainter_common.discovery import VERSION, canonical_bytes, is_safe_url, verify
+from pixelpainter_common.discovery import (
+    VERSION,
+    canonical_bytes,
+    is_safe_url,
+    token_problem,
+    verify,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +126,9 @@ class RefineLocator:
             return "not a discovery document"
         if document.get("version") != VERSION:
             return f"version {document.get('version')!r}, not the signed version {VERSION}"
-        if not self._token.get_secret_value():
-            return "REFINE_TOKEN is not set, so the signature cannot be checked"
+        weak = token_problem(self._token.get_secret_value())
+        if weak is not None:  # anyone could sign with a public or guessable token
+            return f"{weak}, so no signature can be trusted"
         if not verify(document, self._token.get_secret_value()):
             return "its signature does not match REFINE_TOKEN"
         if not is_safe_url(document.get("url")):

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from pixelpainter_common.discovery import PLACEHOLDER_TOKEN
 from tests.support.npoint import BIN_ID, discovery_document
 from tests.support.refine import FakeRefineServer
 from tests.support.sketches import sketch_bytes
@@ -173,7 +174,9 @@ def caption_edits(telegram) -> list[str | None]:
     return [c.params.get("caption") for c in telegram.calls if c.method == "editMessageCaption"]
 
 
-@pytest.mark.parametrize("forgery", ["other key", "unsigned v1", "tampered url", "plain http"])
+@pytest.mark.parametrize(
+    "forgery", ["other key", "unsigned v1", "tampered url", "plain http", "public token"]
+)
 async def test_untrusted_discovery_document_is_never_used(
     telegram, refine_server, npoint, make_settings, run_bot, caplog, forgery
 ):
@@ -183,10 +186,13 @@ async def test_untrusted_discovery_document_is_never_used(
         "unsigned v1": {"url": evil.url, "models": ["balanced"], "version": 1},
         "tampered url": {**discovery_document(refine_server.url), "url": evil.url},
         "plain http": discovery_document("http://refine.example.com:5000"),
+        # A bot left with .env.example's token: anyone can sign with that one.
+        "public token": discovery_document(evil.url, token=PLACEHOLDER_TOKEN),
     }
     npoint.documents[BIN_ID] = documents[forgery]
+    token = PLACEHOLDER_TOKEN if forgery == "public token" else REFINE_TOKEN
     try:
-        async with run_bot(make_settings()):
+        async with run_bot(make_settings(refine_token=token)):
             _, colored = await colored_reply(telegram)
             for _ in range(2):
                 await telegram.tap(USER, colored, "r:b:30")
@@ -199,7 +205,7 @@ async def test_untrusted_discovery_document_is_never_used(
         assert "discovery document was rejected" in alert
         warnings = [r for r in caplog.records if "Discovery document rejected" in r.getMessage()]
         assert len(warnings) == 1
-        assert REFINE_TOKEN not in caplog.text
+        assert token not in caplog.text
     finally:
         await evil.stop()
 
