@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pixelpainter_common.discovery import is_loopback, token_problem
+from pixelpainter_common.settings_values import check_url, split_ids
 from refine_server import MODEL_NAMES
 
 IdList = Annotated[list[int], NoDecode]
@@ -83,20 +84,12 @@ class Settings(BaseSettings):
     @field_validator("admin_chat_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        if isinstance(value, int):
-            return [value]
-        return value
+        return split_ids(value)
 
     @field_validator("npoint_api_base", "telegram_api_base", "public_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return check_url(value)
 
     @model_validator(mode="after")
     def _check_sides(self) -> Settings:

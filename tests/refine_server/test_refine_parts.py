@@ -112,3 +112,20 @@ def test_download_models_plans_everything_and_keeps_local_sources(
     assert done["balanced"] == str(tiny_model_dir)
     assert done["quality"] == str(tiny_single_file)
     assert "[4/4]" in capsys.readouterr().out
+
+
+def test_refine_server_never_imports_the_bot_or_tensorflow() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, refine_server.__main__, refine_server.server, refine_server.background\n"
+        "bad = [m for m in ('bot', 'inference', 'tensorflow', 'telegram') if m in sys.modules]\n"
+        "assert not bad, bad"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
