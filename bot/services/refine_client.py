@@ -259,6 +259,8 @@ async def _classify(call: Callable[[str], Awaitable[T]], url: str) -> T:
         raise _Stale(f"{type(err).__name__}: {err}") from None
     except TimeoutError:
         raise RefineTimeout("the refine server did not answer in time") from None
+    except aiohttp.ClientError as err:  # an answer that broke off or could not be parsed
+        raise RefineServerError(f"broken answer: {type(err).__name__}") from None
 
 
 async def _raise_for_status(response: aiohttp.ClientResponse) -> None:

@@ -189,10 +189,11 @@ class Refining:
             QueueFullError,
         ) as err:
             logger.info("Refine gave no image: %s: %s", type(err).__name__, err)
-            await progress.restore()
+            await progress.restore()  # before the explanation, so the chat reads in order
             await message.reply_text(failure_text(err), do_quote=True)
             return
-        await progress.restore()
+        finally:
+            await progress.restore()  # whatever happened, the caption does not stay "⏳"
         await self._send_refined(bot, message, data, result)
 
     async def _send_refined(

@@ -311,3 +311,30 @@ async def test_a_second_tap_during_a_refine_still_restores_the_original_caption(
     await telegram.wait_for(lambda c: c in refined_photos(telegram), count=2)
     await asyncio.sleep(0.2)
     assert "caption" not in telegram.messages[(USER, colored["message_id"])]
+
+
+async def test_an_answer_that_breaks_off_is_the_servers_fault(telegram, make_settings, run_bot):
+    from aiohttp import web
+
+    from tests.support.server import LocalServer
+
+    class BreaksOff(LocalServer):
+        """Promises a 10,000-byte PNG, sends 10 bytes and hangs up (a tunnel dropping)."""
+
+        def routes(self) -> list[web.RouteDef]:
+            return [web.post("/refine", self._refine)]
+
+        async def _refine(self, request: web.Request) -> web.StreamResponse:
+            await request.read()
+            response = web.StreamResponse(headers={"Content-Length": "10000"})
+            response.content_type = "image/png"
+            await response.prepare(request)
+            await response.write(b"\x89PNG\r\n\x1a\n\0\0")
+            request.transport.close()
+            return response
+
+    async with BreaksOff() as broken, run_bot(make_settings(refine_url=broken.url)):
+        _, colored = await colored_reply(telegram)
+        await telegram.tap(USER, colored, "r:b:30")
+        await telegram.wait_for(lambda c: "on its side" in c.params.get("text", ""))
+    assert caption_edits(telegram) == ["⏳ Refining with Balanced…", None]
