@@ -187,3 +187,12 @@ def test_bot_never_imports_gpu_stack():
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_unusable_data_folder_exits_2(clean_env, capsys, tmp_path):
+    clean_env.setenv("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    clean_env.setenv("BOT_DATA_DIR", str(blocker / "data"))
+    assert main() == 2
+    assert capsys.readouterr().err.startswith(f"BOT_DATA_DIR: cannot create {blocker / 'data'}")
