@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import sketch_bytes
 from telegram import Message
 
 from bot.services.progress import QueueNotice
+from tests.support.sketches import sketch_bytes
 
 
 async def test_start_says_what_to_send(telegram, bot):
