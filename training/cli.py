@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--name", default="generator")
     export.add_argument("--data", type=Path, help="dataset: add val metrics and baselines")
     export.add_argument("--card-extra", type=Path, help="JSON merged into the model card")
+    export.add_argument(
+        "--calibrate-steps",
+        type=int,
+        default=100,
+        help="with --data: batches that re-estimate BatchNorm statistics first (0: keep them)",
+    )
     export.set_defaults(run=_export)
     return parser
 
@@ -121,6 +127,7 @@ def _export(args: argparse.Namespace) -> int:
 
     from inference.errors import WeightsError
     from inference.weights import detect_format, load_generator
+    from training.calibration import recalibrate_batchnorm
     from training.data import make_dataset, scan_dataset
     from training.export import export, margins
     from training.metrics import colorizer_predict, evaluate
@@ -140,6 +147,12 @@ def _export(args: argparse.Namespace) -> int:
             card["epochs_trained" if name == "epoch" else "steps"] = int(reader.get_tensor(key))
     if args.data:
         train, val = scan_dataset(args.data)
+        if args.calibrate_steps > 0:
+            sketches = make_dataset(train, 16, shuffle=True, cache=False, seed=0)
+            used = recalibrate_batchnorm(
+                generator, sketches.map(lambda sketch, color: sketch), args.calibrate_steps
+            )
+            card["batchnorm_recalibrated_on"] = f"{used} batches of 16 training sketches"
         val_ds = make_dataset(val, 32, shuffle=False, cache=False)
         # training=False: the mode inference runs in, so the numbers are what users get.
         card["val"] = evaluate(lambda x: generator(x, training=False), val_ds)

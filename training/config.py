@@ -29,6 +29,9 @@ class TrainConfig:
     beta_2: float = _knob(0.999, "Adam beta2", "--beta2")
     checkpoint_every: int = _knob(7, "epochs between checkpoints (and val metrics)")
     keep: int = _knob(3, "checkpoints kept")
+    calibrate_steps: int = _knob(
+        100, "batches that re-estimate BatchNorm statistics before each checkpoint (0: off)"
+    )
     resume: bool = _knob(True, "resume from the latest checkpoint in --out")
     augment: bool = _knob(False, "pix2pix jitter (286 px, random 256 crop) and mirror")
     vary_lines: bool = _knob(False, "vary line width, gray level, blur and breaks")

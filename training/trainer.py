@@ -18,6 +18,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from inference.generator import build_generator, width_of
+from training.calibration import recalibrate_batchnorm
 from training.config import TrainConfig
 from training.data import Split, make_dataset, scan_dataset
 from training.discriminator import build_discriminator
@@ -212,6 +213,7 @@ class Trainer:
             bar.close()
             self.epoch.assign(epoch + 1)
             if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
+                self.calibrate()
                 path = self.manager.save(checkpoint_number=epoch + 1)
                 metrics = self.validate(epoch + 1)
                 with writer.as_default(step=int(self.step)):
@@ -225,6 +227,15 @@ class Trainer:
         if not metrics:  # nothing left to train: report on the restored weights
             metrics = self.validate(int(self.epoch))
         return {"epoch": int(self.epoch), "step": int(self.step), "val": metrics}
+
+    def calibrate(self) -> int:
+        """BatchNorm statistics as inference will use them (see :mod:`training.calibration`)."""
+        if self.config.calibrate_steps <= 0:
+            return 0
+        sketches = make_dataset(
+            self.train_split, self.global_batch, shuffle=True, cache=False, seed=self.config.seed
+        ).map(lambda sketch, color: sketch)
+        return recalibrate_batchnorm(self.generator, sketches, self.config.calibrate_steps)
 
     def predict(self, sketch: tf.Tensor) -> tf.Tensor:
         # training=False: moving BatchNorm statistics and no Dropout, as inference/ runs it, so
