@@ -101,7 +101,11 @@ async def _start_services(
     if colorizer is None:
         logger.info("Loading generator weights (%s)", settings.generator_weights or "bundled")
         colorizer = await asyncio.to_thread(
-            Colorizer.load, settings.generator_weights, threads=settings.inference_threads
+            Colorizer.load,
+            settings.generator_weights,
+            threads=settings.inference_threads,
+            precision=settings.inference_precision,
+            style=settings.inference_style,
         )
     inference = InferenceService(
         colorizer, max_batch=settings.inference_max_batch, max_queue=settings.inference_max_queue

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from inference.engine import Engine, load_engine
+from inference.engine import Engine, Precision, load_engine
 from inference.images import SketchSource, open_sketch
 from inference.regions import line_art, paper_level, segment
 
@@ -135,11 +135,15 @@ class Colorizer:
         max_side: int = DEFAULT_MAX_SIDE,
         backend: str = "onnx",
         style: Style = DEFAULT_STYLE,
+        precision: Precision = "fp32",
     ) -> Colorizer:
-        """Load ``weights`` (None = the bundled ones); raises :class:`WeightsError`."""
-        return cls(
-            load_engine(weights, threads=threads, backend=backend), max_side=max_side, style=style
-        )
+        """Load ``weights`` (None = the bundled ones); raises :class:`WeightsError`.
+
+        ``precision="int8"`` runs a quantized copy (made once, cached beside the ONNX model):
+        about twice as fast for the full-size generator, no gain for small ones.
+        """
+        engine = load_engine(weights, threads=threads, backend=backend, precision=precision)
+        return cls(engine, max_side=max_side, style=style)
 
     def warm_up(self) -> None:
         """Run the model once so the first person does not pay for lazy initialisation."""
@@ -167,19 +171,10 @@ class Colorizer:
         if max(w, h) > self.max_side:
             k = self.max_side / max(w, h)
             rgb = _resize(rgb, (max(1, round(w * k)), max(1, round(h * k))))
-            h, w = rgb.shape[:2]
-        # Letterbox on white rather than squash: the model was trained on square, undistorted
-        # drawings, and a stretched face gets worse colors than a smaller one.
-        k = MODEL_SIZE / max(w, h)
-        inner = (max(1, round(w * k)), max(1, round(h * k)))
-        left, top = (MODEL_SIZE - inner[0]) // 2, (MODEL_SIZE - inner[1]) // 2
-        square = np.full((MODEL_SIZE, MODEL_SIZE, 3), 255, np.uint8)
-        square[top : top + inner[1], left : left + inner[0]] = _resize(rgb, inner)
-        model_input = square.astype(np.float32) / 127.5 - 1.0
+        model_input, box = letterbox(rgb)
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         lines = line_art(gray, paper_level(gray))
         regions, fills = segment(lines)
-        box = (left, top, left + inner[0], top + inner[1])
         return Prepared(model_input, box, lines, regions, fills)
 
     def finish(
@@ -202,6 +197,21 @@ class Colorizer:
             regions=prepared.regions,
             style=style,
         )
+
+
+def letterbox(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The model input for uint8 RGB (H, W, 3): (256, 256, 3) float32 in [-1, 1], and the box
+    (left, top, right, bottom) the sketch fills inside that square."""
+    h, w = rgb.shape[:2]
+    # Letterbox on white rather than squash: the model was trained on square, undistorted
+    # drawings, and a stretched face gets worse colors than a smaller one.
+    k = MODEL_SIZE / max(w, h)
+    inner = (max(1, round(w * k)), max(1, round(h * k)))
+    left, top = (MODEL_SIZE - inner[0]) // 2, (MODEL_SIZE - inner[1]) // 2
+    square = np.full((MODEL_SIZE, MODEL_SIZE, 3), 255, np.uint8)
+    square[top : top + inner[1], left : left + inner[0]] = _resize(rgb, inner)
+    model_input = square.astype(np.float32) / 127.5 - 1.0
+    return model_input, (left, top, left + inner[0], top + inner[1])
 
 
 def _check_style(style: str) -> Style:
