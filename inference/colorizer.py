@@ -51,15 +51,18 @@ _SOFT = 0xFF00_0000  # palette entry: "use the soft color here"
 class Prepared:
     """A sketch ready for the model, with what is needed to build the full-size result.
 
-    ``lines``, ``regions`` and ``fills`` are at the output size (H, W); ``fills`` is
-    ``regions`` with each line pixel given the id of the nearest region (0 where there is none).
+    ``lines`` and ``regions`` are at the output size (H, W); ``fills`` (see
+    :func:`inference.regions.segment`) at the segmentation's working size, which scales up to
+    (H, W) by nearest neighbour.
     """
 
     model_input: np.ndarray  # (256, 256, 3) float32 in [-1, 1]
     box: tuple[int, int, int, int]  # where the sketch sits inside the 256² square
+    model_lines: np.ndarray  # uint8 (256, 256): 1 where the model sees line art (a pixel wider)
     lines: np.ndarray  # uint8 (H, W), 255 = paper
     regions: np.ndarray  # int32 (H, W), 0 = line, 1..N regions
-    fills: np.ndarray  # int32 (H, W)
+    fills: np.ndarray  # int32, every pixel (lines too) its nearest region's id; 0 = none
+    count: int  # regions: ids are 1..count
 
     @property
     def size(self) -> tuple[int, int]:
@@ -172,10 +175,14 @@ class Colorizer:
             k = self.max_side / max(w, h)
             rgb = _resize(rgb, (max(1, round(w * k)), max(1, round(h * k))))
         model_input, box = letterbox(rgb)
+        # The model's lines bleed a pixel wider than the sketch's, hence the dilation.
+        dark = (model_input.mean(axis=2) + 1.0) / 2.0 < LINE_THRESHOLD
+        model_lines = cv2.dilate(dark.view(np.uint8), np.ones((3, 3), np.uint8))
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         lines = line_art(gray, paper_level(gray))
         regions, fills = segment(lines)
-        return Prepared(model_input, box, lines, regions, fills)
+        count = int(fills.max()) if fills.size else 0
+        return Prepared(model_input, box, model_lines, lines, regions, fills, count)
 
     def finish(
         self, prepared: Prepared, output: np.ndarray, *, style: Style | None = None
@@ -184,7 +191,7 @@ class Colorizer:
         style = self.style if style is None else _check_style(style)
         rgb = ((np.clip(output, -1.0, 1.0) + 1.0) * 127.5 + 0.5).astype(np.uint8)
         left, top, right, bottom = prepared.box
-        soft = _soft_colors(rgb, prepared.model_input)[top:bottom, left:right]
+        soft = _soft_colors(rgb, prepared.model_lines)[top:bottom, left:right]
         layer = cv2.resize(soft, prepared.size, interpolation=cv2.INTER_CUBIC)
         if style == "cel":
             layer = _cel_layer(layer, soft, prepared)
@@ -228,13 +235,10 @@ def _resize(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
 
 
-def _soft_colors(rgb: np.ndarray, model_input: np.ndarray) -> np.ndarray:
-    """The model's colors with its dark line pixels replaced by the brightest nearby color."""
-    gray = (model_input.mean(axis=2) + 1.0) / 2.0
-    lines = cv2.dilate((gray < LINE_THRESHOLD).view(np.uint8), np.ones((3, 3), np.uint8))
-    # The model's lines bleed a pixel wider than the sketch's (hence the dilation above).
+def _soft_colors(rgb: np.ndarray, model_lines: np.ndarray) -> np.ndarray:
+    """The model's colors with its line pixels replaced by the brightest nearby color."""
     colors = rgb.copy()
-    cv2.copyTo(cv2.dilate(rgb, np.ones((5, 5), np.uint8)), lines, colors)
+    cv2.copyTo(cv2.dilate(rgb, np.ones((5, 5), np.uint8)), model_lines, colors)
     # A GAN leaves speckle in flat fills; a median keeps fill edges and clears it
     # (val SSIM of the bundled model's output 0.896 → 0.913, see inference/assets/model_card.json).
     return median7(colors)
@@ -256,7 +260,7 @@ def median7(a: np.ndarray) -> np.ndarray:
         pad = [(3, 3) if i == axis else (0, 0) for i in range(a.ndim)]
         padded = np.pad(out, pad, "edge")
         n = a.shape[axis]
-        v = [padded.take(range(s, s + n), axis=axis) for s in range(7)]
+        v = [padded[s : s + n] if axis == 0 else padded[:, s : s + n] for s in range(7)]
         for i, j in _SORT7:
             v[i], v[j] = np.minimum(v[i], v[j]), np.maximum(v[i], v[j])
         out = v[3]
@@ -272,23 +276,25 @@ def _cel_layer(soft_layer: np.ndarray, soft: np.ndarray, prepared: Prepared) -> 
     wide gap into a differently colored area), the soft color is kept, blended in smoothly.
     """
     h, w = soft.shape[:2]
-    regions = cv2.resize(prepared.regions, (w, h), interpolation=cv2.INTER_NEAREST)
     left, top, right, bottom = prepared.box
-    gray = (prepared.model_input[top:bottom, left:right].mean(axis=2) + 1.0) / 2.0
-    regions[gray < LINE_THRESHOLD] = 0
-    palette = _cel_palette(soft, regions, int(prepared.regions.max()) + 1)
+    paper = np.ascontiguousarray(prepared.model_lines[top:bottom, left:right] == 0)
+    regions = cv2.resize(prepared.regions, (w, h), interpolation=cv2.INTER_NEAREST)
+    regions = cv2.copyTo(regions, paper.view(np.uint8))
+    palette = _cel_palette(soft, regions, prepared.count + 1)
     if not (palette != _SOFT).any():
         return soft_layer
+    # Each pixel's flat color (R, G, B, flag; the flag is 255 for soft regions), at the working
+    # size, so the lookup is on fewer pixels; nearest-neighbour scaling keeps it exact.
+    work = palette.take(prepared.fills).view(np.uint8).reshape(*prepared.fills.shape, 4)
     # How far each model pixel's color is from its region's flat color: 0 = flat, 1 = soft.
-    fills = cv2.resize(prepared.fills, (w, h), interpolation=cv2.INTER_NEAREST)
-    flat = palette.take(fills).view(np.uint8).reshape(h, w, 4)  # little-endian: R, G, B, flag
-    far = np.abs(soft.astype(np.int16) - flat[:, :, :3]).max(axis=2)
-    keep_soft = np.clip((far - CEL_SPREAD) / CEL_SPREAD, 0.0, 1.0).astype(np.float32)
-    keep_soft[flat[:, :, 3] > 0] = 1.0
+    flat = cv2.resize(work, (w, h), interpolation=cv2.INTER_NEAREST)
+    diff = cv2.split(cv2.absdiff(soft, cv2.cvtColor(flat, cv2.COLOR_RGBA2RGB)))
+    far = cv2.max(cv2.max(cv2.max(diff[0], diff[1]), diff[2]), flat[:, :, 3])
+    keep_soft = np.clip((far.astype(np.float32) - CEL_SPREAD) / CEL_SPREAD, 0.0, 1.0)
     # The same at the output size, region edges sharp.
-    big = palette.take(prepared.fills).view(np.uint8).reshape(*prepared.fills.shape, 4)
+    big = cv2.resize(work, prepared.size, interpolation=cv2.INTER_NEAREST)
     cel = soft_layer.copy()
-    cv2.copyTo(cv2.cvtColor(big, cv2.COLOR_RGBA2RGB), (big[:, :, 3] == 0).view(np.uint8), cel)
+    cv2.copyTo(cv2.cvtColor(big, cv2.COLOR_RGBA2RGB), cv2.bitwise_not(big[:, :, 3]), cel)
     weight = cv2.resize(keep_soft, prepared.size, interpolation=cv2.INTER_LINEAR)
     return cv2.blendLinear(cel, soft_layer, 1.0 - weight, weight)
 
