@@ -293,8 +293,8 @@ def _cel_layer(soft_layer: np.ndarray, soft: np.ndarray, prepared: Prepared) -> 
     keep_soft = np.clip((far.astype(np.float32) - CEL_SPREAD) / CEL_SPREAD, 0.0, 1.0)
     # The same at the output size, region edges sharp.
     big = cv2.resize(work, prepared.size, interpolation=cv2.INTER_NEAREST)
-    cel = soft_layer.copy()
-    cv2.copyTo(cv2.cvtColor(big, cv2.COLOR_RGBA2RGB), cv2.bitwise_not(big[:, :, 3]), cel)
+    cel = cv2.cvtColor(big, cv2.COLOR_RGBA2RGB)
+    cv2.copyTo(soft_layer, cv2.extractChannel(big, 3), cel)
     weight = cv2.resize(keep_soft, prepared.size, interpolation=cv2.INTER_LINEAR)
     return cv2.blendLinear(cel, soft_layer, 1.0 - weight, weight)
 
@@ -314,16 +314,17 @@ def _cel_palette(soft: np.ndarray, regions: np.ndarray, count: int) -> np.ndarra
     if m == 0:
         return palette
     compact = np.cumsum(usable) - 1
-    keep = usable[ids]
-    idx = compact[ids[keep]]
-    values = soft.reshape(-1, 3)[keep].astype(np.int64)
-    medians = np.empty((m, 3), np.int64)
-    for c in range(3):
-        hist = np.bincount(idx * 256 + values[:, c], minlength=m * 256).reshape(m, 256)
+    keep = usable.take(ids)
+    idx = compact.take(ids.compress(keep))
+    channels = [c.ravel().compress(keep) for c in cv2.split(soft)]
+    medians = np.empty((m, 3), np.intp)
+    far = np.zeros(idx.size, bool)
+    for c, values in enumerate(channels):
+        hist = np.bincount(idx * 256 + values, minlength=m * 256).reshape(m, 256)
         cum = hist.cumsum(axis=1)
         medians[:, c] = (2 * cum >= cum[:, -1:]).argmax(axis=1)
-    far = np.abs(values - medians[idx]).max(axis=1) > CEL_SPREAD
-    outliers = np.bincount(idx, weights=far, minlength=m) / np.bincount(idx, minlength=m)
+        far |= np.abs(values.astype(np.intp) - medians[:, c].take(idx)) > CEL_SPREAD
+    outliers = np.bincount(idx, weights=far, minlength=m) / samples.compress(usable)
     flat = outliers <= MAX_CEL_OUTLIERS
     packed = medians[:, 0] | (medians[:, 1] << 8) | (medians[:, 2] << 16)
     palette[np.flatnonzero(usable)[flat]] = packed[flat]
