@@ -44,6 +44,14 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - t, out
 
 
+def cpu_timed(fn: Callable[[], object]) -> tuple[float, float, object]:
+    """Wall and this thread's CPU seconds: the CPU time is what the work costs, whatever else
+    runs on a shared host (the post-processing is single-threaded)."""
+    t, c = time.perf_counter(), time.thread_time()
+    out = fn()
+    return time.perf_counter() - t, time.thread_time() - c, out
+
+
 def ms(values: list[float]) -> float:
     return float(np.median(values)) * 1000
 
@@ -62,6 +70,17 @@ def full_size_onnx(width: int) -> Path:
         print(f"exporting a random width-{width} generator to {path} (once)...", flush=True)
         keras.utils.set_random_seed(0)
         export_onnx(build_generator(width), path)
+    return path
+
+
+def plain_qdq(fp32: Path) -> Path:
+    """int8 without the ConvTranspose rewrite (what plain static quantization gives), cached."""
+    from inference.engine import cache_dir
+    from inference.quantize import _digest, calibration_inputs, quantize
+
+    path = cache_dir() / "bench" / f"plain-qdq-{_digest(fp32)}.onnx"
+    if not path.exists():
+        quantize(fp32, path, calibration_inputs(None), split=False)
     return path
 
 
@@ -96,6 +115,7 @@ def main() -> None:
 
     onnx_paths = {"bundled": onnx_for(None), "full": full_size_onnx(args.width)}
     int8_paths = {name: int8_for(path) for name, path in onnx_paths.items()}
+    plain_paths = {name: plain_qdq(path) for name, path in onnx_paths.items()}
     colorizers = {
         name: Colorizer(OnnxEngine(path, args.threads)) for name, path in onnx_paths.items()
     }
@@ -103,9 +123,12 @@ def main() -> None:
     for name in onnx_paths:
         engines[f"{name} fp32 ORT"] = colorizers[name].engine
         engines[f"{name} int8 ORT"] = OnnxEngine(int8_paths[name], args.threads)
+        engines[f"{name} int8 plain QDQ ORT"] = OnnxEngine(plain_paths[name], args.threads)
         if args.openvino:
             engines[f"{name} fp32 OpenVINO"] = OpenVinoEngine(onnx_paths[name], args.threads)
-            engines[f"{name} int8 OpenVINO"] = OpenVinoEngine(int8_paths[name], args.threads)
+            # OpenVINO has int8 deconvolution: the plain QDQ model (our phase split trips its
+            # DepthToSpace transformation).
+            engines[f"{name} int8 OpenVINO"] = OpenVinoEngine(plain_paths[name], args.threads)
     sketches = {size: line_sketch(size) for size in SIZES}
     x1 = calibration_inputs(None, limit=1)
 
@@ -123,16 +146,18 @@ def main() -> None:
     for _ in range(args.reps):
         for size, sketch in sketches.items():
             for name, colorizer in colorizers.items():
-                t_prep, prepared = timed(lambda c=colorizer, s=sketch: c.prepare(s))
+                t_prep, c_prep, prepared = cpu_timed(lambda c=colorizer, s=sketch: c.prepare(s))
+                add((name, size, "prepare cpu"), c_prep)
                 t_model, out = timed(
                     lambda c=colorizer, p=prepared: c.engine.predict(p.model_input[None])
                 )
                 add((name, size, "prepare"), t_prep)
                 add((name, size, "model"), t_model)
                 for style in ("cel", "soft"):
-                    t_fin, _ = timed(
+                    t_fin, c_fin, _ = cpu_timed(
                         lambda c=colorizer, p=prepared, o=out[0], s=style: c.finish(p, o, style=s)
                     )
+                    add((name, size, "finish cpu", style), c_fin)
                     add((name, size, "finish", style), t_fin)
                     t_all, _ = timed(
                         lambda c=colorizer, sk=sketch, s=style: c.colorize(sk, style=s)
@@ -143,20 +168,25 @@ def main() -> None:
 
     print(f"\n{args.threads} threads, {args.reps} interleaved reps; medians in ms")
     print(
-        "\n| weights | size | prepare | model | finish cel | finish soft | prep+fin cel | whole cel | whole soft | whole cel / model |"
+        "\n| weights | size | prepare | model | finish cel | finish soft | prep+fin cel | (CPU) | whole cel | whole soft | whole cel / model |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     summary: dict[str, float] = {}
     for name in colorizers:
         for size in SIZES:
             prep, model = ms(parts[(name, size, "prepare")]), ms(parts[(name, size, "model")])
             fin = {s: ms(parts[(name, size, "finish", s)]) for s in ("cel", "soft")}
             whole = {s: ms(parts[(name, size, "colorize", s)]) for s in ("cel", "soft")}
+            cpu = ms(parts[(name, size, "prepare cpu")]) + ms(
+                parts[(name, size, "finish cpu", "cel")]
+            )
             print(
                 f"| {name} | {size}² | {prep:.1f} | {model:.1f} | {fin['cel']:.1f} | {fin['soft']:.1f} "
-                f"| {prep + fin['cel']:.1f} | {whole['cel']:.1f} | {whole['soft']:.1f} | {whole['cel'] / model:.2f}× |"
+                f"| {prep + fin['cel']:.1f} | {cpu:.1f} | {whole['cel']:.1f} | {whole['soft']:.1f} "
+                f"| {whole['cel'] / model:.2f}× |"
             )
             summary[f"{name}_{size}_prepare_finish_cel_ms"] = prep + fin["cel"]
+            summary[f"{name}_{size}_prepare_finish_cel_cpu_ms"] = cpu
             summary[f"{name}_{size}_whole_over_model_cel"] = whole["cel"] / model
 
     print("\n| 256² model call (batch 1) | p50 ms | vs fp32 ORT |")

@@ -208,8 +208,12 @@ def calibration_inputs(
     return np.stack(inputs)
 
 
-def quantize(fp32: str | Path, out: str | Path, inputs: np.ndarray) -> Path:
-    """Write the int8 (QDQ) version of the ONNX generator ``fp32`` to ``out``."""
+def quantize(fp32: str | Path, out: str | Path, inputs: np.ndarray, *, split: bool = True) -> Path:
+    """Write the int8 (QDQ) version of the ONNX generator ``fp32`` to ``out``.
+
+    ``split=False`` keeps the ConvTransposes (plain QDQ: no gain on ONNX Runtime's CPU backend,
+    kept for comparisons and for runtimes with int8 deconvolution).
+    """
     import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -231,7 +235,7 @@ def quantize(fp32: str | Path, out: str | Path, inputs: np.ndarray) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     source = onnx.load(str(fp32))
-    split = split_conv_transposes(source)
+    split = split_conv_transposes(source) if split else source
     tmp_split = out.with_suffix(f".split.{os.getpid()}.tmp.onnx")
     tmp_out = out.with_suffix(f".{os.getpid()}.tmp.onnx")
     onnx.save(split, str(tmp_split))
@@ -247,7 +251,8 @@ def quantize(fp32: str | Path, out: str | Path, inputs: np.ndarray) -> Path:
             calibrate_method=CalibrationMethod.MinMax,
         )
         quantized = onnx.load(str(tmp_out))
-        for key, value in (("pixelpainter.int8", RECIPE), ("pixelpainter.fp32", _digest(fp32))):
+        recipe = RECIPE if split else RECIPE.replace("phaseconv", "plain")
+        for key, value in (("pixelpainter.int8", recipe), ("pixelpainter.fp32", _digest(fp32))):
             meta = quantized.metadata_props.add()
             meta.key, meta.value = key, value
         onnx.save(quantized, str(tmp_out))
