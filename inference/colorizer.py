@@ -99,6 +99,13 @@ class Colorized:
     regions: np.ndarray = field(repr=False)
     style: Style = DEFAULT_STYLE
 
+    @property
+    def nbytes(self) -> int:
+        """Memory this result may hold: its arrays, and Pillow's copies of ``image`` and
+        ``layer`` (4 bytes a pixel) once they are made."""
+        arrays = (self.image_array, self.layer_array, self.lines_array, self.raw_array)
+        return sum(a.nbytes for a in arrays) + self.regions.nbytes + 8 * self.regions.size
+
     @cached_property
     def image(self) -> Image.Image:
         """The result, RGB."""

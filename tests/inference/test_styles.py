@@ -176,3 +176,10 @@ def test_unknown_style_is_refused(tiny_colorizer, tiny_onnx):
 def test_bad_input_is_one_sketch_error(tiny_colorizer):
     with pytest.raises(SketchError):
         tiny_colorizer.colorize(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, style="cel")
+
+
+def test_nbytes_counts_the_arrays_and_the_pil_copies(tiny_colorizer):
+    result = tiny_colorizer.colorize(_boxes((200, 100)))
+    arrays = result.image_array.nbytes + result.layer_array.nbytes + result.regions.nbytes
+    assert result.nbytes >= arrays + 2 * 4 * 200 * 100
+    assert result.nbytes < 4 * arrays  # no more than it can hold
