@@ -38,8 +38,10 @@ LINE_THRESHOLD = 0.78
 Style = Literal["cel", "soft"]
 STYLES: tuple[Style, ...] = ("cel", "soft")
 DEFAULT_STYLE: Style = "cel"
-# A region is filled flat when it has at least this many model pixels to take the median of...
+# A region is filled flat when it has at least this many model pixels to take the median of,
+# and they are at least this share of its pixels (the rest are on the model's lines)...
 MIN_CEL_SAMPLES = 12
+MIN_CEL_OPEN = 0.3
 # ...and no more than this share of them is far (> CEL_SPREAD levels) from that median: a
 # region the model paints in several colors (a leak through a wide gap) stays soft.
 MAX_CEL_OUTLIERS = 0.4
@@ -288,9 +290,13 @@ def _cel_layer(soft_layer: np.ndarray, soft: np.ndarray, prepared: Prepared) -> 
     h, w = soft.shape[:2]
     left, top, right, bottom = prepared.box
     paper = np.ascontiguousarray(prepared.model_lines[top:bottom, left:right] == 0)
-    regions = cv2.resize(prepared.regions, (w, h), interpolation=cv2.INTER_NEAREST)
-    regions = cv2.copyTo(regions, paper.view(np.uint8))
+    everywhere = cv2.resize(prepared.regions, (w, h), interpolation=cv2.INTER_NEAREST)
+    regions = cv2.copyTo(everywhere, paper.view(np.uint8))
     palette = _cel_palette(soft, regions, prepared.count + 1)
+    # Hatching and thin strips: regions the model mostly sees as line keep the soft colors.
+    size = np.bincount(everywhere.ravel(), minlength=prepared.count + 1)
+    samples = np.bincount(regions.ravel(), minlength=prepared.count + 1)
+    palette[samples < MIN_CEL_OPEN * size] = _SOFT
     if not (palette != _SOFT).any():
         return soft_layer
     # Each pixel's flat color (R, G, B, flag; the flag is 255 for soft regions), at the working

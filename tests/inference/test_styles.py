@@ -183,3 +183,18 @@ def test_nbytes_counts_the_arrays_and_the_pil_copies(tiny_colorizer):
     arrays = result.image_array.nbytes + result.layer_array.nbytes + result.regions.nbytes
     assert result.nbytes >= arrays + 2 * 4 * 200 * 100
     assert result.nbytes < 4 * arrays  # no more than it can hold
+
+
+def test_hatching_keeps_the_soft_colors():
+    sketch = _square_boxes()
+    draw = ImageDraw.Draw(sketch)
+    for x in range(270, 500, 6):  # dense hatching in the top-right box: slivers 4 px wide
+        draw.line([(x, 10), (x, 245)], fill="black", width=2)
+    rng = np.random.default_rng(1)
+    picture = rng.integers(60, 200, (256, 256, 3)).astype(np.uint8)
+    colorizer = Colorizer(PaintEngine(picture))
+    cel = colorizer.colorize(sketch, style="cel")
+    soft = colorizer.colorize(sketch, style="soft")
+    hatched = (slice(20, 240), slice(275, 495))
+    assert np.array_equal(cel.layer_array[hatched], soft.layer_array[hatched])
+    assert not np.array_equal(cel.layer_array[300:500, 20:240], soft.layer_array[300:500, 20:240])
