@@ -23,7 +23,7 @@ from telegram.ext import (
 
 from bot import texts
 from bot.callbacks import Action, for_actions
-from bot.handlers import admin, common, refine, sketch
+from bot.handlers import admin, common, refine, sketch, style
 from bot.handlers.errors import on_error
 from bot.jobs import check_refine_health, refresh_refine_health
 from bot.services.coloring import ColorService
@@ -95,6 +95,7 @@ def _add_handlers(application: Application) -> None:
             CommandHandler("help", common.help_command),
             CommandHandler("status", admin.status),
             CommandHandler("seturl", admin.set_url),
+            CallbackQueryHandler(style.on_style, pattern=for_actions(Action.STYLE)),
             # New messages only: editing a caption must not color the sketch again.
             MessageHandler(filters.UpdateType.MESSAGE & filters.PHOTO, sketch.on_photo),
             MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, sketch.on_document),
@@ -123,7 +124,11 @@ async def _start_services(
     if colorizer is None:
         logger.info("Loading generator weights (%s)", settings.generator_weights or "bundled")
         colorizer = await asyncio.to_thread(
-            Colorizer.load, settings.generator_weights, threads=settings.inference_threads
+            Colorizer.load,
+            settings.generator_weights,
+            threads=settings.inference_threads,
+            precision=settings.inference_precision,
+            style=settings.inference_style,
         )
     inference = InferenceService(
         colorizer, max_batch=settings.inference_max_batch, max_queue=settings.inference_max_queue

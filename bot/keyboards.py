@@ -13,7 +13,8 @@ def _button(text: str, data: ButtonData) -> InlineKeyboardButton:
 
 
 def colored_keyboard(strength: int = DEFAULT_STRENGTH) -> InlineKeyboardMarkup:
-    """Under a colored image: refine (two models), strength choice, PNG file, color layer."""
+    """Under a colored image: refine (two models), strength choice, PNG file, color layer, the
+    other color style."""
     refine_row = [
         _button(
             texts.REFINE_BUTTON.format(model=texts.MODEL_LABELS[model]),
@@ -33,6 +34,7 @@ def colored_keyboard(strength: int = DEFAULT_STRENGTH) -> InlineKeyboardMarkup:
     file_row = [
         _button(texts.PNG_BUTTON, ButtonData(Action.PNG, strength=strength)),
         _button(texts.LAYER_BUTTON, ButtonData(Action.LAYER, strength=strength)),
+        _button(texts.STYLE_BUTTON, ButtonData(Action.STYLE, strength=strength)),
     ]
     return InlineKeyboardMarkup([refine_row, strength_row, file_row])
 

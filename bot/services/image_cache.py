@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PIL import Image
-
 from inference.colorizer import Colorized
 
 CacheValue = bytes | Colorized
@@ -14,8 +12,7 @@ CacheValue = bytes | Colorized
 def _size_of(value: CacheValue) -> int:
     if isinstance(value, bytes):
         return len(value)
-    images: list[Image.Image] = [value.image, value.layer, value.raw]
-    return sum(img.width * img.height * len(img.getbands()) for img in images)
+    return value.nbytes
 
 
 class ImageCache:
