@@ -29,6 +29,7 @@ from bot.services.discovery import RefineLocator
 from bot.services.files import FileStore
 from bot.services.health import RefineHealth
 from bot.services.image_cache import ImageCache
+from bot.services.miniapp import start_miniapp
 from bot.services.rate_limit import RateLimiter
 from bot.services.refine_client import RefineClient
 from bot.services.stats import Stats
@@ -40,6 +41,7 @@ from inference.service import InferenceService
 logger = logging.getLogger(__name__)
 
 _FALLBACK_TASK = "health-loop"
+MINIAPP_KEY = "miniapp"
 
 
 def build_application(settings: BotSettings, *, colorizer: Colorizer | None = None) -> Application:
@@ -140,6 +142,10 @@ async def _start_services(
         stats=Stats(),
     )
     application.bot_data[STATE_KEY] = state
+    if settings.webapp_url:
+        application.bot_data[MINIAPP_KEY] = await start_miniapp(
+            settings, application.bot, inference, state.colors, files
+        )
     interval = settings.health_check_interval_s
     if application.job_queue is not None:
         application.job_queue.run_repeating(
@@ -162,6 +168,9 @@ async def _stop_services(application: Application) -> None:
     task = application.bot_data.pop(_FALLBACK_TASK, None)
     if task is not None:
         task.cancel()
+    miniapp = application.bot_data.pop(MINIAPP_KEY, None)
+    if miniapp is not None:
+        await miniapp.close()
     state: BotState | None = application.bot_data.pop(STATE_KEY, None)
     if state is not None:
         await state.inference.close()
