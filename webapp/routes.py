@@ -97,7 +97,7 @@ ROUTES = [
 
 # ---- request parsing ----
 async def _form(request: web.Request) -> FormData:
-    if not request.content_type.startswith("multipart/form-data"):
+    if request.content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise ApiError(
             400, "Send the image as multipart/form-data (e.g. curl -F sketch=@file.png)."
         )
