@@ -72,7 +72,9 @@ async def test_result_has_edit_button_that_opens_the_editor(telegram, miniapp_bo
     )
     async with http.post("/api/editor", data=forged) as response:
         assert response.status == 403
-    unsigned = aiohttp.FormData({"init_data": "", "sketch_id": query["sketch"], "sig": query["sig"]})
+    unsigned = aiohttp.FormData(
+        {"init_data": "", "sketch_id": query["sketch"], "sig": query["sig"]}
+    )
     async with http.post("/api/editor", data=unsigned) as response:
         assert response.status == 401
 
