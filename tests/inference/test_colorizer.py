@@ -22,6 +22,8 @@ def test_output_keeps_size_and_aspect(tiny_colorizer, size):
     assert result.layer.size == size
     assert result.raw.size == (256, 256)
     assert result.image.mode == result.layer.mode == result.raw.mode == "RGB"
+    assert result.lines.mode == "L" and result.lines.size == size
+    assert result.regions.shape == (size[1], size[0]) and result.regions.dtype == np.int32
 
 
 def test_long_side_is_capped(tiny_onnx):
@@ -72,22 +74,15 @@ def test_accepts_paths_and_bytes(tiny_colorizer, tmp_path):
     assert tiny_colorizer.colorize(path.read_bytes()).image.size == (200, 100)
 
 
-def test_max_filter_matches_pillow():
-    from PIL import ImageFilter
-
-    from inference.colorizer import _max_filter
+def test_median7_equals_the_numpy_separable_median():
+    from inference.colorizer import median7
+    from tests.inference.legacy_colorizer import _median_filter
 
     a = np.random.default_rng(0).integers(0, 255, (64, 48, 3)).astype(np.uint8)
-    ref = np.asarray(Image.fromarray(a).filter(ImageFilter.MaxFilter(5)))
-    assert np.array_equal(_max_filter(a, 2)[2:-2, 2:-2], ref[2:-2, 2:-2])
-
-
-def test_median_filter_clears_speckle_and_keeps_edges():
-    from inference.colorizer import _median_filter
-
-    a = np.zeros((32, 32, 3), np.uint8)
-    a[:, 16:] = 200  # a flat fill with a straight edge
-    a[5, 5] = 255  # a speck
-    out = _median_filter(a, 3)
+    assert np.array_equal(median7(a), _median_filter(a, 3))
+    speck = np.zeros((32, 32, 3), np.uint8)
+    speck[:, 16:] = 200  # a flat fill with a straight edge
+    speck[5, 5] = 255
+    out = median7(speck)
     assert out[5, 5].tolist() == [0, 0, 0]
-    assert np.array_equal(out[:, 14:18], a[:, 14:18])
+    assert np.array_equal(out[:, 14:18], speck[:, 14:18])
