@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import statistics
 import time
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from inference.colorizer import Colorized, Colorizer, Prepared
+from inference.colorizer import Colorized, Colorizer, Prepared, Style
 from inference.errors import QueueFullError
 from inference.images import SketchSource
 
@@ -105,9 +106,14 @@ class InferenceService:
         return statistics.median(self._latencies) * 1000 if self._latencies else None
 
     async def colorize(
-        self, source: SketchSource, on_position: PositionCallback | None = None
+        self,
+        source: SketchSource,
+        on_position: PositionCallback | None = None,
+        *,
+        style: Style | None = None,
     ) -> Colorized:
-        """Colorize one sketch. ``on_position(n)`` is awaited when n images are ahead of it.
+        """Colorize one sketch. ``on_position(n)`` is awaited when n images are ahead of it;
+        ``style`` (None: the colorizer's own) is the color layer's style.
 
         Raises :class:`SketchError` for unusable input, :class:`QueueFullError` when full.
         """
@@ -128,7 +134,10 @@ class InferenceService:
             await self._announce_positions()
             output = await job.future
             result = await loop.run_in_executor(
-                self._prep_pool, self.colorizer.finish, prepared, output
+                self._prep_pool,
+                functools.partial(self.colorizer.finish, style=style),
+                prepared,
+                output,
             )
         finally:
             self._admitted -= 1

@@ -9,7 +9,7 @@ from pathlib import Path
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from inference.colorizer import Colorized
+from inference.colorizer import STYLES, Colorized, Style
 from inference.errors import QueueFullError, SketchError
 from inference.images import encode_png, open_sketch
 from webapp.editor import editor_document
@@ -25,7 +25,6 @@ from webapp.state import (
 from webapp.telegram_auth import InitDataError, WebAppUser, validate_init_data, verify_sketch
 
 STATIC_DIR = Path(__file__).parent / "static"
-STYLES = ("cel", "soft")
 QUEUE_RETRY_AFTER_S = 10
 
 FormData = MultiDictProxy[str | bytes | web.FileField]
@@ -117,13 +116,14 @@ def _sketch_bytes(form: FormData) -> bytes:
     return _file_bytes(form, "sketch")
 
 
-def _style(form: FormData) -> str | None:
+def _style(form: FormData) -> Style | None:
     style = form.get("style")
     if style is None or style == "":
         return None
-    if style not in STYLES:
-        raise ApiError(400, f"Unknown style {str(style)[:20]!r}; use one of: {', '.join(STYLES)}.")
-    return str(style)
+    for known in STYLES:
+        if style == known:
+            return known
+    raise ApiError(400, f"Unknown style {str(style)[:20]!r}; use one of: {', '.join(STYLES)}.")
 
 
 def _client(request: web.Request) -> str:
@@ -163,9 +163,9 @@ def _user(request: web.Request, form: FormData) -> WebAppUser:
 
 
 # ---- the work ----
-async def _colorize(request: web.Request, data: bytes, style: str | None) -> Colorized:
+async def _colorize(request: web.Request, data: bytes, style: Style | None) -> Colorized:
     try:
-        return await request.app[INFERENCE_KEY].colorize(data)
+        return await request.app[INFERENCE_KEY].colorize(data, style=style)
     except SketchError as err:
         raise sketch_error(err) from err
     except QueueFullError as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import struct
 import threading
@@ -10,10 +11,11 @@ import zlib
 
 import aiohttp
 import numpy as np
-from conftest import area_sketch
 from PIL import Image
+from webapp_samples import area_sketch
 
 from inference.colorizer import Colorizer
+from webapp.editor import pack_regions, unpack_regions
 from webapp.state import WebAppConfig
 
 
@@ -143,3 +145,44 @@ async def test_full_queue_is_503_with_retry_after(make_client, tiny_colorizer):
     assert "try again" in (await second.json())["error"].lower()
     engine.gate.set()
     assert (await first).status == 200
+
+
+def _data_url_image(url: str) -> Image.Image:
+    assert url.startswith("data:image/png;base64,")
+    return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+
+
+async def test_editor_document_carries_layer_lines_and_regions(client, tiny_colorizer):
+    sketch = area_sketch((160, 120))
+    response = await client.post("/api/editor", data=form("sketch", sketch, style="cel"))
+    assert response.status == 200
+    document = await response.json()
+    expected = tiny_colorizer.colorize(sketch, style="cel")
+    assert (document["width"], document["height"]) == (160, 120)
+    layer = np.asarray(_data_url_image(document["layer"]))
+    lines = _data_url_image(document["lines"])
+    regions = unpack_regions(_data_url_image(document["region_map"]))
+    assert lines.mode == "L"
+    assert np.array_equal(layer, expected.layer_array)
+    assert np.array_equal(np.asarray(lines), expected.lines_array)
+    assert np.array_equal(regions, expected.regions)
+    assert document["regions"] == int(expected.regions.max()) >= 4  # frame halves, circle, paper
+    # The page's recomposition gives the image /colorize sends.
+    recomposed = np.floor(layer * np.asarray(lines, np.float64)[:, :, None] / 255 + 0.5)
+    assert np.abs(recomposed - expected.image_array).max() <= 1
+
+
+async def test_style_reaches_the_colorizer(client, tiny_colorizer):
+    sketch = area_sketch((160, 120))
+    layers = {}
+    for style in ("cel", "soft"):
+        response = await client.post("/api/editor", data=form("sketch", sketch, style=style))
+        layers[style] = np.asarray(_data_url_image((await response.json())["layer"]))
+        want = tiny_colorizer.colorize(sketch, style=style).layer_array
+        assert np.array_equal(layers[style], want)
+    assert not np.array_equal(layers["cel"], layers["soft"])
+
+
+def test_region_ids_survive_packing():
+    ids = np.array([[0, 1, 255], [256, 65_535, 65_536], [2**24 - 1, 7, 0]], np.int32)
+    assert np.array_equal(unpack_regions(pack_regions(ids)), ids)

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from webapp_samples import character_sketch
 
 from webapp.editor import unpack_regions
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "inference" / "assets" / "example_sketch.png"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Headless in a container: no sandbox, GPU, QUIC or background traffic; playwright adds an empty
 # temporary user-data-dir itself.
@@ -74,6 +74,13 @@ def server() -> Iterator[str]:
     yield url
     proc.terminate()
     proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def sketch(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sketch") / "cat.png"
+    path.write_bytes(character_sketch())
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -147,16 +154,16 @@ def _inner_pixel(mask: np.ndarray) -> tuple[int, int]:
     return int(xs[k]), int(ys[k])
 
 
-def _upload(page) -> None:
-    page.set_input_files("#sketch", str(EXAMPLE))
+def _upload(page, sketch: Path) -> None:
+    page.set_input_files("#sketch", str(sketch))
     page.wait_for_selector("#result[data-ready='1']", timeout=60_000)
 
 
-def test_upload_shows_the_colored_result(page, server):
-    _upload(page)
-    document = _post_editor(server, EXAMPLE.read_bytes())
+def test_upload_shows_the_colored_result(page, server, sketch):
+    _upload(page, sketch)
+    document = _post_editor(server, sketch.read_bytes())
     w, h = document["width"], document["height"]
-    assert (w, h) == Image.open(EXAMPLE).size
+    assert (w, h) == Image.open(sketch).size
     shown = _canvas_pixels(page, w, h)
     layer = np.asarray(_image(document["layer"]).convert("RGB"), np.float64)
     lines = np.asarray(_image(document["lines"]), np.float64)[:, :, None]
@@ -168,19 +175,19 @@ def test_upload_shows_the_colored_result(page, server):
     assert page.is_hidden("#send")  # no Telegram here: no "Send to chat"
 
 
-def test_tap_and_color_recolor_exactly_the_tapped_region(page, server):
-    _upload(page)
-    document = _post_editor(server, EXAMPLE.read_bytes())
+def test_tap_and_color_recolor_exactly_the_tapped_region(page, server, sketch):
+    _upload(page, sketch)
+    document = _post_editor(server, sketch.read_bytes())
     w, h = document["width"], document["height"]
     regions = unpack_regions(_image(document["region_map"]))
-    lines = np.asarray(_image(document["lines"]), np.int16)
+    lines = np.asarray(_image(document["lines"]), np.float64)
     # The largest region that does not touch the border (not the paper around the drawing).
     border = set(
         np.unique(np.concatenate([regions[0], regions[-1], regions[:, 0], regions[:, -1]]))
     )
     ids, counts = np.unique(regions, return_counts=True)
     inner = [(c, i) for i, c in zip(ids, counts, strict=True) if i != 0 and i not in border]
-    assert inner, "the example sketch should have enclosed areas"
+    assert inner, "the sketch should have enclosed areas"
     target = max(inner)[1]
     x, y = _inner_pixel(regions == target)
 
@@ -202,7 +209,7 @@ def test_tap_and_color_recolor_exactly_the_tapped_region(page, server):
 
     if SCREENSHOT:
         Path(SCREENSHOT).parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOT, type="png")
+        page.screenshot(path=SCREENSHOT, type="png", full_page=True)
 
     page.click("#undo")
     assert np.array_equal(_canvas_pixels(page, w, h), before)
@@ -212,23 +219,23 @@ def test_tap_and_color_recolor_exactly_the_tapped_region(page, server):
     assert page.is_disabled("#undo")
 
 
-def test_a_bad_file_shows_a_message_and_the_page_still_works(page, server, tmp_path):
+def test_a_bad_file_shows_a_message_and_the_page_still_works(page, server, sketch, tmp_path):
     text = tmp_path / "notes.png"
     text.write_text("not a picture")
     page.set_input_files("#sketch", str(text))
     page.wait_for_selector("#status[data-state='error']", timeout=30_000)
     assert "not an image" in page.text_content("#status")
-    _upload(page)
+    _upload(page, sketch)
     assert page.get_attribute("#status", "data-state") == "ok"
 
 
-def test_the_page_fits_a_phone_screen(browser, server):
+def test_the_page_fits_a_phone_screen(browser, server, sketch):
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, device_scale_factor=2, has_touch=True
     )
     page = context.new_page()
     page.goto(server + "/")
-    _upload(page)
+    _upload(page, sketch)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     box = page.locator("#result").bounding_box()
     context.close()

@@ -246,7 +246,7 @@
       mark.data[4 * i] = 255;
       mark.data[4 * i + 1] = 255;
       mark.data[4 * i + 2] = 255;
-      mark.data[4 * i + 3] = stripe ? 120 : 30;
+      mark.data[4 * i + 3] = stripe ? 90 : 25;
     }
     ctx.putImageData(mark, 0, 0);
   }
