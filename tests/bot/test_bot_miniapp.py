@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
 import pytest
@@ -150,3 +150,39 @@ async def test_send_of_a_non_image_is_415(telegram, miniapp_bot, http):
     async with http.post("/api/send", data=form) as response:
         assert response.status == 415
     assert not telegram.sent(42)
+
+
+async def test_the_mini_app_in_a_browser_edits_and_sends(telegram, miniapp_bot, chromium_options):
+    """The whole loop: result → Edit colors → the page (as Telegram opens it) → Send to chat."""
+    async_api = pytest.importorskip("playwright.async_api")
+    sketch = await telegram.send_photo(42, sketch_bytes((160, 120)))
+    reply = await telegram.reply_to(sketch, "sendPhoto")
+    link = edit_button(reply)["web_app"]["url"]
+    local = miniapp_bot.bot_data[MINIAPP_KEY].url + "/" + link.removeprefix(WEBAPP_URL)
+    # Telegram hands initData to the page in the URL fragment.
+    fragment = urlencode({"tgWebAppData": init_data(42), "tgWebAppVersion": "8.0"})
+    async with async_api.async_playwright() as p:
+        browser = await p.chromium.launch(**chromium_options)
+        page = await browser.new_page(viewport={"width": 390, "height": 844})
+        await page.goto(f"{local}#{fragment}")
+        await page.wait_for_selector("#result[data-ready='1']", timeout=60_000)
+        assert await page.is_visible("#send")
+        width = await page.evaluate("document.getElementById('result').width")
+        assert width == 160
+        box = await page.locator("#result").bounding_box()
+        await page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        assert await page.get_attribute("#result", "data-region")
+        await page.locator("#region-color").fill("#00ff00")
+        shown = await page.evaluate(
+            "Array.from(document.getElementById('result').getContext('2d')"
+            ".getImageData(0, 0, 160, 120).data)"
+        )
+        await page.click("#send")
+        await page.wait_for_function(
+            "document.getElementById('status').textContent.startsWith('Sent')", timeout=30_000
+        )
+        await browser.close()
+    [document] = telegram.sent(42, "sendDocument")
+    sent = Image.open(io.BytesIO(document.files["document"])).convert("RGBA")
+    assert list(sent.getdata()) == [tuple(shown[i : i + 4]) for i in range(0, len(shown), 4)]
+    assert (0, 255, 0, 255) in set(sent.getdata())

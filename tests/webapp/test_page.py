@@ -7,7 +7,6 @@ import base64
 import io
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -24,18 +23,6 @@ from webapp_samples import character_sketch
 from webapp.editor import unpack_regions
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-# Headless in a container: no sandbox, GPU, QUIC or background traffic; playwright adds an empty
-# temporary user-data-dir itself.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Set to a path (e.g. docs/webapp.png) to keep the page's screenshot for the README.
 SCREENSHOT = os.environ.get("PIXELPAINTER_SCREENSHOT")
 
@@ -84,13 +71,9 @@ def sketch(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+def browser(chromium_options):
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(**chromium_options)
         yield browser
         browser.close()
 
