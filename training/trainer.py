@@ -11,7 +11,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import keras
@@ -20,6 +20,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from inference.generator import build_generator, width_of
+from training.config import TrainConfig
 from training.data import Split, make_dataset, scan_dataset
 from training.discriminator import build_discriminator
 from training.metrics import (
@@ -32,32 +33,6 @@ from training.metrics import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class TrainConfig:
-    """Every knob of a run; the defaults are the seed notebook's."""
-
-    data: Path
-    out: Path
-    epochs: int = 35
-    batch_size: int = 32
-    width: int = 64
-    lambda_l1: float = 400.0
-    learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    beta_2: float = 0.999
-    checkpoint_every: int = 7
-    keep: int = 3
-    resume: bool = True
-    augment: bool = False
-    mixed_precision: bool = False
-    xla: bool = False
-    cache: bool = True
-    seed: int = 0
-    samples: int = 6
-    log_every: int = 10
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def cpu_has_bf16() -> bool:
@@ -181,9 +156,24 @@ class Trainer:
     # -- the run ------------------------------------------------------------------------------
 
     def restore(self) -> bool:
-        """Resume from the latest checkpoint if there is one (and resuming is on)."""
+        """Resume from the latest checkpoint if there is one (and resuming is on).
+
+        A fresh run with ``init_weights`` starts its generator from those weights (fine-tuning);
+        the discriminator and both optimizers start new.
+        """
         latest = self.manager.latest_checkpoint
         if not self.config.resume or latest is None:
+            if self.config.init_weights is not None:
+                from inference.weights import load_generator
+
+                source = load_generator(self.config.init_weights)
+                if width_of(source) != self.config.width:
+                    raise ValueError(
+                        f"--init-weights {self.config.init_weights} has width "
+                        f"{width_of(source)}, the run uses --width {self.config.width}"
+                    )
+                self.generator.set_weights(source.get_weights())
+                logger.info("Generator initialised from %s", self.config.init_weights)
             return False
         self.checkpoint.restore(latest).assert_existing_objects_matched()
         logger.info("Resumed from %s: epoch %d, step %d", latest, int(self.epoch), int(self.step))
@@ -199,6 +189,7 @@ class Trainer:
             self.global_batch,
             shuffle=True,
             augment=config.augment,
+            vary=config.vary_lines,
             cache=config.cache,
             seed=config.seed,
         )
