@@ -190,6 +190,17 @@ def test_tap_and_color_recolor_exactly_the_tapped_region(page, server, sketch):
         Path(SCREENSHOT).parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOT, type="png", full_page=True)
 
+    with page.expect_download() as download:
+        page.click("#download-image")
+    assert download.value.suggested_filename == "colored.png"
+    assert np.array_equal(np.asarray(Image.open(download.value.path()).convert("RGB")), after)
+    with page.expect_download() as download:
+        page.click("#download-layer")
+    layer = np.asarray(Image.open(download.value.path()).convert("RGB"))
+    assert (layer[inside] == (0xE0, 0x1B, 0x24)).all()
+    original = np.asarray(_image(document["layer"]).convert("RGB"))
+    assert np.array_equal(layer[~inside], original[~inside])
+
     page.click("#undo")
     assert np.array_equal(_canvas_pixels(page), before)
     page.locator("#region-color").fill("#2050ff")
