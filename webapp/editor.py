@@ -4,7 +4,9 @@
 "region_map": <PNG data URL>}``: ``layer`` is the RGB color layer, ``lines`` the grayscale line
 art (255 = paper), both at the output size, and the picture is ``layer × lines / 255``, which the
 page recomposes after every recolor. ``region_map`` is an RGB PNG whose pixel holds a region id as
-``R + 256·G + 65536·B`` (0 = line pixels, 1..N regions): PNG is lossless and compresses the flat
+``R + 256·G + 65536·B``: the region (1..N) that owns the pixel, line pixels belonging to the
+nearest region as in the "cel" color layer, so a recolored region takes its lines' antialiased
+edges along (0 only where there is no region at all). PNG is lossless and compresses the flat
 map well, and a canvas reads it back exactly.
 """
 
@@ -17,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from inference.colorizer import Colorized
+from inference.regions import nearest_region
 
 MAX_REGIONS = 2**24 - 1
 
@@ -47,7 +50,7 @@ def png_data_url(img: Image.Image) -> str:
 
 def editor_document(result: Colorized) -> dict[str, object]:
     """The editor's JSON document for one colorized sketch (see the module docstring)."""
-    regions = result.regions
+    regions = nearest_region(result.regions)
     return {
         "width": result.layer.width,
         "height": result.layer.height,

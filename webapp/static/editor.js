@@ -200,7 +200,7 @@
 
   // ---- selecting ----
   function regionAt(x, y) {
-    // A tap on a line picks the nearest area within a few pixels (fingers are wide).
+    // Line pixels already belong to their nearest region; 0 only where there is none nearby.
     for (let r = 0; r <= 6; r++) {
       for (let dy = -r; dy <= r; dy++) {
         for (let dx = -r; dx <= r; dx++) {
@@ -246,7 +246,8 @@
       mark.data[4 * i] = 255;
       mark.data[4 * i + 1] = 255;
       mark.data[4 * i + 2] = 255;
-      mark.data[4 * i + 3] = stripe ? 90 : 25;
+      // Faded on the lines, which belong to the region too: they stay crisp and dark.
+      mark.data[4 * i + 3] = ((stripe ? 90 : 25) * doc.lines[i]) / 255;
     }
     ctx.putImageData(mark, 0, 0);
   }
