@@ -194,8 +194,17 @@
   }
 
   function composeRegion(id) {
-    for (const i of pixelsIn(id)) composePixel(i);
-    ui.result.getContext("2d").putImageData(doc.picture, 0, 0);
+    const pixels = pixelsIn(id);
+    for (const i of pixels) composePixel(i);
+    paintRows(pixels);
+  }
+
+  function paintRows(pixels) {
+    // Only the rows the pixels span go to the canvas (region members are in row-major order).
+    if (!pixels.length) return;
+    const top = Math.floor(pixels[0] / doc.w);
+    const rows = Math.floor(pixels[pixels.length - 1] / doc.w) - top + 1;
+    ui.result.getContext("2d").putImageData(doc.picture, 0, 0, 0, top, doc.w, rows);
   }
 
   // ---- selecting ----
@@ -272,12 +281,25 @@
       history.push(editing);
     }
     const [r, g, b] = fromHex(hex);
-    for (const i of pixels) {
+    // One color over the whole region: its product with every line level, computed once.
+    const shade = new Uint8ClampedArray(256 * 3);
+    for (let line = 0; line < 256; line++) {
+      shade[3 * line] = Math.round((r * line) / 255);
+      shade[3 * line + 1] = Math.round((g * line) / 255);
+      shade[3 * line + 2] = Math.round((b * line) / 255);
+    }
+    const out = doc.picture.data;
+    for (let k = 0; k < pixels.length; k++) {
+      const i = pixels[k];
       doc.layer[4 * i] = r;
       doc.layer[4 * i + 1] = g;
       doc.layer[4 * i + 2] = b;
+      const line = 3 * doc.lines[i];
+      out[4 * i] = shade[line];
+      out[4 * i + 1] = shade[line + 1];
+      out[4 * i + 2] = shade[line + 2];
     }
-    composeRegion(selected);
+    paintRows(pixels);
     updateButtons();
   }
 
