@@ -53,7 +53,8 @@ async def editor(request: web.Request) -> web.Response:
     """Everything the editor needs for one sketch (see :mod:`webapp.editor`).
 
     Either an uploaded ``sketch`` (optional ``style``), or in the Mini App ``init_data`` with
-    the ``sketch``/``sig`` pair from the link under a result in the chat.
+    ``sketch_id`` and ``sig``: the ``sketch``/``sig`` query of the link under a chat result
+    (that sketch in the bot's default style).
     """
     form = await _form(request)
     if "sketch_id" in form:
