@@ -1,24 +1,32 @@
-"""Colorize engine speed on this machine: naive Keras ``predict`` against the engine, in one run.
+"""Colorize engine speed and int8 quality on this machine, interleaved in one run (issue #9).
 
-Usage: ``python benchmarks/inference.py [--reps 30] [--width 64] [--threads N]``
+Usage: ``python benchmarks/inference.py [--reps 15] [--threads N] [--val DIR] [--openvino]``
 
-Variants are interleaved call by call (the host is noisy) and reported as medians, p95 and
-ratios. Targets (issue #2): single image p50 ≤ 100 ms of model time, ≤ 150 ms for the whole
-``Colorizer`` call on a 1024² sketch, ≤ 80 ms per image at batch 4, output equal to Keras fp32
-within 1e-3, cold start ≤ 6 s, peak RSS ≤ 800 MB. Random weights: speed does not depend on them.
+Reported, all variants interleaved call by call (the host is noisy), as medians and ratios:
+
+1. Per style (cel, soft): prepare / model / finish at 512², 1024², 2048², for the bundled
+   weights and a full-size generator; the whole ``Colorizer`` call against the bare
+   ``engine.predict``. Targets: full-size generator, whole 1024² call ≤ 1.3× the engine call;
+   bundled weights, prepare + finish ≤ 30 ms at 1024², cel included.
+2. int8 (phase-conv QDQ, :mod:`inference.quantize`) against fp32 ONNX Runtime, model call only,
+   both models; OpenVINO fp32 and int8 too with ``--openvino`` (when installed). Target: int8
+   ≥ 1.8× fp32 for the full-size generator.
+3. With ``--val``: raw-output PSNR of int8 against fp32 on that split's sketches (a training
+   folder: Kaggle pairs, sketch on the right). Target ≥ 35 dB for the bundled trained model.
+
+The full-size generator (width 64, 54,425,859 parameters) has random weights: speed does not
+depend on them (its int8 PSNR is reported, but only a trained model's figure is meaningful). Its
+ONNX export and int8 copy are cached (``$PIXELPAINTER_CACHE/bench``), so later runs start fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,152 +35,172 @@ from sketches import line_sketch  # benchmarks/ is on sys.path when run as a scr
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) * 1000
+SIZES = (512, 1024, 2048)
 
 
-def row(name: str, values: list[float], per: int = 1, base: float | None = None) -> str:
-    p50 = pct(values, 50) / per
-    ratio = f"{base / p50:5.2f}×" if base else "  —   "
-    return f"| {name:<38} | {p50:8.1f} | {pct(values, 95) / per:8.1f} | {ratio} |"
-
-
-def timed(fn, *args) -> float:
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
     t = time.perf_counter()
-    fn(*args)
-    return time.perf_counter() - t
+    out = fn()
+    return time.perf_counter() - t, out
 
 
-COLD_START = r"""
-import re, sys, time
-t = time.perf_counter()
-from PIL import Image
-from inference.colorizer import Colorizer
-c = Colorizer.load(sys.argv[1], threads=int(sys.argv[2]))
-c.colorize(Image.new("RGB", (1024, 1024), "white"))
-# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent across exec.
-hwm = re.search(r"VmHWM:\s+(\d+)", open("/proc/self/status").read()).group(1)
-print(time.perf_counter() - t, int(hwm) / 1024)
-"""
+def ms(values: list[float]) -> float:
+    return float(np.median(values)) * 1000
 
 
-async def service_load(colorizer, callers: int, rounds: int) -> tuple[list[float], float]:
-    from inference.images import encode_png
-    from inference.service import InferenceService
+def full_size_onnx(width: int) -> Path:
+    """A random-initialised width-``width`` generator as ONNX, exported once and cached."""
+    from inference.engine import cache_dir
 
-    data = encode_png(line_sketch(512))
-    latencies: list[float] = []
-    async with InferenceService(colorizer, max_batch=4, max_queue=64) as service:
+    path = cache_dir() / "bench" / f"generator-w{width}-seed0.onnx"
+    if not path.exists():
+        import keras
 
-        async def one() -> None:
-            t = time.perf_counter()
-            await service.colorize(data)
-            latencies.append(time.perf_counter() - t)
+        from inference.generator import build_generator
+        from inference.weights import export_onnx
 
-        start = time.perf_counter()
-        for _ in range(rounds):
-            await asyncio.gather(*(one() for _ in range(callers)))
-        wall = time.perf_counter() - start
-    return latencies, callers * rounds / wall
+        print(f"exporting a random width-{width} generator to {path} (once)...", flush=True)
+        keras.utils.set_random_seed(0)
+        export_onnx(build_generator(width), path)
+    return path
+
+
+class OpenVinoEngine:
+    """OpenVINO on the CPU, latency hint: the same ``predict`` as the ONNX Runtime engine."""
+
+    def __init__(self, onnx_path: Path, threads: int) -> None:
+        import openvino as ov
+
+        core = ov.Core()
+        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads}
+        self._model = core.compile_model(core.read_model(str(onnx_path)), "CPU", config)
+        self.name = "openvino"
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        return self._model(np.ascontiguousarray(batch, np.float32))[0]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=30)
-    parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--reps", type=int, default=15)
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--width", type=int, default=64, help="full-size generator width")
+    parser.add_argument("--val", type=Path, help="val folder for int8 quality (pairs)")
+    parser.add_argument("--val-count", type=int, default=64)
+    parser.add_argument("--openvino", action="store_true", help="also measure OpenVINO")
     args = parser.parse_args()
 
-    import keras
-
     from inference.colorizer import Colorizer
-    from inference.engine import KerasEngine, OnnxEngine
-    from inference.generator import build_generator
-    from inference.weights import export_onnx
+    from inference.engine import OnnxEngine, onnx_for
+    from inference.quantize import calibration_inputs, int8_for, psnr
 
-    keras.utils.set_random_seed(0)
-    model = build_generator(args.width)
-    tmp = Path(tempfile.mkdtemp())
-    onnx_path = export_onnx(model, tmp / "generator.onnx")
-    keras_engine = KerasEngine(model, threads=args.threads)
-    onnx_engine = OnnxEngine(onnx_path, threads=args.threads)
-    colorizer = Colorizer(onnx_engine)
-    big = line_sketch(1024)
-    x1 = np.random.default_rng(0).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
-    x4 = np.random.default_rng(1).uniform(-1, 1, (4, 256, 256, 3)).astype(np.float32)
+    onnx_paths = {"bundled": onnx_for(None), "full": full_size_onnx(args.width)}
+    int8_paths = {name: int8_for(path) for name, path in onnx_paths.items()}
+    colorizers = {
+        name: Colorizer(OnnxEngine(path, args.threads)) for name, path in onnx_paths.items()
+    }
+    engines: dict[str, object] = {}
+    for name in onnx_paths:
+        engines[f"{name} fp32 ORT"] = colorizers[name].engine
+        engines[f"{name} int8 ORT"] = OnnxEngine(int8_paths[name], args.threads)
+        if args.openvino:
+            engines[f"{name} fp32 OpenVINO"] = OpenVinoEngine(onnx_paths[name], args.threads)
+            engines[f"{name} int8 OpenVINO"] = OpenVinoEngine(int8_paths[name], args.threads)
+    sketches = {size: line_sketch(size) for size in SIZES}
+    x1 = calibration_inputs(None, limit=1)
 
-    # Warm every path once, then interleave call by call.
-    def predict(x: np.ndarray) -> np.ndarray:
-        return model.predict(x, verbose=0)
+    # Warm every path, then interleave call by call.
+    for colorizer in colorizers.values():
+        for sketch in sketches.values():
+            colorizer.colorize(sketch)
+    for engine in engines.values():
+        engine.predict(x1)
+    parts: dict[tuple, list[float]] = {}
 
-    predict(x1)
-    keras_engine.predict(x1)
-    onnx_engine.predict(x4)
-    colorizer.colorize(big)
-    times: dict[str, list[float]] = {k: [] for k in ("predict", "tf.function", "onnx", "colorize")}
+    def add(key: tuple, value: float) -> None:
+        parts.setdefault(key, []).append(value)
+
     for _ in range(args.reps):
-        times["predict"].append(timed(predict, x1))
-        times["tf.function"].append(timed(keras_engine.predict, x1))
-        times["onnx"].append(timed(onnx_engine.predict, x1))
-        times["colorize"].append(timed(colorizer.colorize, big))
-    batch4: dict[str, list[float]] = {"tf.function": [], "onnx": []}
-    for _ in range(max(5, args.reps // 3)):
-        batch4["tf.function"].append(timed(keras_engine.predict, x4))
-        batch4["onnx"].append(timed(onnx_engine.predict, x4))
-    diff = float(np.abs(onnx_engine.predict(x4) - keras_engine.predict(x4)).max())
+        for size, sketch in sketches.items():
+            for name, colorizer in colorizers.items():
+                t_prep, prepared = timed(lambda c=colorizer, s=sketch: c.prepare(s))
+                t_model, out = timed(
+                    lambda c=colorizer, p=prepared: c.engine.predict(p.model_input[None])
+                )
+                add((name, size, "prepare"), t_prep)
+                add((name, size, "model"), t_model)
+                for style in ("cel", "soft"):
+                    t_fin, _ = timed(
+                        lambda c=colorizer, p=prepared, o=out[0], s=style: c.finish(p, o, style=s)
+                    )
+                    add((name, size, "finish", style), t_fin)
+                    t_all, _ = timed(
+                        lambda c=colorizer, sk=sketch, s=style: c.colorize(sk, style=s)
+                    )
+                    add((name, size, "colorize", style), t_all)
+        for key, engine in engines.items():
+            add(("engine", key), timed(lambda e=engine: e.predict(x1))[0])
 
-    base = pct(times["predict"], 50)
-    params = model.count_params()
-    print(f"\nwidth {args.width} ({params:,} parameters), {args.threads} threads, {args.reps} reps")
-    print("\n| 256² model call, per image               |  p50 ms  |  p95 ms  | vs predict |")
-    print("|----------------------------------------|----------|----------|--------|")
-    print(row("Keras model.predict (naive)", times["predict"]))
-    print(row("tf.function, fixed signature", times["tf.function"], base=base))
-    print(row("ONNX Runtime (engine)", times["onnx"], base=base))
-    print(row("tf.function, batch 4", batch4["tf.function"], per=4, base=base))
-    print(row("ONNX Runtime, batch 4", batch4["onnx"], per=4, base=base))
-    print(row("Colorizer.colorize, 1024² sketch (all)", times["colorize"], base=base))
-    print(f"\nONNX vs Keras fp32 max |diff| on 4 images: {diff:.2e}")
-
-    print("\n| InferenceService (512² PNG in) | p50 ms | p95 ms | images/s |")
-    print("|--------------------------------|--------|--------|----------|")
-    for callers in (1, 4, 16):
-        rounds = max(2, 32 // callers)
-        latencies, rate = asyncio.run(service_load(colorizer, callers, rounds))
-        print(
-            f"| {callers:>2} concurrent callers            | {pct(latencies, 50):6.0f} | "
-            f"{pct(latencies, 95):6.0f} | {rate:8.1f} |"
-        )
-
-    root = Path(__file__).resolve().parents[1]
-    runs = []
-    for _ in range(3):
-        out = subprocess.run(
-            [sys.executable, "-c", COLD_START, str(onnx_path), str(args.threads)],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=root,
-        ).stdout.split()
-        runs.append((float(out[0]), float(out[1])))
-    cold = statistics.median(r[0] for r in runs)
-    rss = max(r[1] for r in runs)
-    print(f"\ncold start (import + load ONNX + first 1024² image), median of 3: {cold:.2f} s")
-    print(f"peak RSS of that process: {rss:.0f} MB")
+    print(f"\n{args.threads} threads, {args.reps} interleaved reps; medians in ms")
     print(
-        json.dumps(
-            {
-                "predict_p50_ms": base,
-                "onnx_p50_ms": pct(times["onnx"], 50),
-                "onnx_batch4_per_image_ms": pct(batch4["onnx"], 50) / 4,
-                "colorize_1024_p50_ms": pct(times["colorize"], 50),
-                "max_abs_diff": diff,
-                "cold_start_s": cold,
-                "peak_rss_mb": rss,
-            }
-        )
+        "\n| weights | size | prepare | model | finish cel | finish soft | prep+fin cel | whole cel | whole soft | whole cel / model |"
     )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    summary: dict[str, float] = {}
+    for name in colorizers:
+        for size in SIZES:
+            prep, model = ms(parts[(name, size, "prepare")]), ms(parts[(name, size, "model")])
+            fin = {s: ms(parts[(name, size, "finish", s)]) for s in ("cel", "soft")}
+            whole = {s: ms(parts[(name, size, "colorize", s)]) for s in ("cel", "soft")}
+            print(
+                f"| {name} | {size}² | {prep:.1f} | {model:.1f} | {fin['cel']:.1f} | {fin['soft']:.1f} "
+                f"| {prep + fin['cel']:.1f} | {whole['cel']:.1f} | {whole['soft']:.1f} | {whole['cel'] / model:.2f}× |"
+            )
+            summary[f"{name}_{size}_prepare_finish_cel_ms"] = prep + fin["cel"]
+            summary[f"{name}_{size}_whole_over_model_cel"] = whole["cel"] / model
+
+    print("\n| 256² model call (batch 1) | p50 ms | vs fp32 ORT |")
+    print("|---|---|---|")
+    for key in engines:
+        value = ms(parts[("engine", key)])
+        base = ms(parts[("engine", f"{key.split()[0]} fp32 ORT")])
+        print(f"| {key} | {value:.1f} | {base / value:.2f}× |")
+        summary[f"engine {key} ms"] = value
+    summary["full_int8_speedup"] = ms(parts[("engine", "full fp32 ORT")]) / ms(
+        parts[("engine", "full int8 ORT")]
+    )
+
+    if args.val:
+        val = calibration_inputs([args.val], limit=args.val_count, seed=1)
+        print(f"\nraw output, int8 against fp32 ONNX Runtime, {len(val)} sketches of {args.val}:")
+        for name in onnx_paths:
+            fp32 = engines[f"{name} fp32 ORT"]
+            int8 = engines[f"{name} int8 ORT"]
+            a = np.concatenate([fp32.predict(val[i : i + 1]) for i in range(len(val))])
+            b = np.concatenate([int8.predict(val[i : i + 1]) for i in range(len(val))])
+            worst = min(psnr(a[i], b[i]) for i in range(len(val)))
+            print(
+                f"  {name}: PSNR {psnr(a, b):.1f} dB (worst image {worst:.1f} dB), max |diff| {np.abs(a - b).max():.3f}"
+            )
+            summary[f"{name}_int8_psnr_db"] = psnr(a, b)
+
+    targets = {
+        "full-size whole 1024² cel call ≤ 1.3× engine call": summary[
+            "full_1024_whole_over_model_cel"
+        ]
+        <= 1.3,
+        "bundled prepare + finish (cel) ≤ 30 ms at 1024²": summary[
+            "bundled_1024_prepare_finish_cel_ms"
+        ]
+        <= 30,
+        "full-size int8 ≥ 1.8× fp32 ORT": summary["full_int8_speedup"] >= 1.8,
+    }
+    if "bundled_int8_psnr_db" in summary:
+        targets["bundled int8 vs fp32 ≥ 35 dB"] = summary["bundled_int8_psnr_db"] >= 35
+    print()
+    for target, met in targets.items():
+        print(f"{'met ' if met else 'MISSED'} {target}")
+    print(json.dumps({k: round(v, 3) for k, v in summary.items()}))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import admin, common, refine, sketch
+from bot.handlers import admin, common, refine, sketch, style
 from bot.handlers.errors import on_error
 from bot.jobs import check_refine_health, refresh_refine_health
 from bot.services.coloring import ColorService
@@ -77,6 +77,7 @@ def _add_handlers(application: Application) -> None:
             CommandHandler("help", common.help_command),
             CommandHandler("status", admin.status),
             CommandHandler("seturl", admin.set_url),
+            CallbackQueryHandler(style.on_style, pattern=r"^c:"),
             # New messages only: editing a caption must not color the sketch again.
             MessageHandler(filters.UpdateType.MESSAGE & filters.PHOTO, sketch.on_photo),
             MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, sketch.on_document),
@@ -103,7 +104,11 @@ async def _start_services(
     if colorizer is None:
         logger.info("Loading generator weights (%s)", settings.generator_weights or "bundled")
         colorizer = await asyncio.to_thread(
-            Colorizer.load, settings.generator_weights, threads=settings.inference_threads
+            Colorizer.load,
+            settings.generator_weights,
+            threads=settings.inference_threads,
+            precision=settings.inference_precision,
+            style=settings.inference_style,
         )
     inference = InferenceService(
         colorizer, max_batch=settings.inference_max_batch, max_queue=settings.inference_max_queue

@@ -25,6 +25,7 @@ class Action(StrEnum):
     STRENGTH = "s"  # on a colored image: choose the strength the refine buttons use
     PNG = "p"  # on a colored image: send the full-resolution PNG file
     LAYER = "l"  # on a colored image: send the color layer without the lines
+    STYLE = "c"  # on a colored image: color the sketch again in the other style (cel ↔ soft)
     AGAIN = "a"  # on a refined image: refine that image once more
     RESEED = "n"  # on a refined image: refine the colored image with another seed
 

@@ -15,8 +15,8 @@ def _button(text: str, data: ButtonData) -> InlineKeyboardButton:
 def colored_keyboard(
     strength: int = DEFAULT_STRENGTH, edit_url: str | None = None
 ) -> InlineKeyboardMarkup:
-    """Under a colored image: refine (two models), strength choice, PNG file, color layer,
-    and with ``edit_url`` the color editor (a Mini App; private chats only)."""
+    """Under a colored image: refine (two models), strength choice, PNG file, color layer, the
+    other color style, and with ``edit_url`` the color editor (a Mini App; private chats only)."""
     refine_row = [
         _button(
             texts.REFINE_BUTTON.format(model=texts.MODEL_LABELS[model]),
@@ -36,6 +36,7 @@ def colored_keyboard(
     file_row = [
         _button(texts.PNG_BUTTON, ButtonData(Action.PNG, strength=strength)),
         _button(texts.LAYER_BUTTON, ButtonData(Action.LAYER, strength=strength)),
+        _button(texts.STYLE_BUTTON, ButtonData(Action.STYLE, strength=strength)),
     ]
     rows = [refine_row, strength_row, file_row]
     if edit_url:

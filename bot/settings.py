@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -28,6 +28,8 @@ class BotSettings(BaseSettings):
     allowed_user_ids: IdList = Field(default_factory=list)
     generator_weights: Path | None = None
     inference_threads: int | None = Field(default=None, ge=1)
+    inference_precision: Literal["fp32", "int8"] = "fp32"
+    inference_style: Literal["cel", "soft"] = "cel"
 
     refine_url: str | None = None
     refine_token: SecretStr = SecretStr("")

@@ -45,6 +45,10 @@ LAYER_BUTTON = "🎨 Color layer"
 EDIT_COLORS_BUTTON = "🖌 Edit colors"
 AGAIN_BUTTON = "🔁 Refine this again"
 RESEED_BUTTON = "🎲 Another seed"
+STYLE_BUTTON = "🎭 Other style"
+STYLE_LABELS = {"cel": "flat colors", "soft": "soft shading"}
+STYLE_STARTED = "Coloring it with {style}…"
+STYLE_CAPTION = "🎭 The same sketch with {style}"
 
 STRENGTH_SET = "Refine strength: {label} ({value:.2f})"
 REFINE_STARTED = "Refining with {model}…"

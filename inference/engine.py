@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
@@ -145,12 +146,35 @@ def onnx_for(weights: str | Path | None) -> Path:
     return export_onnx(load_generator(weights), target)
 
 
+Precision = Literal["fp32", "int8"]
+PRECISIONS: tuple[Precision, ...] = ("fp32", "int8")
+
+
 def load_engine(
-    weights: str | Path | None = None, *, threads: int | None = None, backend: str = "onnx"
+    weights: str | Path | None = None,
+    *,
+    threads: int | None = None,
+    backend: str = "onnx",
+    precision: Precision = "fp32",
+    calibration: Sequence[str | Path] | None = None,
 ) -> Engine:
-    """The engine for ``weights``: ``backend`` "onnx" (fast, default) or "tensorflow"."""
+    """The engine for ``weights``: ``backend`` "onnx" (fast, default) or "tensorflow".
+
+    ``precision`` "int8" (ONNX only) runs a statically quantized copy of the ONNX model, made
+    once from ``calibration`` sketches (None = the bundled set) and cached beside it; see
+    :mod:`inference.quantize`.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be 'fp32' or 'int8', got {precision!r}")
     if backend == "onnx":
-        return OnnxEngine(onnx_for(weights), threads)
+        path = onnx_for(weights)
+        if precision == "int8":
+            from inference.quantize import int8_for
+
+            path = int8_for(path, calibration)
+        return OnnxEngine(path, threads)
     if backend == "tensorflow":
+        if precision != "fp32":
+            raise ValueError("int8 needs the ONNX backend")
         return KerasEngine(load_generator(weights or DEFAULT_WEIGHTS), threads)
     raise ValueError(f"backend must be 'onnx' or 'tensorflow', got {backend!r}")

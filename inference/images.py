@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from inference.errors import SketchError
 
@@ -39,7 +39,7 @@ def open_sketch(source: SketchSource, *, max_side: int | None = None) -> Image.I
     may still be larger than ``max_side``. Raises :class:`SketchError` for anything unusable.
     """
     if isinstance(source, Image.Image):
-        return to_rgb(ImageOps.exif_transpose(source))
+        return to_rgb(_upright(source))
     if isinstance(source, bytes | bytearray):
         if not source:
             raise SketchError(EMPTY)
@@ -91,7 +91,7 @@ def _decode(stream: BinaryIO, max_side: int | None) -> Image.Image:
         try:
             img.seek(0)  # animated GIF/WebP/APNG: the first frame
             img.load()
-            upright = ImageOps.exif_transpose(img)
+            upright = _upright(img)
         except Image.DecompressionBombError as err:
             raise SketchError(
                 TOO_LARGE.format(mp=pixels / 1e6, limit=MAX_PIXELS // 1_000_000)
@@ -99,6 +99,13 @@ def _decode(stream: BinaryIO, max_side: int | None) -> Image.Image:
         except (OSError, ValueError, SyntaxError, EOFError) as err:
             raise SketchError(TRUNCATED) from err
     return to_rgb(upright)
+
+
+def _upright(img: Image.Image) -> Image.Image:
+    """Rotated as its EXIF orientation says; the image itself (no copy) when already upright."""
+    if img.getexif().get(ExifTags.Base.Orientation, 1) == 1:
+        return img
+    return ImageOps.exif_transpose(img)
 
 
 def to_rgb(img: Image.Image) -> Image.Image:

@@ -71,12 +71,12 @@ def trapped_ball(lines: np.ndarray, radii: tuple[int, ...] | None = None) -> np.
         # Each core grows back by the ball (the opening); uint16 or float32 keep ids exact.
         grown = cv2.dilate(core_ids.astype(np.uint16 if n < 65536 else np.float32), ball)
         new = cv2.bitwise_and(open_, (grown > 0).view(np.uint8))
-        np.copyto(labels, grown.astype(np.int32) + count, where=new.view(bool))
+        cv2.copyTo(grown.astype(np.int32) + count, new, labels)  # numpy's masked writes are slow
         open_ = cv2.subtract(open_, new)
         count += n - 1
     n, pieces = cv2.connectedComponentsWithAlgorithm(open_, 4, cv2.CV_32S, cv2.CCL_BOLELLI)
     if n > 1:
-        np.copyto(labels, pieces + count, where=open_.view(bool))
+        cv2.copyTo(pieces + count, open_, labels)
         count += n - 1
     # Smaller than four big balls and touching another region without a line between: a corner
     # the big ball could not reach, or a piece cut off by a gap rather than by lines.
@@ -92,19 +92,24 @@ def _merge_and_renumber(labels: np.ndarray, count: int, min_area: int) -> np.nda
     small = area < min_area
     small[0] = False
     if small.any():
-        # Pixel pairs, side by side or one above the other, of two regions where one is small.
-        is_small = small[labels]
-        pairs = []
-        for a, b, s in (
-            (labels[:, :-1], labels[:, 1:], is_small[:, :-1] | is_small[:, 1:]),
-            (labels[:-1, :], labels[1:, :], is_small[:-1, :] | is_small[1:, :]),
-        ):
-            s &= (a != b) & (a > 0) & (b > 0)
-            pairs.append(np.stack([a[s], b[s]]))
-        edges = np.concatenate(pairs, axis=1).astype(np.int64)
-        src, dst = np.concatenate([edges, edges[::-1]], axis=1)  # both directions
-        keep = small[src] & ((area[dst] > area[src]) | ((area[dst] == area[src]) & (dst > src)))
-        codes, border = np.unique(src[keep] * (count + 1) + dst[keep], return_counts=True)
+        # The pixels of small regions and their four neighbours in other regions.
+        h, w = labels.shape
+        flat = labels.ravel()
+        idx = np.flatnonzero(small.take(flat))
+        src_parts, dst_parts = [], []
+        col = idx % w
+        for step, ok in ((1, col < w - 1), (-1, col > 0), (w, idx < (h - 1) * w), (-w, idx >= w)):
+            here = idx.compress(ok)
+            there = flat.take(here + step)
+            own = flat.take(here)
+            touch = (there != own) & (there > 0)
+            src_parts.append(own.compress(touch))
+            dst_parts.append(there.compress(touch))
+        src = np.concatenate(src_parts).astype(np.int64)
+        dst = np.concatenate(dst_parts).astype(np.int64)
+        keep = (area[dst] > area[src]) | ((area[dst] == area[src]) & (dst > src))
+        src, dst = src[keep], dst[keep]
+        codes, border = np.unique(src * (count + 1) + dst, return_counts=True)
         src, dst = codes // (count + 1), codes % (count + 1)
         # For each small region, the neighbour with the longest shared border (sorted: last wins).
         order = np.lexsort((border, src))
@@ -133,27 +138,31 @@ def nearest_region(labels: np.ndarray) -> np.ndarray:
         zero.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5, labelType=cv2.DIST_LABEL_PIXEL
     )
     # DIST_LABEL_PIXEL numbers the labelled pixels 1.. in row-major order.
-    ids = np.concatenate([[0], labels[~zero]]).astype(np.int32)
+    ids = np.concatenate([[0], labels.ravel().compress(~zero.ravel())]).astype(np.int32)
     return ids.take(nearest)
 
 
 def segment(lines: np.ndarray, work_side: int = SEGMENT_SIDE) -> tuple[np.ndarray, np.ndarray]:
-    """(regions, fills) of a uint8 line layer (255 = paper), both int32 at its size.
+    """(regions, fills) of a uint8 line layer (H, W) (255 = paper); int32 maps.
 
-    ``regions``: 0 on line pixels, 1..N the trapped-ball regions; ``fills``: the same with each
-    line pixel given the nearest region's id. Segmented at a working size whose long side is at
-    most ``work_side`` (the cost grows with pixels, the regions hardly change), then scaled back.
+    The sketch is segmented at a working size whose long side is at most ``work_side`` (the
+    cost grows with pixels; the regions hardly change). ``fills``, at that working size, gives
+    every pixel, lines included, the id of its (nearest) region; ``regions``, at (H, W), is
+    ``fills`` scaled back up (nearest neighbour) with 0 on the line pixels.
     """
     h, w = lines.shape
+    if h == 0 or w == 0:
+        return np.zeros((h, w), np.int32), np.zeros((h, w), np.int32)
     is_line = lines < round(255 * LINE_LEVEL)
     k = work_side / max(h, w, 1)
     if k >= 1:
-        regions = trapped_ball(is_line)
-        return regions, nearest_region(regions)
+        fills = nearest_region(trapped_ball(is_line))
+        return cv2.copyTo(fills, np.logical_not(is_line).view(np.uint8)), fills
     size = (max(1, round(w * k)), max(1, round(h * k)))
     # A pixel of the working map is line if any line pixel falls in it: a thin line must not
     # open a gap at the smaller size.
     mask = is_line.view(np.uint8) * np.uint8(255)
     small = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) > 0
-    fills = cv2.resize(nearest_region(trapped_ball(small)), (w, h), interpolation=cv2.INTER_NEAREST)
-    return np.where(is_line, 0, fills).astype(np.int32), fills
+    fills = nearest_region(trapped_ball(small))
+    big = cv2.resize(fills, (w, h), interpolation=cv2.INTER_NEAREST)
+    return cv2.copyTo(big, np.logical_not(is_line).view(np.uint8)), fills

@@ -37,8 +37,13 @@ def evaluate(
     return {"l1": l1 / n, "psnr": float(10.0 * np.log10(1.0 / mse)), "ssim": ssim / n}
 
 
-def colorizer_predict(generator: object) -> Callable[[tf.Tensor], tf.Tensor]:
-    """The full inference path (``inference.Colorizer``) as a batch predict function."""
+def colorizer_predict(
+    generator: object, style: str | None = None
+) -> Callable[[tf.Tensor], tf.Tensor]:
+    """The full inference path (``inference.Colorizer``) as a batch predict function.
+
+    ``style``: "cel" or "soft" (None = the Colorizer's default).
+    """
     from inference.colorizer import Colorizer
     from inference.engine import KerasEngine
 
@@ -46,13 +51,24 @@ def colorizer_predict(generator: object) -> Callable[[tf.Tensor], tf.Tensor]:
 
     def predict(sketch: tf.Tensor) -> tf.Tensor:
         pixels = ((sketch.numpy() + 1.0) * 127.5 + 0.5).astype(np.uint8)
-        out = [
-            np.asarray(r.image, np.float32) / 127.5 - 1.0
-            for r in colorizer.colorize_many([Image.fromarray(p, "RGB") for p in pixels])
-        ]
+        results = colorizer.colorize_many([Image.fromarray(p, "RGB") for p in pixels], style=style)
+        out = [np.asarray(r.image, np.float32) / 127.5 - 1.0 for r in results]
         return tf.constant(np.stack(out))
 
     return predict
+
+
+def style_scores(
+    generator: object, batches: Iterable[tuple[tf.Tensor, tf.Tensor]]
+) -> dict[str, dict[str, float]]:
+    """:func:`evaluate` of the raw model output and of each Colorizer style, e.g. on val."""
+    from inference.colorizer import STYLES
+
+    batches = list(batches)
+    scores = {"raw": evaluate(lambda x: generator(x, training=False), batches)}  # type: ignore[operator]
+    for style in STYLES:
+        scores[style] = evaluate(colorizer_predict(generator, style=style), batches)
+    return scores
 
 
 def mean_color(batches: Iterable[tuple[tf.Tensor, tf.Tensor]]) -> np.ndarray:

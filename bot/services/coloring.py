@@ -6,7 +6,7 @@ from telegram import Bot
 
 from bot.services.files import FileStore, TelegramImage
 from bot.services.image_cache import ImageCache
-from inference.colorizer import Colorized
+from inference.colorizer import Colorized, Style
 from inference.service import InferenceService, PositionCallback
 
 
@@ -19,12 +19,19 @@ class ColorService:
         self._cache = cache
 
     async def colorize(
-        self, bot: Bot, sketch: TelegramImage, on_position: PositionCallback | None = None
+        self,
+        bot: Bot,
+        sketch: TelegramImage,
+        on_position: PositionCallback | None = None,
+        *,
+        style: Style | None = None,
     ) -> Colorized:
-        """Colorize ``sketch``; raises SketchError, QueueFullError, FileTooLarge."""
+        """Colorize ``sketch`` (``style`` None: the default one); raises SketchError,
+        QueueFullError, FileTooLarge. Only default-style results are remembered."""
         data = await self.files.fetch(bot, sketch)
-        result = await self.inference.colorize(data, on_position=on_position)
-        self._cache.put(f"color:{sketch.file_unique_id}", result)
+        result = await self.inference.colorize(data, on_position=on_position, style=style)
+        if style is None:
+            self._cache.put(f"color:{sketch.file_unique_id}", result)
         return result
 
     def cached(self, sketch: TelegramImage) -> Colorized | None:

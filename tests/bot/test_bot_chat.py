@@ -155,3 +155,16 @@ async def test_quick_results_get_no_queue_notice(telegram, bot):
     await notice.update(0)
     await notice.finish()
     assert not telegram.sent(42)
+
+
+async def test_other_style_button_sends_the_other_style(telegram, bot):
+    sketch = await telegram.send_photo(42, sketch_bytes())
+    colored = (await telegram.reply_to(sketch, "sendPhoto")).result
+    keyboard = colored["reply_markup"]["inline_keyboard"]
+    assert "c:b:30" in [button["callback_data"] for row in keyboard for button in row]
+    await telegram.tap(42, colored, "c:b:30")
+    [other] = await telegram.wait_for(
+        lambda c: c.method == "sendPhoto" and "same sketch" in (c.params.get("caption") or "")
+    )
+    assert "soft shading" in other.params["caption"]  # the bot's default style is cel
+    assert other.files["photo"][:2] == b"\xff\xd8"

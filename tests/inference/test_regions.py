@@ -74,7 +74,7 @@ def test_corner_slivers_merge_into_their_region():
 def test_odd_shapes(shape):
     lines = np.zeros(shape, bool)
     regions, fills = segment(np.full(shape, 255, np.uint8))
-    assert regions.shape == fills.shape == shape
+    assert regions.shape == shape and max(fills.shape, default=0) <= 512
     assert regions.dtype == fills.dtype == np.int32
     if lines.size:
         assert (regions == 1).all()
@@ -98,7 +98,7 @@ def test_segment_at_a_working_size_keeps_thin_lines_closed():
     lines[:, 1000] = 0
     lines[1000, :1000] = 0
     regions, fills = segment(lines)
-    assert regions.shape == (2000, 2000)
+    assert regions.shape == (2000, 2000) and fills.shape == (512, 512)
     a, b, c = regions[500, 500], regions[1500, 500], regions[1000, 1500]
     assert len({a, b, c}) == 3 and min(a, b, c) > 0
     assert (regions[:, 1000] == 0).all() and (fills > 0).all()

@@ -1,0 +1,335 @@
+"""int8 generators: static QDQ quantization of the ONNX export, calibrated on sketches.
+
+ONNX Runtime's CPU backend has no int8 ConvTranspose: quantized as is, the decoder's eight
+transposed convolutions (most of the time) run in fp32 between dequantize and quantize steps and
+nothing is gained. So first each stride-2 4×4 ConvTranspose becomes four 2×2 convolutions, one
+per output phase, and a DepthToSpace that interleaves them: the same arithmetic (exact in fp32),
+in an op that has int8 kernels. The BatchNorm scale and shift that follow are folded in.
+
+Calibration must look like what the model will see: ranges calibrated on thin lines clip bold
+ones. :func:`calibration_inputs` takes sketches from a training-style folder (Kaggle pairs,
+sketch on the right) or plain sketch images; the bundled set (``assets/calibration.npz``) mixes
+line weights and drawing styles from the training data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from inference.errors import WeightsError
+
+logger = logging.getLogger(__name__)
+
+CALIBRATION = Path(__file__).parent / "assets" / "calibration.npz"
+# Bumped whenever the recipe changes, so older cached int8 files are made again.
+RECIPE = "qdq-u8s8-perchannel-phaseconv-v1"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+
+
+def split_conv_transposes(model: object) -> object:
+    """A copy of ``model`` (onnx.ModelProto) with each stride-2 4×4 ConvTranspose as phase convs.
+
+    ONNX ConvTranspose scatters: ``y[2i + a] += x[m] · W[2i + a + 1 - 2m]`` (pads 1), so output
+    rows of phase a = 0 read x[i-1], x[i] with kernel rows 3, 1; phase a = 1 reads x[i], x[i+1]
+    with rows 2, 0 (columns alike). A following per-channel Mul and Add (BatchNorm) is folded
+    into the phase convs' weights and bias.
+    """
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.ModelProto.FromString(model.SerializeToString())  # type: ignore[attr-defined]
+    graph = model.graph
+    inits = {t.name: t for t in graph.initializer}
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+
+    def const(name: str) -> np.ndarray | None:
+        return numpy_helper.to_array(inits[name]) if name in inits else None
+
+    def channel_const(node: onnx.NodeProto, channels: int) -> np.ndarray | None:
+        """The constant operand of a Mul/Add if it is per channel in NCHW, as (channels,)."""
+        for name in node.input:
+            value = const(name)
+            if value is None:
+                continue
+            per_channel = value.ndim >= 3 and value.shape[-3:] == (channels, 1, 1)
+            if value.size == 1 or (per_channel and value.size == channels):
+                return np.broadcast_to(value.reshape(-1), (channels,)).astype(np.float32)
+        return None
+
+    new_nodes: list[onnx.NodeProto] = []
+    new_inits: list[onnx.TensorProto] = []
+    removed: set[int] = set()
+    for node in graph.node:
+        if id(node) in removed:
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        weight = const(node.input[1]) if len(node.input) > 1 else None
+        if not (
+            node.op_type == "ConvTranspose"
+            and weight is not None
+            and weight.shape[2:] == (4, 4)
+            and list(attrs.get("strides", [1, 1])) == [2, 2]
+            and list(attrs.get("pads", [0, 0, 0, 0])) == [1, 1, 1, 1]
+            and attrs.get("group", 1) == 1
+            and list(attrs.get("dilations", [1, 1])) == [1, 1]
+            and not attrs.get("output_padding")
+            and attrs.get("auto_pad", b"NOTSET") in (b"NOTSET", "NOTSET")
+        ):
+            new_nodes.append(node)
+            continue
+        out_channels = weight.shape[1]
+        bias = const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        scale = np.ones(out_channels, np.float32)
+        shift = np.zeros(out_channels, np.float32) if bias is None else bias.astype(np.float32)
+        output = node.output[0]
+        # Fold Mul then Add by constants (BatchNorm in inference mode), when nothing else reads.
+        for op in ("Mul", "Add"):
+            users = consumers.get(output, [])
+            if len(users) != 1 or users[0].op_type != op:
+                break
+            value = channel_const(users[0], out_channels)
+            if value is None or output in {o.name for o in graph.output}:
+                break
+            if op == "Mul":
+                scale, shift = scale * value, shift * value
+            else:
+                shift = shift + value
+            removed.add(id(users[0]))
+            output = users[0].output[0]
+        rows = {0: (3, 1), 1: (2, 0)}  # kernel rows (and columns) read by each output phase
+        pads = {0: (1, 0), 1: (0, 1)}  # (before, after) padding of each phase's 2-tap window
+        phase_outputs = []
+        for a in (0, 1):
+            for b in (0, 1):
+                k = weight[:, :, list(rows[a]), :][:, :, :, list(rows[b])]  # (Cin, Cout, 2, 2)
+                k = np.ascontiguousarray(k.transpose(1, 0, 2, 3)) * scale[:, None, None, None]
+                w_name = f"{node.name}/phase{a}{b}/W"
+                b_name = f"{node.name}/phase{a}{b}/B"
+                new_inits += [
+                    numpy_helper.from_array(k.astype(np.float32), w_name),
+                    numpy_helper.from_array(shift.astype(np.float32), b_name),
+                ]
+                phase_out = f"{node.name}/phase{a}{b}:0"
+                new_nodes.append(
+                    helper.make_node(
+                        "Conv",
+                        [node.input[0], w_name, b_name],
+                        [phase_out],
+                        name=f"{node.name}/phase{a}{b}",
+                        kernel_shape=[2, 2],
+                        strides=[1, 1],
+                        pads=[pads[a][0], pads[b][0], pads[a][1], pads[b][1]],
+                    )
+                )
+                phase_outputs.append(phase_out)
+        concat = f"{node.name}/phases:0"
+        new_nodes.append(
+            helper.make_node("Concat", phase_outputs, [concat], name=f"{node.name}/phases", axis=1)
+        )
+        # DCR: channel (a·2 + b)·C + c goes to (c, 2h + a, 2w + b), the concat order above.
+        new_nodes.append(
+            helper.make_node(
+                "DepthToSpace",
+                [concat],
+                [output],
+                name=f"{node.name}/interleave",
+                blocksize=2,
+                mode="DCR",
+            )
+        )
+    del graph.node[:]
+    graph.node.extend(new_nodes)
+    graph.initializer.extend(new_inits)
+    used = {name for node in graph.node for name in node.input}
+    keep = [t for t in graph.initializer if t.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
+    onnx.checker.check_model(model)
+    return model
+
+
+def calibration_inputs(
+    sources: Sequence[str | Path] | None = None, *, limit: int = 64, seed: int = 0
+) -> np.ndarray:
+    """(n, 256, 256, 3) float32 model inputs in [-1, 1] to calibrate with.
+
+    ``sources``: folders of Kaggle pairs (``train/``-style, 2:1 PNGs, sketch on the right) or
+    of plain sketches, or single images; None = the bundled set. ``limit`` images at most,
+    drawn evenly from each source with a fixed seed.
+    """
+    if sources is None:
+        with np.load(CALIBRATION) as data:
+            pixels = data["sketches"][:limit]
+        if pixels.ndim == 3:  # stored gray
+            pixels = np.repeat(pixels[..., None], 3, axis=3)
+        return pixels.astype(np.float32) / 127.5 - 1.0
+    from PIL import Image
+
+    from inference.colorizer import letterbox
+
+    rng = np.random.default_rng(seed)
+    groups: list[list[Path]] = []
+    for source in sources:
+        path = Path(source)
+        if not path.is_dir():
+            groups.append([path])
+            continue
+        by_origin: dict[str, list[Path]] = {}
+        for file in sorted(path.rglob("*")):
+            if file.suffix.lower() in IMAGE_SUFFIXES:
+                # A mixed set names files "<origin>-<name>": draw from every origin alike.
+                by_origin.setdefault(file.name.split("-", 1)[0], []).append(file)
+        groups += by_origin.values()
+    for files in groups:
+        rng.shuffle(files)  # type: ignore[arg-type]
+    picked: list[Path] = []
+    while len(picked) < limit and any(groups):
+        for files in groups:
+            if files and len(picked) < limit:
+                picked.append(files.pop())
+    if not picked:
+        raise WeightsError(f"No calibration images found in {', '.join(map(str, sources))}")
+    inputs = []
+    for path in picked:
+        with Image.open(path) as img:
+            img = img.convert("RGB")
+            if img.width == 2 * img.height:  # a training pair: the sketch is the right half
+                img = img.crop((img.height, 0, img.width, img.height))
+            inputs.append(letterbox(np.asarray(img))[0])
+    return np.stack(inputs)
+
+
+def quantize(fp32: str | Path, out: str | Path, inputs: np.ndarray) -> Path:
+    """Write the int8 (QDQ) version of the ONNX generator ``fp32`` to ``out``."""
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    class Reader(CalibrationDataReader):
+        def __init__(self, name: str) -> None:
+            self._batches = iter(inputs[i : i + 1] for i in range(len(inputs)))
+            self._name = name
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            batch = next(self._batches, None)
+            return None if batch is None else {self._name: batch}
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    source = onnx.load(str(fp32))
+    split = split_conv_transposes(source)
+    tmp_split = out.with_suffix(f".split.{os.getpid()}.tmp.onnx")
+    tmp_out = out.with_suffix(f".{os.getpid()}.tmp.onnx")
+    onnx.save(split, str(tmp_split))
+    try:
+        quantize_static(
+            str(tmp_split),
+            str(tmp_out),
+            Reader(split.graph.input[0].name),  # type: ignore[attr-defined]
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+        )
+        quantized = onnx.load(str(tmp_out))
+        for key, value in (("pixelpainter.int8", RECIPE), ("pixelpainter.fp32", _digest(fp32))):
+            meta = quantized.metadata_props.add()
+            meta.key, meta.value = key, value
+        onnx.save(quantized, str(tmp_out))
+        tmp_out.replace(out)
+    finally:
+        for tmp in (tmp_split, tmp_out):
+            tmp.unlink(missing_ok=True)
+    return out
+
+
+def int8_for(fp32: Path, sources: Sequence[str | Path] | None = None) -> Path:
+    """The int8 ONNX for the fp32 ONNX ``fp32``: made once and cached beside it.
+
+    Beside it means ``<name>.int8.onnx`` in the same folder, or in the cache folder when that
+    one is read-only (the bundled model in an installed package).
+    """
+    from inference.engine import cache_dir
+
+    digest = _digest(fp32)
+    candidates = [fp32.with_suffix(".int8.onnx"), cache_dir() / f"generator-{digest}.int8.onnx"]
+    for path in candidates:
+        if path.exists() and _is_current(path, digest):
+            return path
+    inputs = calibration_inputs(sources)
+    for path in candidates:
+        if os.access(path.parent if path.parent.exists() else cache_dir().parent, os.W_OK):
+            logger.info("Quantizing %s to int8 (once; cached at %s)", fp32, path)
+            try:
+                return quantize(fp32, path, inputs)
+            except PermissionError:
+                continue
+    raise WeightsError(f"Cannot write an int8 copy of {fp32} beside it or in {cache_dir()}")
+
+
+def _is_current(path: Path, digest: str) -> bool:
+    import onnx
+
+    try:
+        meta = {
+            p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props
+        }
+    except Exception:  # a torn or foreign file: make it again
+        return False
+    return meta.get("pixelpainter.int8") == RECIPE and meta.get("pixelpainter.fp32") == digest
+
+
+def _digest(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:24]
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR in dB of two model outputs in [-1, 1] (peak-to-peak 2)."""
+    mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
+    return float(10 * np.log10(4.0 / max(mse, 1e-12)))
+
+
+def compare(fp32: np.ndarray, int8: np.ndarray) -> dict[str, float]:
+    """Quality of int8 outputs against fp32 ones: PSNR (dB) and max |diff|."""
+    return {"psnr": psnr(fp32, int8), "max_abs_diff": float(np.abs(fp32 - int8).max())}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build the bundled calibration set from training data: ``python -m inference.quantize``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("sources", nargs="+", type=Path, help="folders of pairs or sketches")
+    parser.add_argument("--out", type=Path, default=CALIBRATION)
+    parser.add_argument("--count", type=int, default=64)
+    args = parser.parse_args(argv)
+    inputs = calibration_inputs(args.sources, limit=args.count)
+    pixels = np.round((inputs + 1.0) * 127.5).astype(np.uint8)
+    if (pixels.max(axis=3) - pixels.min(axis=3)).max() <= 2:  # gray sketches: a third the size
+        pixels = pixels[..., 0]
+    np.savez_compressed(args.out, sketches=pixels)
+    print(f"wrote {len(pixels)} sketches to {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
