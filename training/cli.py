@@ -98,7 +98,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from training.trainer import Trainer, config_card, export, margins
+    from training.export import config_card, export, margins
+    from training.trainer import Trainer
 
     config = config_from_args(args)
     trainer = Trainer(config)
@@ -121,8 +122,9 @@ def _export(args: argparse.Namespace) -> int:
     from inference.errors import WeightsError
     from inference.weights import detect_format, load_generator
     from training.data import make_dataset, scan_dataset
+    from training.export import export, margins
     from training.metrics import colorizer_predict, evaluate
-    from training.trainer import export, margins, score_baselines
+    from training.trainer import score_baselines
 
     try:
         generator = load_generator(args.checkpoint)

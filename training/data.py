@@ -20,6 +20,12 @@ IMAGE_SIZE = 256
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 
+LAYOUTS = (
+    "a dataset is either train/ and val/ of side-by-side pairs (color left, sketch right, "
+    "e.g. 1024×512), or train/sketch + train/color and val/sketch + val/color matched by name"
+)
+
+
 class DataError(ValueError):
     """The dataset cannot be trained on; the message names the files and what is wrong."""
 
@@ -69,7 +75,7 @@ def _files(folder: Path) -> list[Path]:
 def scan_split(folder: Path) -> Split:
     """List and check one split folder; raises :class:`DataError` naming bad files."""
     if not folder.is_dir():
-        raise DataError(f"{folder}: no such folder")
+        raise DataError(f"{folder}: no such folder; {LAYOUTS}")
     if (folder / "sketch").is_dir() or (folder / "color").is_dir():
         sketch_dir, color_dir = folder / "sketch", folder / "color"
         if not sketch_dir.is_dir() or not color_dir.is_dir():
@@ -95,7 +101,7 @@ def scan_split(folder: Path) -> Split:
     if others:
         raise DataError(f"not image files: {_listing(others)}")
     if not files:
-        raise DataError(f"{folder}: no images in this folder")
+        raise DataError(f"{folder}: no images in this folder; {LAYOUTS}")
     _check_images(files, True)
     return Split(pairs=tuple(str(p) for p in files))
 
@@ -103,11 +109,13 @@ def scan_split(folder: Path) -> Split:
 def scan_dataset(root: Path) -> tuple[Split, Split]:
     """The train and val splits under ``root``, both checked before any training starts."""
     if not root.is_dir():
-        raise DataError(f"{root}: no such folder")
+        raise DataError(f"{root}: no such folder; {LAYOUTS}")
     train = scan_split(root / "train")
     val = scan_split(root / "val") if (root / "val").exists() else None
     if val is None:
-        raise DataError(f"{root}: needs a val/ folder beside train/ (validation metrics)")
+        raise DataError(
+            f"{root}: needs a val/ folder beside train/ (validation metrics); {LAYOUTS}"
+        )
     return train, val
 
 
@@ -151,7 +159,8 @@ def _blur3(image: tf.Tensor) -> tf.Tensor:
     k = tf.constant([1.0, 2.0, 1.0])
     kernel = tf.tensordot(k, k, axes=0) / 16.0
     kernel = tf.tile(kernel[:, :, None, None], [1, 1, 3, 1])
-    return tf.nn.depthwise_conv2d(image[None], kernel, [1, 1, 1, 1], "SAME")[0]
+    padded = tf.pad(image[None], [[0, 0], [1, 1], [1, 1], [0, 0]], "SYMMETRIC")  # no dark rim
+    return tf.nn.depthwise_conv2d(padded, kernel, [1, 1, 1, 1], "VALID")[0]
 
 
 def vary_lines(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -171,7 +180,7 @@ def vary_lines(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tenso
         lambda: 0.5 * (x + tf.nn.max_pool2d(x[None], 3, 1, "SAME")[0]),
         lambda: x,
     )
-    gray = tf.random.uniform((), 0.35, 1.0)  # lines as dark as ink down to a light pencil
+    gray = tf.random.uniform((), 0.45, 1.0)  # lines as dark as ink down to a light pencil
     x = tf.cond(draw[1] < 0.5, lambda: 1.0 - (1.0 - x) * gray, lambda: x)
     x = tf.cond(draw[2] < 0.3, lambda: _blur3(x), lambda: x)
 

@@ -16,6 +16,10 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from training.datasets.svglines import hollow_solid_areas
+
+DARK = 0.3  # max(R, G, B) below this is ink whatever surrounds it
+
 
 def extract_lines(
     color: np.ndarray, *, sigma: float | None = None, gain: float = 5.0
@@ -31,8 +35,12 @@ def extract_lines(
     value = color.max(axis=2).astype(np.float32) / 255.0
     blurred = cv2.GaussianBlur(value, (0, 0), sigma)
     ink = np.clip((blurred - value) * gain, 0.0, 1.0)  # > 0 where darker than around it
-    # Large dark areas have no local contrast inside: keep their inside light, like a drawn outline.
     ink = np.power(ink, 0.8)
+    # A bold line has little local contrast in its middle: pixels dark in every channel are ink
+    # too, but solid dark areas (black hair) keep only their outline, as a person draws them.
+    side = max(color.shape[:2])
+    dark = hollow_solid_areas(value < DARK, keep=max(2, round(3 * side / 512)))
+    ink = np.maximum(ink, dark.astype(np.float32))
     lines = np.round(255.0 * (1.0 - ink)).astype(np.uint8)
     return np.repeat(lines[:, :, None], 3, axis=2)
 
