@@ -26,13 +26,23 @@ from webapp.telegram_auth import InitDataError, WebAppUser, validate_init_data, 
 
 STATIC_DIR = Path(__file__).parent / "static"
 QUEUE_RETRY_AFTER_S = 10
+# The page loads only its own files (and, inside Telegram, Telegram's script); images are the
+# editor document's data URLs and the canvases' blobs.
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' https://telegram.org; "
+        "img-src 'self' data: blob:; style-src 'self'; frame-ancestors *"
+    ),
+    "X-Content-Type-Options": "nosniff",
+}
 
 FormData = MultiDictProxy[str | bytes | web.FileField]
 
 
 async def index(request: web.Request) -> web.FileResponse:
     """The editor page."""
-    return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+    return web.FileResponse(STATIC_DIR / "index.html", headers=PAGE_HEADERS)
 
 
 async def health(request: web.Request) -> web.Response:

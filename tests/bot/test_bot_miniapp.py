@@ -178,9 +178,7 @@ async def test_the_mini_app_in_a_browser_edits_and_sends(telegram, miniapp_bot, 
             ".getImageData(0, 0, 160, 120).data)"
         )
         await page.click("#send")
-        await page.wait_for_function(
-            "document.getElementById('status').textContent.startsWith('Sent')", timeout=30_000
-        )
+        await page.wait_for_selector("#status:has-text('Sent!')", timeout=30_000)
         await browser.close()
     [document] = telegram.sent(42, "sendDocument")
     sent = Image.open(io.BytesIO(document.files["document"])).convert("RGBA")

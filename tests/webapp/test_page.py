@@ -82,9 +82,13 @@ def browser(chromium_options):
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1000, "height": 760})
     page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
     page.goto(server + "/")
     yield page
     context.close()
+    blocked = [text for text in console if "Content Security Policy" in text]
+    assert not blocked, f"the page's own policy blocked something: {blocked}"
 
 
 def _post_editor(server: str, sketch: bytes) -> dict:
