@@ -63,14 +63,14 @@ async def editor(request: web.Request) -> web.Response:
     """Everything the editor needs for one sketch (see :mod:`webapp.editor`).
 
     Either an uploaded ``sketch`` (optional ``style``), or in the Mini App ``init_data`` with
-    ``sketch_id`` and ``sig``: the ``sketch``/``sig`` query of the link under a chat result
-    (that sketch in the bot's default style).
+    ``sketch_id`` and ``sig`` (optional ``style``): the ``sketch``/``sig`` query of the link
+    under a chat result.
     """
     form = await _form(request)
     if "sketch_id" in form:
         user = _user(request, form)
         _limit(request, f"tg:{user.id}")
-        result = await _colorized_from_chat(request, form)
+        result = await _colorized_from_chat(request, form, _style(form))
     else:
         _limit(request, _client(request))
         result = await _colorize(request, _sketch_bytes(form), _style(form))
@@ -183,14 +183,16 @@ async def _colorize(request: web.Request, data: bytes, style: Style | None) -> C
         raise ApiError(503, str(err), retry_after=QUEUE_RETRY_AFTER_S) from err
 
 
-async def _colorized_from_chat(request: web.Request, form: FormData) -> Colorized:
+async def _colorized_from_chat(
+    request: web.Request, form: FormData, style: Style | None
+) -> Colorized:
     config = request.app[CONFIG_KEY]
     assert config.bot_token is not None
     file_id, sig = str(form.get("sketch_id", "")), str(form.get("sig", ""))
     if not file_id or not verify_sketch(config.bot_token, file_id, sig):
         raise ApiError(403, "This editor link is not valid. Open it from a result in the chat.")
     try:
-        return await _bridge(request).colorized(file_id)
+        return await _bridge(request).colorized(file_id, style)
     except SketchError as err:
         raise sketch_error(err) from err
     except QueueFullError as err:

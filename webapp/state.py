@@ -7,7 +7,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from inference.colorizer import Colorized
+from inference.colorizer import Colorized, Style
 from inference.service import InferenceService
 from webapp.limits import ClientLimiter
 
@@ -32,8 +32,9 @@ class DeliveryError(Exception):
 class ChatBridge(Protocol):
     """What the Mini App needs from the bot that serves it."""
 
-    async def colorized(self, file_id: str) -> Colorized:
-        """The colored version of a sketch in Telegram (cached, or colorized again).
+    async def colorized(self, file_id: str, style: Style | None = None) -> Colorized:
+        """The colored version of a sketch in Telegram (cached, or colorized again), in
+        ``style`` (None: the bot's default).
 
         Raises SketchError, QueueFullError, or LookupError when Telegram no longer has it.
         """

@@ -18,7 +18,7 @@ from bot.keyboards import colored_keyboard
 from bot.services.coloring import ColorService
 from bot.services.files import FileStore, FileTooLarge
 from bot.settings import BotSettings
-from inference.colorizer import Colorized
+from inference.colorizer import Colorized, Style
 from inference.errors import SketchError
 from inference.images import encode_jpeg
 from inference.service import InferenceService
@@ -47,14 +47,16 @@ class TelegramBridge:
         self._colors = colors
         self._files = files
 
-    async def colorized(self, file_id: str) -> Colorized:
+    async def colorized(self, file_id: str, style: Style | None = None) -> Colorized:
         """The colored sketch behind ``file_id`` (the bot's cache, or colorized again)."""
         try:
             file = await self._bot.get_file(file_id)
         except BadRequest as err:
             raise LookupError(file_id) from err
         try:
-            return await self._colors.colorized(self._bot, file)  # type: ignore[arg-type]
+            if style is None:
+                return await self._colors.colorized(self._bot, file)  # type: ignore[arg-type]
+            return await self._colors.colorize(self._bot, file, style=style)  # type: ignore[arg-type]
         except FileTooLarge as err:
             raise SketchError(texts.TOO_LARGE.format(mb=err.size_mb, limit=err.limit_mb)) from err
 

@@ -66,6 +66,17 @@ async def test_result_has_edit_button_that_opens_the_editor(telegram, miniapp_bo
         document = await response.json()
     assert (document["width"], document["height"]) == (96, 64)
     assert document["layer"].startswith("data:image/png;base64,")
+    soft = aiohttp.FormData(
+        {
+            "init_data": init_data(42),
+            "sketch_id": query["sketch"],
+            "sig": query["sig"],
+            "style": "soft",
+        }
+    )
+    async with http.post("/api/editor", data=soft) as response:
+        assert response.status == 200
+        assert (await response.json())["layer"] != document["layer"]
 
     forged = aiohttp.FormData(
         {"init_data": init_data(42), "sketch_id": query["sketch"], "sig": "0" * 32}

@@ -71,6 +71,7 @@
     form.append("init_data", telegram.initData);
     form.append("sketch_id", link.get("sketch"));
     form.append("sig", link.get("sig") || "");
+    if (ui.style.value) form.append("style", ui.style.value);
     await loadDocument(form);
   }
 
@@ -373,7 +374,10 @@
 
   // ---- wiring ----
   ui.file.addEventListener("change", () => openFile(ui.file.files[0]));
-  ui.style.addEventListener("change", () => lastFile && openFile(lastFile));
+  ui.style.addEventListener("change", () => {
+    if (lastFile) openFile(lastFile);
+    else if (link.get("sketch") && telegram.initData) openChatSketch();
+  });
   for (const type of ["dragenter", "dragover"]) {
     ui.drop.addEventListener(type, (ev) => {
       ev.preventDefault();
