@@ -56,6 +56,7 @@ def main() -> int:
     # Imported late: settings errors should not wait for the model libraries to load.
     from bot.app import build_application
     from bot.logs import configure_logging
+    from bot.services.miniapp import MiniAppError
     from inference.errors import WeightsError
 
     configure_logging(settings.log_level, settings.secrets)
@@ -80,6 +81,8 @@ def main() -> int:
         return _fail("TELEGRAM_BOT_TOKEN was rejected by Telegram; check it with @BotFather")
     except WeightsError as err:
         return _fail(f"GENERATOR_WEIGHTS: {err}")
+    except MiniAppError as err:
+        return _fail(str(err))
     except TelegramError as err:
         return _fail(f"Cannot reach Telegram at {settings.telegram_api_base}: {err}", 1)
     return 0

@@ -31,6 +31,7 @@ from bot.services.discovery import RefineLocator
 from bot.services.files import FileStore
 from bot.services.health import RefineHealth
 from bot.services.image_cache import ImageCache
+from bot.services.miniapp import start_miniapp
 from bot.services.rate_limit import RateLimiter
 from bot.services.refine_client import RefineClient
 from bot.services.refine_store import RefineStore
@@ -45,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 _FALLBACK_TASK = "health-loop"
 _RECOVERY_TASK = "refine-recovery"
+MINIAPP_KEY = "miniapp"
 
 
 class BotApplication(Application):
@@ -190,6 +192,10 @@ async def _start_services(
     application.bot_data[_RECOVERY_TASK] = asyncio.create_task(
         refining.answer_unfinished(application.bot)
     )
+    if settings.webapp_url:
+        application.bot_data[MINIAPP_KEY] = await start_miniapp(
+            settings, application.bot, inference, state.colors, files
+        )
     interval = settings.health_check_interval_s
     if application.job_queue is not None:
         application.job_queue.run_repeating(
@@ -213,6 +219,9 @@ async def _stop_services(application: Application) -> None:
         task = application.bot_data.pop(name, None)
         if task is not None:
             task.cancel()
+    miniapp = application.bot_data.pop(MINIAPP_KEY, None)
+    if miniapp is not None:
+        await miniapp.close()
     state: BotState | None = application.bot_data.pop(STATE_KEY, None)
     if state is not None:
         await state.inference.close()

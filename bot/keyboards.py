@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bot import texts
 from bot.callbacks import DEFAULT_STRENGTH, MODELS, STRENGTHS, Action, ButtonData
@@ -12,9 +12,11 @@ def _button(text: str, data: ButtonData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data.pack())
 
 
-def colored_keyboard(strength: int = DEFAULT_STRENGTH) -> InlineKeyboardMarkup:
+def colored_keyboard(
+    strength: int = DEFAULT_STRENGTH, edit_url: str | None = None
+) -> InlineKeyboardMarkup:
     """Under a colored image: refine (two models), strength choice, PNG file, color layer, the
-    other color style."""
+    other color style, and with ``edit_url`` the color editor (a Mini App; private chats only)."""
     refine_row = [
         _button(
             texts.REFINE_BUTTON.format(model=texts.MODEL_LABELS[model]),
@@ -36,7 +38,19 @@ def colored_keyboard(strength: int = DEFAULT_STRENGTH) -> InlineKeyboardMarkup:
         _button(texts.LAYER_BUTTON, ButtonData(Action.LAYER, strength=strength)),
         _button(texts.STYLE_BUTTON, ButtonData(Action.STYLE, strength=strength)),
     ]
-    return InlineKeyboardMarkup([refine_row, strength_row, file_row])
+    rows = [refine_row, strength_row, file_row]
+    if edit_url:
+        rows.append([InlineKeyboardButton(texts.EDIT_COLORS_BUTTON, web_app=WebAppInfo(edit_url))])
+    return InlineKeyboardMarkup(rows)
+
+
+def edit_url_of(markup: InlineKeyboardMarkup | None) -> str | None:
+    """The color editor's address on a keyboard, to keep it when the keyboard is rebuilt."""
+    for row in markup.inline_keyboard if markup is not None else ():
+        for button in row:
+            if button.web_app is not None:
+                return button.web_app.url
+    return None
 
 
 def refined_keyboard(model: str, strength: int) -> InlineKeyboardMarkup:

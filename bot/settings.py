@@ -58,6 +58,11 @@ class BotSettings(BaseSettings):
     webhook_secret: SecretStr | None = None
     log_level: str = "INFO"
 
+    # Mini App (region editor): the page's public https address turns it on.
+    webapp_url: str | None = None
+    webapp_host: str = "127.0.0.1"
+    webapp_port: int = Field(default=8080, ge=0, le=65535)
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _check_token(cls, value: SecretStr) -> SecretStr:
@@ -74,6 +79,14 @@ class BotSettings(BaseSettings):
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         return check_url(value)
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _check_webapp_url(cls, value: str | None) -> str | None:
+        # Telegram opens Mini Apps over https only.
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// address (Telegram opens Mini Apps over https)")
+        return value
 
     @property
     def secrets(self) -> list[str]:

@@ -42,6 +42,7 @@ STRENGTH_BUTTON = "{label} {value:.2f}"
 STRENGTH_SELECTED = "✓ {label} {value:.2f}"
 PNG_BUTTON = "🖼 Full-res PNG"
 LAYER_BUTTON = "🎨 Color layer"
+EDIT_COLORS_BUTTON = "🖌 Edit colors"
 AGAIN_BUTTON = "🔁 Refine this again"
 RESEED_BUTTON = "🎲 Another seed"
 STYLE_BUTTON = "🎭 Other style"
@@ -83,6 +84,11 @@ SKETCH_GONE = "I can't find the original sketch any more. Please send it again."
 MESSAGE_TOO_OLD = "That message is too old for me to edit. Please send the sketch again."
 FILE_PNG = "colored.png"
 FILE_LAYER = "color-layer.png"
+
+# ---- Mini App (the color editor) ----
+EDITED_CAPTION = "🖌 Edited in the color editor"
+FILE_EDITED = "edited.png"
+MINIAPP_START_FIRST = "start a chat with the bot first (send it /start), then send again"
 
 # ---- errors ----
 SOMETHING_FAILED = "Sorry, something went wrong on my side. Please try again."

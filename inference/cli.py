@@ -66,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("weights", type=Path)
     export.add_argument("out", type=Path)
     export.set_defaults(run=_export)
+
+    serve = sub.add_parser("serve", help="the web app: HTTP API and the region editor page")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=5000, help="port to listen on")
+    serve.add_argument("--weights", type=Path, help="generator weights (default: bundled)")
+    serve.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    serve.add_argument("--max-upload-mb", type=float, default=20.0, help="largest upload")
+    serve.add_argument("--rate-limit", type=int, default=30, help="requests per client per minute")
+    serve.set_defaults(run=_serve)
     return parser
 
 
@@ -135,6 +144,37 @@ def _export(args: argparse.Namespace) -> int:
 
     out = export_onnx(load_generator(args.weights), args.out)
     print(f"wrote {out}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from webapp.serve import serve
+        from webapp.state import WebAppConfig
+    except ImportError as err:
+        print(
+            f"pixelpainter: {err}; install it with: pip install 'pixelpainter[web]'",
+            file=sys.stderr,
+        )
+        return 2
+
+    if args.max_upload_mb <= 0 or args.rate_limit < 1:
+        print("pixelpainter: --max-upload-mb and --rate-limit must be positive.", file=sys.stderr)
+        return 2
+    settings = InferenceSettings()
+    try:
+        serve(
+            host=args.host,
+            port=args.port,
+            weights=args.weights or settings.generator_weights,
+            threads=args.threads or settings.inference_threads,
+            config=WebAppConfig(
+                max_upload_mb=args.max_upload_mb, requests_per_minute=args.rate_limit
+            ),
+        )
+    except OSError as err:  # the port is taken, or the address is not this machine's
+        print(f"pixelpainter: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,28 @@ def tiny_colorizer(tiny_onnx):
     colorizer = Colorizer.load(tiny_onnx, threads=1)
     colorizer.warm_up()
     return colorizer
+
+
+# Debian's chromium (browser downloads do not work here), headless in a container: no sandbox,
+# GPU, QUIC or background traffic; playwright gives it an empty temporary user-data-dir.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium_options() -> dict[str, object]:
+    """playwright ``launch()`` options for chromium; skips without it (fails in CI)."""
+    pytest.importorskip("playwright")
+    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

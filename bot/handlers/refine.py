@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.callbacks import Action, ButtonData
-from bot.keyboards import colored_keyboard
+from bot.keyboards import colored_keyboard, edit_url_of
 from bot.messages import image_in, sketch_message_of
 from bot.services.files import FileTooLarge
 from bot.services.progress import chat_action
@@ -39,13 +39,15 @@ async def on_strength(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     tapped = await _tapped(update)
     if tapped is None:
         return
-    data, _ = tapped
+    data, message = tapped
     label = texts.STRENGTH_LABELS[data.strength]
     await update.callback_query.answer(
         texts.STRENGTH_SET.format(label=label, value=data.strength_value)
     )
     with contextlib.suppress(BadRequest):  # "message is not modified" on a repeated tap
-        await update.callback_query.edit_message_reply_markup(colored_keyboard(data.strength))
+        await update.callback_query.edit_message_reply_markup(
+            colored_keyboard(data.strength, edit_url_of(message.reply_markup))
+        )
 
 
 async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

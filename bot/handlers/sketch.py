@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from telegram import Message, Update
-from telegram.constants import ChatAction
+from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -15,9 +15,11 @@ from bot.keyboards import colored_keyboard
 from bot.messages import is_image_document
 from bot.services.files import FileTooLarge, TelegramImage
 from bot.services.progress import QueueNotice, chat_action
+from bot.settings import BotSettings
 from bot.state import get_state
 from inference.errors import QueueFullError, SketchError
 from inference.images import encode_jpeg
+from webapp.telegram_auth import sketch_link
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ async def colorize_and_reply(
         async with chat_action(context.bot, message.chat_id, ChatAction.UPLOAD_PHOTO):
             result = await state.colors.colorize(context.bot, sketch, on_position=notice.update)
             preview = await asyncio.to_thread(encode_jpeg, result.image)
-            await _reply_with_image(message, preview)
+            await _reply_with_image(message, preview, _edit_url(message, sketch, state.settings))
     except SketchError as err:
         await message.reply_text(str(err))
     except FileTooLarge as err:
@@ -63,12 +65,21 @@ async def colorize_and_reply(
         await notice.finish()
 
 
-async def _reply_with_image(message: Message, preview: bytes) -> None:
+def _edit_url(message: Message, sketch: TelegramImage, settings: BotSettings) -> str | None:
+    """The color editor for this sketch, when the Mini App is on (Telegram: private chats only)."""
+    if not settings.webapp_url or message.chat.type != ChatType.PRIVATE:
+        return None
+    token = settings.telegram_bot_token.get_secret_value()
+    return sketch_link(settings.webapp_url, token, sketch.file_id)
+
+
+async def _reply_with_image(message: Message, preview: bytes, edit_url: str | None) -> None:
+    keyboard = colored_keyboard(edit_url=edit_url)
     try:
-        await message.reply_photo(preview, reply_markup=colored_keyboard(), do_quote=True)
+        await message.reply_photo(preview, reply_markup=keyboard, do_quote=True)
     except BadRequest as err:
         # Telegram refuses photos with extreme proportions; a file has no such limit.
         logger.info("Sending the result as a file instead of a photo: %s", err)
         await message.reply_document(
-            preview, filename="colored.jpg", reply_markup=colored_keyboard(), do_quote=True
+            preview, filename="colored.jpg", reply_markup=keyboard, do_quote=True
         )

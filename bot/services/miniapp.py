@@ -1,0 +1,139 @@
+"""The Mini App inside the bot's process: the web app on ``WEBAPP_HOST:WEBAPP_PORT``, sharing
+the bot's inference service, with a bridge that reads sketches from and sends images to Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+from PIL import Image
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot import texts
+from bot.keyboards import colored_keyboard
+from bot.services.coloring import ColorService
+from bot.services.files import FileStore, FileTooLarge
+from bot.settings import BotSettings
+from inference.colorizer import Colorized, Style
+from inference.errors import SketchError
+from inference.images import encode_jpeg
+from inference.service import InferenceService
+from webapp.app import create_app
+from webapp.state import DeliveryError, WebAppConfig
+
+logger = logging.getLogger(__name__)
+
+# Telegram's limits for a photo (a larger or odder picture goes as a file only).
+PHOTO_MAX_SIDES_SUM = 10_000
+PHOTO_MAX_RATIO = 20
+
+
+def fits_photo(width: int, height: int) -> bool:
+    """Whether Telegram accepts a picture of this size as a photo."""
+    return width + height <= PHOTO_MAX_SIDES_SUM and max(width, height) <= PHOTO_MAX_RATIO * min(
+        width, height
+    )
+
+
+class TelegramBridge:
+    """:class:`webapp.state.ChatBridge` for this bot: sketches by ``file_id``, sending to chats."""
+
+    def __init__(self, bot: Bot, colors: ColorService, files: FileStore) -> None:
+        self._bot = bot
+        self._colors = colors
+        self._files = files
+
+    async def colorized(self, file_id: str, style: Style | None = None) -> Colorized:
+        """The colored sketch behind ``file_id`` (the bot's cache, or colorized again)."""
+        try:
+            file = await self._bot.get_file(file_id)
+        except BadRequest as err:
+            raise LookupError(file_id) from err
+        try:
+            if style is None:
+                return await self._colors.colorized(self._bot, file)  # type: ignore[arg-type]
+            return await self._colors.colorize(self._bot, file, style=style)  # type: ignore[arg-type]
+        except FileTooLarge as err:
+            raise SketchError(texts.TOO_LARGE.format(mb=err.size_mb, limit=err.limit_mb)) from err
+
+    async def send_image(self, chat_id: int, png: bytes) -> None:
+        """A photo preview with the usual keyboard when it fits, and the PNG as a file."""
+        size = await asyncio.to_thread(_size_of, png)
+        keyboard = colored_keyboard()
+        try:
+            if fits_photo(*size):
+                preview = await asyncio.to_thread(_preview, png)
+                sent = await self._bot.send_photo(
+                    chat_id, preview, caption=texts.EDITED_CAPTION, reply_markup=keyboard
+                )
+                # Refining this photo should start from the PNG, not Telegram's recompressed JPEG.
+                self._files.remember(sent.photo[-1], png)
+                keyboard = None
+            await self._bot.send_document(
+                chat_id, png, filename=texts.FILE_EDITED, reply_markup=keyboard
+            )
+        except Forbidden as err:
+            raise DeliveryError(texts.MINIAPP_START_FIRST) from err
+        except TelegramError as err:
+            logger.warning("Could not send an edited image to %s: %s", chat_id, err)
+            raise DeliveryError(str(err)) from err
+
+
+def _size_of(png: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(png)) as img:
+        return img.size
+
+
+def _preview(png: bytes) -> bytes:
+    with Image.open(io.BytesIO(png)) as img:  # already checked by the web app (open_sketch)
+        return encode_jpeg(img)
+
+
+class MiniAppError(RuntimeError):
+    """The Mini App could not start (e.g. ``WEBAPP_PORT`` is taken); says what to change."""
+
+
+@dataclass
+class MiniAppServer:
+    """The running web app; ``url`` is where it listens (the public address is ``WEBAPP_URL``)."""
+
+    runner: web.AppRunner
+    url: str
+
+    async def close(self) -> None:
+        """Stop listening."""
+        await self.runner.cleanup()
+
+
+async def start_miniapp(
+    settings: BotSettings,
+    bot: Bot,
+    inference: InferenceService,
+    colors: ColorService,
+    files: FileStore,
+) -> MiniAppServer:
+    """Serve the web app and the Mini App endpoints on ``WEBAPP_HOST:WEBAPP_PORT``."""
+    config = WebAppConfig(
+        max_upload_mb=settings.max_image_mb,
+        bot_token=settings.telegram_bot_token.get_secret_value(),
+    )
+    app = create_app(config, inference=inference, bridge=TelegramBridge(bot, colors, files))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.webapp_host, settings.webapp_port)
+    try:
+        await site.start()
+    except OSError as err:
+        await runner.cleanup()
+        raise MiniAppError(
+            f"WEBAPP_HOST/WEBAPP_PORT: cannot listen on "
+            f"{settings.webapp_host}:{settings.webapp_port}: {err.strerror or err}"
+        ) from err
+    host, port = site._server.sockets[0].getsockname()[:2]  # type: ignore[union-attr]
+    url = f"http://{host}:{port}"
+    logger.info("Mini App served on %s for %s", url, settings.webapp_url)
+    return MiniAppServer(runner, url)

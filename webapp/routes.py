@@ -1,0 +1,203 @@
+"""HTTP handlers and the route table: the seed's API, the editor's, and the Mini App's."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from pathlib import Path
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from inference.colorizer import STYLES, Colorized, Style
+from inference.errors import QueueFullError, SketchError
+from inference.images import encode_png, open_sketch
+from webapp.editor import editor_document
+from webapp.errors import ApiError, sketch_error
+from webapp.state import (
+    BRIDGE_KEY,
+    CONFIG_KEY,
+    INFERENCE_KEY,
+    LIMITER_KEY,
+    ChatBridge,
+    DeliveryError,
+)
+from webapp.telegram_auth import InitDataError, WebAppUser, validate_init_data, verify_sketch
+
+STATIC_DIR = Path(__file__).parent / "static"
+QUEUE_RETRY_AFTER_S = 10
+# The page loads only its own files (and, inside Telegram, Telegram's script); images are the
+# editor document's data URLs and the canvases' blobs.
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' https://telegram.org; "
+        "img-src 'self' data: blob:; style-src 'self'; frame-ancestors *"
+    ),
+    "X-Content-Type-Options": "nosniff",
+}
+
+FormData = MultiDictProxy[str | bytes | web.FileField]
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    """The editor page."""
+    return web.FileResponse(STATIC_DIR / "index.html", headers=PAGE_HEADERS)
+
+
+async def health(request: web.Request) -> web.Response:
+    """Liveness, and whether the model is loaded and warm."""
+    return web.json_response({"status": "ok", "model_loaded": INFERENCE_KEY in request.app})
+
+
+async def colorize(request: web.Request) -> web.Response:
+    """The seed's API: multipart ``sketch`` (optional ``style``) → the colored PNG."""
+    _limit(request, _client(request))
+    form = await _form(request)
+    result = await _colorize(request, _sketch_bytes(form), _style(form))
+    png = await asyncio.to_thread(encode_png, result.image)
+    return web.Response(body=png, content_type="image/png")
+
+
+async def editor(request: web.Request) -> web.Response:
+    """Everything the editor needs for one sketch (see :mod:`webapp.editor`).
+
+    Either an uploaded ``sketch`` (optional ``style``), or in the Mini App ``init_data`` with
+    ``sketch_id`` and ``sig`` (optional ``style``): the ``sketch``/``sig`` query of the link
+    under a chat result.
+    """
+    form = await _form(request)
+    if "sketch_id" in form:
+        user = _user(request, form)
+        _limit(request, f"tg:{user.id}")
+        result = await _colorized_from_chat(request, form, _style(form))
+    else:
+        _limit(request, _client(request))
+        result = await _colorize(request, _sketch_bytes(form), _style(form))
+    document = await asyncio.to_thread(editor_document, result)
+    return web.json_response(document)
+
+
+async def send(request: web.Request) -> web.Response:
+    """Mini App: multipart ``init_data`` and ``image`` → the bot sends the image to the user."""
+    form = await _form(request)
+    user = _user(request, form)
+    _limit(request, f"tg:{user.id}")
+    data = _file_bytes(form, "image")
+    try:
+        image = await asyncio.to_thread(open_sketch, data)
+    except SketchError as err:
+        raise sketch_error(err) from err
+    png = data if data.startswith(b"\x89PNG") else await asyncio.to_thread(encode_png, image)
+    try:
+        await _bridge(request).send_image(user.id, png)
+    except DeliveryError as err:
+        raise ApiError(502, f"Telegram did not take the image: {err}") from err
+    return web.json_response({"sent": True, "chat_id": user.id})
+
+
+ROUTES = [
+    web.get("/", index),
+    web.get("/health", health),
+    web.post("/colorize", colorize),
+    web.post("/api/editor", editor),
+    web.post("/api/send", send),
+]
+
+
+# ---- request parsing ----
+async def _form(request: web.Request) -> FormData:
+    if request.content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raise ApiError(
+            400, "Send the image as multipart/form-data (e.g. curl -F sketch=@file.png)."
+        )
+    return await request.post()
+
+
+def _file_bytes(form: FormData, name: str) -> bytes:
+    field = form.get(name)
+    if field is None:
+        raise ApiError(400, f"The form has no '{name}' field. Attach the image as '{name}'.")
+    if isinstance(field, web.FileField):
+        return field.file.read()
+    return field.encode() if isinstance(field, str) else bytes(field)
+
+
+def _sketch_bytes(form: FormData) -> bytes:
+    return _file_bytes(form, "sketch")
+
+
+def _style(form: FormData) -> Style | None:
+    style = form.get("style")
+    if style is None or style == "":
+        return None
+    for known in STYLES:
+        if style == known:
+            return known
+    raise ApiError(400, f"Unknown style {str(style)[:20]!r}; use one of: {', '.join(STYLES)}.")
+
+
+def _client(request: web.Request) -> str:
+    return f"ip:{request.remote}"
+
+
+def _limit(request: web.Request, key: str) -> None:
+    wait = request.app[LIMITER_KEY].check(key)
+    if wait is not None:
+        raise ApiError(
+            429,
+            "Too many requests. Please wait a minute and try again.",
+            retry_after=max(1, math.ceil(wait)),
+        )
+
+
+def _bridge(request: web.Request) -> ChatBridge:
+    bridge = request.app.get(BRIDGE_KEY)
+    if bridge is None or not request.app[CONFIG_KEY].bot_token:
+        raise ApiError(404, "This server is not connected to a Telegram bot.")
+    return bridge
+
+
+def _user(request: web.Request, form: FormData) -> WebAppUser:
+    _bridge(request)
+    config = request.app[CONFIG_KEY]
+    assert config.bot_token is not None
+    init_data = form.get("init_data", "")
+    try:
+        return validate_init_data(
+            init_data if isinstance(init_data, str) else "",
+            config.bot_token,
+            max_age_s=config.init_data_max_age_s,
+        )
+    except InitDataError as err:
+        raise ApiError(401, f"Telegram sign-in failed: {err}.") from err
+
+
+# ---- the work ----
+async def _colorize(request: web.Request, data: bytes, style: Style | None) -> Colorized:
+    try:
+        return await request.app[INFERENCE_KEY].colorize(data, style=style)
+    except SketchError as err:
+        raise sketch_error(err) from err
+    except QueueFullError as err:
+        raise ApiError(503, str(err), retry_after=QUEUE_RETRY_AFTER_S) from err
+
+
+async def _colorized_from_chat(
+    request: web.Request, form: FormData, style: Style | None
+) -> Colorized:
+    config = request.app[CONFIG_KEY]
+    assert config.bot_token is not None
+    file_id, sig = str(form.get("sketch_id", "")), str(form.get("sig", ""))
+    if not file_id or not verify_sketch(config.bot_token, file_id, sig):
+        raise ApiError(403, "This editor link is not valid. Open it from a result in the chat.")
+    try:
+        return await _bridge(request).colorized(file_id, style)
+    except SketchError as err:
+        raise sketch_error(err) from err
+    except QueueFullError as err:
+        raise ApiError(503, str(err), retry_after=QUEUE_RETRY_AFTER_S) from err
+    except LookupError as err:
+        raise ApiError(
+            404, "Telegram no longer has this sketch. Send it to the bot again."
+        ) from err

@@ -1,0 +1,54 @@
+"""The web app's typed configuration and application state (``web.AppKey``s)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from aiohttp import web
+
+from inference.colorizer import Colorized, Style
+from inference.service import InferenceService
+from webapp.limits import ClientLimiter
+
+DEFAULT_MAX_UPLOAD_MB = 20.0
+DEFAULT_REQUESTS_PER_MINUTE = 30
+
+
+@dataclass(frozen=True)
+class WebAppConfig:
+    """Limits, and the bot token that turns the Mini App endpoints on (None: plain web app)."""
+
+    max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
+    requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
+    bot_token: str | None = field(default=None, repr=False)  # secret: never in a repr or a log
+    init_data_max_age_s: int = 24 * 3600
+
+
+class DeliveryError(Exception):
+    """The bot could not deliver to the chat; ``str(err)`` is a reason a person can read."""
+
+
+class ChatBridge(Protocol):
+    """What the Mini App needs from the bot that serves it."""
+
+    async def colorized(self, file_id: str, style: Style | None = None) -> Colorized:
+        """The colored version of a sketch in Telegram (cached, or colorized again), in
+        ``style`` (None: the bot's default).
+
+        Raises SketchError, QueueFullError, or LookupError when Telegram no longer has it.
+        """
+        ...
+
+    async def send_image(self, chat_id: int, png: bytes) -> None:
+        """Send an edited image to ``chat_id``: as a file, with a photo preview when it fits.
+
+        Raises :class:`DeliveryError` when Telegram refuses it.
+        """
+        ...
+
+
+CONFIG_KEY = web.AppKey("config", WebAppConfig)
+INFERENCE_KEY = web.AppKey("inference", InferenceService)
+LIMITER_KEY = web.AppKey("limiter", ClientLimiter)
+BRIDGE_KEY = web.AppKey("bridge", ChatBridge)
