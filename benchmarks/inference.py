@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sketches import line_sketch  # benchmarks/ is on sys.path when run as a script
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -60,8 +59,9 @@ print(time.perf_counter() - t, int(hwm) / 1024)
 async def service_load(colorizer, callers: int, rounds: int) -> tuple[list[float], float]:
     from inference.images import encode_png
     from inference.service import InferenceService
+    from tests.support.sketches import sketch
 
-    data = encode_png(line_sketch(512))
+    data = encode_png(sketch((512, 512), strokes=60, line=3))
     latencies: list[float] = []
     async with InferenceService(colorizer, max_batch=4, max_queue=64) as service:
 
@@ -90,6 +90,7 @@ def main() -> None:
     from inference.engine import KerasEngine, OnnxEngine
     from inference.generator import build_generator
     from inference.weights import export_onnx
+    from tests.support.sketches import sketch
 
     keras.utils.set_random_seed(0)
     model = build_generator(args.width)
@@ -98,7 +99,7 @@ def main() -> None:
     keras_engine = KerasEngine(model, threads=args.threads)
     onnx_engine = OnnxEngine(onnx_path, threads=args.threads)
     colorizer = Colorizer(onnx_engine)
-    big = line_sketch(1024)
+    big = sketch((1024, 1024), strokes=60, line=3)
     x1 = np.random.default_rng(0).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
     x4 = np.random.default_rng(1).uniform(-1, 1, (4, 256, 256, 3)).astype(np.float32)
 
