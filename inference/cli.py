@@ -201,7 +201,7 @@ def find_sketches(
             for file in sorted(path.rglob("*")):
                 if not file.is_file() or file.suffix.lower() not in IMAGE_SUFFIXES:
                     continue
-                if skip is not None and any(_key(p) == skip for p in file.parents):
+                if skip is not None and _inside(file, path, skip):
                     continue
                 if _key(file) not in seen:
                     seen.add(_key(file))
@@ -213,6 +213,13 @@ def find_sketches(
         else:
             failures.append((path, "no such file or folder"))
     return found, failures
+
+
+def _inside(file: Path, root: Path, folder_key: str) -> bool:
+    """Whether ``file`` lies in the folder ``folder_key`` somewhere below ``root`` (not root)."""
+    return any(
+        _key(root / sub) == folder_key for sub in file.relative_to(root).parents if sub != Path()
+    )
 
 
 def plan_outputs(sketches: Sequence[tuple[Path, Path]], out: Path) -> tuple[list[Job], list[str]]:
