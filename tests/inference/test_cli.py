@@ -274,3 +274,21 @@ def test_bad_weights_one_line_exit_2(tmp_path):
     )
     assert proc.returncode == 2
     assert _one_line(proc.stderr).startswith("pixelpainter:") and "w.h5" in proc.stderr
+
+
+def test_export_onnx_into_a_folder_is_one_line(tiny_weights, tmp_path, capsys):
+    assert main(["export-onnx", str(tiny_weights), str(tmp_path)]) == 2
+    assert "is a folder" in _one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["colorize", "x.png"], "the following arguments are required: -o/--out"),
+        (["paint"], "invalid choice: 'paint'"),
+        ([], "the following arguments are required: COMMAND"),
+    ],
+)
+def test_usage_errors_are_one_line(capsys, argv, message):
+    assert main(argv) == 2
+    assert message in _one_line(capsys.readouterr().err)
