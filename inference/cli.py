@@ -146,14 +146,27 @@ def colorize_command(args: argparse.Namespace) -> int:
     _print_notes(notes)
     _make_room(jobs)
     colorizer = _load_colorizer(args.weights or settings.generator_weights, args, settings)
+    done, failed = _run_jobs(colorizer, jobs, args)
+    failed += len(failures)
 
-    done = 0
-    failed = len(failures)
+    where = jobs[0].image if jobs[0].image == args.out else args.out
+    if failed:
+        total = done + failed
+        print(f"{done} colorized into {where}; {failed} of {total} sketches failed (see above)")
+        return EXIT_INPUT_FAILED
+    print(f"{done} colorized into {where}")
+    return EXIT_OK
+
+
+def _run_jobs(
+    colorizer: Colorizer, jobs: Sequence[Job], args: argparse.Namespace
+) -> tuple[int, int]:
+    """Colorize ``jobs`` in batches of ``--batch``; returns (written, failed)."""
+    done = failed = 0
     progress = _Progress(len(jobs))
-    step = args.batch
-    for start in range(0, len(jobs), step):
+    for start in range(0, len(jobs), args.batch):
         ready: list[tuple[Job, Prepared]] = []
-        for job in jobs[start : start + step]:
+        for job in jobs[start : start + args.batch]:
             try:
                 prepared = colorizer.prepare(job.source)
             except SketchError as err:
@@ -171,16 +184,9 @@ def colorize_command(args: argparse.Namespace) -> int:
                 except OSError as err:
                     failed += 1
                     progress.write(f"failed {job.source}: cannot write {job.image}: {_why(err)}")
-        progress.update(min(step, len(jobs) - start))
+        progress.update(min(args.batch, len(jobs) - start))
     progress.close()
-
-    where = jobs[0].image if jobs[0].image == args.out else args.out
-    if failed:
-        total = done + failed
-        print(f"{done} colorized into {where}; {failed} of {total} sketches failed (see above)")
-        return EXIT_INPUT_FAILED
-    print(f"{done} colorized into {where}")
-    return EXIT_OK
+    return done, failed
 
 
 def find_sketches(
@@ -296,8 +302,10 @@ def _load_colorizer(
     weights: Path | None, args: argparse.Namespace, settings: InferenceSettings
 ) -> Colorizer:
     from inference.engine import onnx_path
+    from inference.weights import require_tensorflow
 
     if not onnx_path(weights).exists():
+        require_tensorflow(weights, "converting these weights to ONNX")
         print(
             f"Converting {weights} to ONNX once (later runs start at once)…",
             file=sys.stderr,

@@ -1,5 +1,6 @@
 """``pixelpainter``: never loses work, one line per failure, honest exit codes."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -292,3 +293,29 @@ def test_export_onnx_into_a_folder_is_one_line(tiny_weights, tmp_path, capsys):
 def test_usage_errors_are_one_line(capsys, argv, message):
     assert main(argv) == 2
     assert message in _one_line(capsys.readouterr().err)
+
+
+def test_checkpoint_without_tensorflow_is_one_line(tmp_path):
+    # A checkpoint is recognised from its file names; converting it is what needs TensorFlow.
+    ckpt = ROOT / "tests" / "inference" / "fixtures" / "tf215_checkpoint"
+    src = _sketches(tmp_path / "in", 1)
+    code = WITHOUT_TF + "from inference.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "colorize",
+            str(src),
+            "-o",
+            str(tmp_path / "o"),
+            "--weights",
+            str(ckpt),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PIXELPAINTER_CACHE": str(tmp_path / "cache")},
+    )
+    assert proc.returncode == 2
+    assert 'pip install "pixelpainter[tf]"' in _one_line(proc.stderr)
