@@ -38,10 +38,16 @@ def read_onnx_header(path: str | Path) -> OnnxHeader:
             raise OnnxFormatError("the file is empty")
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
             view = memoryview(mapped)
+            problem = None
             try:
-                return _read_model(view)
-            finally:
-                view.release()
+                header = _read_model(view)
+            except OnnxFormatError as err:
+                # Raised outside this block: the traceback would pin slices of the map open.
+                problem = str(err)
+            view.release()
+    if problem is not None:
+        raise OnnxFormatError(problem)
+    return header
 
 
 def _read_model(model: memoryview) -> OnnxHeader:
