@@ -28,7 +28,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "bot"))  # the Bot API stand-in lives with the tests
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 TOKEN = "1234567:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
@@ -70,10 +69,9 @@ async def one_reply(telegram, user_id: int, data: bytes) -> float:
 
 
 async def run(args: argparse.Namespace) -> None:
-    from telegram_stub import FakeTelegram
-
     from bot.app import build_application, polling
     from bot.settings import BotSettings
+    from tests.support.telegram import FakeTelegram
 
     colorizer = load_colorizer(args.weights, args.threads)
     data = sketch_png(args.size)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "refine_server")]
+sys.path[:0] = [str(ROOT)]
 
 
 def ms(values: list[float], q: float) -> float:
@@ -36,12 +36,13 @@ async def run(args: argparse.Namespace) -> None:
     import torch
     from aiohttp import web
     from PIL import Image
-    from refine_samples import TOKEN, gan_image
-    from tiny_models import build_tiny_pipeline
 
     from refine_server.app import create_app
-    from refine_server.pipelines import RefineParams, Refiner
+    from refine_server.refiner import RefineParams, Refiner
     from refine_server.settings import Settings
+    from tests.support.sketches import colored_bytes as gan_image
+    from tests.support.tiny_sd import build_tiny_pipeline
+    from tests.support.tokens import REFINE_TOKEN as TOKEN
 
     torch.set_num_threads(args.threads)
     from diffusers.utils import logging as diffusers_logging

@@ -62,15 +62,11 @@ def main() -> None:
     import tensorflow as tf
 
     from inference.generator import build_generator
+    from training.config import TrainConfig
     from training.data import make_dataset
     from training.discriminator import build_discriminator
-    from training.trainer import (
-        TrainConfig,
-        Trainer,
-        cpu_has_bf16,
-        discriminator_loss,
-        generator_loss,
-    )
+    from training.losses import discriminator_loss, generator_loss
+    from training.trainer import Trainer, cpu_has_bf16
 
     data = args.data or synthetic(Path(tempfile.mkdtemp()) / "data", 4 * args.batch)
 

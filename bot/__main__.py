@@ -48,6 +48,10 @@ def main() -> int:
     weights = settings.generator_weights
     if weights is not None and not weights.exists():
         return _fail(f"GENERATOR_WEIGHTS: {weights} does not exist")
+    try:  # in-flight refines are recorded there (SQLite)
+        settings.bot_data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        return _fail(f"BOT_DATA_DIR: cannot create {settings.bot_data_dir}: {err.strerror}")
 
     # Imported late: settings errors should not wait for the model libraries to load.
     from bot.app import build_application

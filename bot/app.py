@@ -21,6 +21,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot import texts
+from bot.callbacks import Action, for_actions
 from bot.handlers import admin, common, refine, sketch
 from bot.handlers.errors import on_error
 from bot.jobs import check_refine_health, refresh_refine_health
@@ -31,6 +33,8 @@ from bot.services.health import RefineHealth
 from bot.services.image_cache import ImageCache
 from bot.services.rate_limit import RateLimiter
 from bot.services.refine_client import RefineClient
+from bot.services.refine_store import RefineStore
+from bot.services.refining import RefineFlights, Refining
 from bot.services.stats import Stats
 from bot.settings import BotSettings
 from bot.state import STATE_KEY, BotState
@@ -40,6 +44,21 @@ from inference.service import InferenceService
 logger = logging.getLogger(__name__)
 
 _FALLBACK_TASK = "health-loop"
+_RECOVERY_TASK = "refine-recovery"
+
+
+class BotApplication(Application):
+    """PTB's Application, telling running refines when it starts to stop.
+
+    ``Application.stop`` waits for every running handler; a refine can take minutes, longer than
+    service managers wait after SIGTERM. Refines get ``SHUTDOWN_GRACE_S``, then are answered.
+    """
+
+    async def stop(self) -> None:
+        state: BotState | None = self.bot_data.get(STATE_KEY)
+        if state is not None:
+            state.refining.flights.stop()
+        await super().stop()
 
 
 def build_application(settings: BotSettings, *, colorizer: Colorizer | None = None) -> Application:
@@ -53,6 +72,7 @@ def build_application(settings: BotSettings, *, colorizer: Colorizer | None = No
 
     application = (
         Application.builder()
+        .application_class(BotApplication)
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{settings.telegram_api_base}/bot")
         .base_file_url(f"{settings.telegram_api_base}/file/bot")
@@ -78,9 +98,11 @@ def _add_handlers(application: Application) -> None:
             # New messages only: editing a caption must not color the sketch again.
             MessageHandler(filters.UpdateType.MESSAGE & filters.PHOTO, sketch.on_photo),
             MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, sketch.on_document),
-            CallbackQueryHandler(refine.on_refine, pattern=r"^[ran]:"),
-            CallbackQueryHandler(refine.on_strength, pattern=r"^s:"),
-            CallbackQueryHandler(refine.on_file, pattern=r"^[pl]:"),
+            CallbackQueryHandler(
+                refine.on_refine, pattern=for_actions(Action.REFINE, Action.AGAIN, Action.RESEED)
+            ),
+            CallbackQueryHandler(refine.on_strength, pattern=for_actions(Action.STRENGTH)),
+            CallbackQueryHandler(refine.on_file, pattern=for_actions(Action.PNG, Action.LAYER)),
             # Stickers, videos, voice, text...: say what to send (not in groups: too chatty).
             MessageHandler(
                 filters.UpdateType.MESSAGE
@@ -110,12 +132,6 @@ async def _start_services(
     session = aiohttp.ClientSession(headers={"User-Agent": "PixelPainter-bot/1"})
     cache = ImageCache(settings.image_cache_mb * 1_048_576)
     files = FileStore(cache, settings.max_image_mb)
-    locator = RefineLocator(
-        session,
-        fixed_url=settings.refine_url,
-        npoint_api_base=settings.npoint_api_base,
-        npoint_bin_id=settings.npoint_bin_id,
-    )
 
     async def notify_admins(text: str) -> None:
         for chat_id in settings.admin_chat_ids:
@@ -124,22 +140,51 @@ async def _start_services(
             except TelegramError as err:
                 logger.warning("Could not alert admin %s: %s", chat_id, err)
 
+    async def document_rejected(reason: str) -> None:
+        await notify_admins(texts.ADMIN_DISCOVERY_REJECTED.format(reason=reason))
+
+    locator = RefineLocator(
+        session,
+        fixed_url=settings.refine_url,
+        npoint_api_base=settings.npoint_api_base,
+        npoint_bin_id=settings.npoint_bin_id,
+        token=settings.refine_token,
+        on_rejected=document_rejected,
+    )
+    health = RefineHealth(notify_admins)
+    client = RefineClient(
+        session, locator, settings.refine_token, health, timeout_s=settings.refine_timeout_s
+    )
+    colors = ColorService(inference, files, cache)
+    store = await asyncio.to_thread(RefineStore, settings.bot_data_dir)
+    refining = Refining(
+        files=files,
+        colors=colors,
+        client=client,
+        health=health,
+        store=store,
+        flights=RefineFlights(settings.shutdown_grace_s),
+    )
     state = BotState(
         settings=settings,
         session=session,
         inference=inference,
         cache=cache,
         files=files,
-        colors=ColorService(inference, files, cache),
+        colors=colors,
         limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_per_day),
         locator=locator,
-        refine=RefineClient(
-            session, locator, settings.refine_token, timeout_s=settings.refine_timeout_s
-        ),
-        health=RefineHealth(notify_admins),
+        refine=client,
+        health=health,
+        store=store,
+        refining=refining,
         stats=Stats(),
     )
     application.bot_data[STATE_KEY] = state
+    # Refines cut off by the last stop: captions back, users asked to tap again.
+    application.bot_data[_RECOVERY_TASK] = asyncio.create_task(
+        refining.answer_unfinished(application.bot)
+    )
     interval = settings.health_check_interval_s
     if application.job_queue is not None:
         application.job_queue.run_repeating(
@@ -159,13 +204,15 @@ async def _health_loop(state: BotState, interval: float) -> None:
 
 async def _stop_services(application: Application) -> None:
     """Close what ``_start_services`` opened."""
-    task = application.bot_data.pop(_FALLBACK_TASK, None)
-    if task is not None:
-        task.cancel()
+    for name in (_FALLBACK_TASK, _RECOVERY_TASK):
+        task = application.bot_data.pop(name, None)
+        if task is not None:
+            task.cancel()
     state: BotState | None = application.bot_data.pop(STATE_KEY, None)
     if state is not None:
         await state.inference.close()
         await state.session.close()
+        state.store.close()
 
 
 @contextlib.asynccontextmanager

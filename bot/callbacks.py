@@ -6,6 +6,7 @@ here: the images are found again from the message the button is on and the sketc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -62,3 +63,13 @@ class ButtonData:
             return cls(Action(parts[0]), _CODE_MODELS[parts[1]], int(parts[2]))
         except ValueError:
             return None
+
+
+def for_actions(*actions: Action) -> Callable[[object], bool]:
+    """A ``CallbackQueryHandler`` pattern: true for this bot's buttons of one of ``actions``."""
+
+    def matches(data: object) -> bool:
+        parsed = ButtonData.parse(data) if isinstance(data, str) else None
+        return parsed is not None and parsed.action in actions
+
+    return matches

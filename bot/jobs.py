@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram.ext import ContextTypes
@@ -18,12 +19,8 @@ async def check_refine_health(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def refresh_refine_health(state: BotState) -> None:
-    """One health check of the refine server, recorded in ``state.health``."""
+    """One ``/status`` read: the client records it, and the server's health, in ``state.health``."""
     if not state.locator.configured:
         return
-    try:
-        url = await state.refine.check_health()
-    except RefineError as err:
-        await state.health.mark_down(state.locator.known_url, str(err))
-    else:
-        await state.health.mark_up(url)
+    with contextlib.suppress(RefineError):  # already recorded by the client
+        await state.refine.refresh_status()

@@ -6,21 +6,7 @@ import logging
 from collections.abc import Iterable
 from typing import TextIO
 
-FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-class RedactingFormatter(logging.Formatter):
-    """Replaces each secret with ``***`` in the finished line (traceback included)."""
-
-    def __init__(self, fmt: str, secrets: Iterable[str]) -> None:
-        super().__init__(fmt)
-        self._secrets = [s for s in secrets if s]
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+from pixelpainter_common.redaction import redacting_handler
 
 
 def quiet_chatty_loggers() -> None:
@@ -34,10 +20,8 @@ def quiet_chatty_loggers() -> None:
 
 
 def configure_logging(level: str, secrets: Iterable[str], stream: TextIO | None = None) -> None:
-    """Log to ``stream`` (stderr) at ``level``, with ``secrets`` masked as a last line of defence."""
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(RedactingFormatter(FORMAT, secrets))
+    """Log to ``stream`` (stderr) at ``level``, with ``secrets`` masked, tracebacks included."""
     root = logging.getLogger()
-    root.addHandler(handler)
+    root.addHandler(redacting_handler(secrets, logging.StreamHandler(stream)))
     root.setLevel(level.upper())
     quiet_chatty_loggers()

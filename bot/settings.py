@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from pixelpainter_common.settings_values import check_url, split_ids
+
 # "<bot id>:<35 characters>" as issued by @BotFather; checked before any network call.
 _TOKEN_RE = re.compile(r"^\d{4,}:[A-Za-z0-9_-]{30,}$")
 
@@ -36,6 +38,10 @@ class BotSettings(BaseSettings):
     # A little over the refine server's own 300 s limit, so its answer arrives first.
     refine_timeout_s: float = Field(default=330.0, gt=0)
     health_check_interval_s: float = Field(default=60.0, gt=0)
+    # In-flight refines are recorded here (SQLite), so a restart can answer them.
+    bot_data_dir: Path = Path("bot-data")
+    # On shutdown, refines still running after this many seconds are told to tap again.
+    shutdown_grace_s: float = Field(default=5.0, ge=0)
 
     rate_limit_per_minute: int = Field(default=6, ge=1)
     rate_limit_per_day: int = Field(default=100, ge=1)
@@ -60,20 +66,12 @@ class BotSettings(BaseSettings):
     @field_validator("admin_chat_ids", "allowed_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        if isinstance(value, int):
-            return [value]
-        return value
+        return split_ids(value)
 
     @field_validator("telegram_api_base", "npoint_api_base", "refine_url", "webhook_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return check_url(value)
 
     @property
     def secrets(self) -> list[str]:

@@ -14,6 +14,8 @@ from bot.services.health import RefineHealth
 from bot.services.image_cache import ImageCache
 from bot.services.rate_limit import RateLimiter
 from bot.services.refine_client import RefineClient
+from bot.services.refine_store import RefineStore
+from bot.services.refining import Refining
 from bot.services.stats import Stats
 from bot.settings import BotSettings
 from inference.service import InferenceService
@@ -35,6 +37,8 @@ class BotState:
     locator: RefineLocator
     refine: RefineClient
     health: RefineHealth
+    store: RefineStore
+    refining: Refining
     stats: Stats
 
     def is_admin(self, user_id: int | None) -> bool:

@@ -55,8 +55,26 @@ REFINE_OFFLINE = (
     "try refining again later."
 )
 REFINE_BUSY = "The refine server is busy. Please try again in {wait}."
-REFINE_TIMEOUT = "Refining took too long and was stopped. Please try again later."
+REFINE_TIMEOUT = (
+    "The refine server took too long and the refine was stopped. Please try again later."
+)
 REFINE_REJECTED = "The refine server could not use this image: {reason}"
+REFINE_SERVER_ERROR = (
+    "The refine server ran into a problem on its side 🛠 Please try again later; "
+    "your colored image above is ready to use."
+)
+REFINE_BAD_ANSWER = (
+    "The refine server sent back something that is not a picture 🛠 Please try again later; "
+    "your colored image above is ready to use."
+)
+REFINE_UNAVAILABLE = (
+    "Refining is unavailable right now. Your colored image above is ready to use; "
+    "the admins have been told."
+)
+REFINE_RESTARTING = (
+    "I'm restarting, so this refine was stopped. Please tap the button again in a minute."
+)
+REFINE_TAP_AGAIN = "I was restarted while refining this picture. Please tap the button again."
 SKETCH_GONE = "I can't find the original sketch any more. Please send it again."
 MESSAGE_TOO_OLD = "That message is too old for me to edit. Please send the sketch again."
 FILE_PNG = "colored.png"
@@ -72,6 +90,11 @@ SETURL_DONE = "Refine server URL set to {url} until the next restart."
 SETURL_AUTO = "Refine server URL: back to automatic discovery ({source})."
 ADMIN_REFINE_DOWN = "⚠️ Refine server is offline ({url}): {reason}"
 ADMIN_REFINE_UP = "✅ Refine server is back online: {url}"
+ADMIN_DISCOVERY_REJECTED = (
+    "⚠️ The refine server's discovery document was rejected: {reason}. "
+    "Its URL is not used. If the refine server did not publish it, someone else rewrote the "
+    "npoint document; check REFINE_TOKEN on both sides."
+)
 STATUS = (
     "🤖 Bot\n"
     "uptime: {uptime}\n"

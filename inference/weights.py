@@ -50,7 +50,7 @@ FORMAT_NAMES: dict[Format, str] = {
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 # What reading, building and exporting the TensorFlow formats imports (the `[tf]` extra).
 TF_MODULES = ("tensorflow", "h5py", "tf2onnx", "onnx")
-TF_INSTALL_HINT = 'pip install "pixelpainter[tf]"'
+TF_INSTALL_HINT = 'pip install "pixelpainter-colorize[tf]" (in a clone: pip install -e ".[tf]")'
 
 __all__ = [
     "DEFAULT_ONNX",

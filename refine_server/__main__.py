@@ -9,6 +9,7 @@ import sys
 
 from pydantic import ValidationError
 
+from refine_server.loading import ModelLoadError
 from refine_server.logs import configure_logging
 from refine_server.server import serve_forever
 from refine_server.settings import Settings
@@ -17,7 +18,10 @@ logger = logging.getLogger("refine_server")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Read settings, start the server and serve until interrupted; 2 on bad settings."""
+    """Read settings, start the server and serve until interrupted.
+
+    Exit codes: 0 stopped, 1 no model could be loaded, 2 bad settings; one line, no traceback.
+    """
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] in ("-h", "--help"):
         print(
@@ -35,8 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pixelpainter-refine: bad settings: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.secrets)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_forever(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_forever(settings))
+    except ModelLoadError as exc:
+        # Each failed model was logged once as it failed; this is the one closing line.
+        print(f"pixelpainter-refine: {exc}", file=sys.stderr)
+        return 1
     logger.info("Stopped")
     return 0
 

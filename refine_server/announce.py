@@ -1,7 +1,8 @@
 """Tell the world where the server is: the public npoint document, then each admin on Telegram.
 
 Both retry with exponential backoff and never raise: a failure is logged and the server keeps
-serving. ``REFINE_TOKEN`` never goes into the document; the bot token never reaches a log line.
+serving. The document is signed with ``REFINE_TOKEN`` (version 2) and never holds the token
+itself; the bot token never reaches a log line.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from refine_server import DISCOVERY_VERSION
+from pixelpainter_common.discovery import sign
 from refine_server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -40,16 +41,16 @@ class AnnounceResult:
     notified: int  # admins reached
 
 
-def discovery_document(info: ServerInfo) -> dict[str, Any]:
-    """design.md's discovery document; public, so it holds no secret."""
-    return {
+def discovery_document(info: ServerInfo, token: str) -> dict[str, Any]:
+    """design.md's discovery document, version 2: public, so signed and holding no secret."""
+    fields = {
         "url": info.url,
         "started_at": info.started_at,
         "models": info.models,
         "gpu": info.gpu,
         "controlnet": info.controlnet,
-        "version": DISCOVERY_VERSION,
     }
+    return sign(fields, token)
 
 
 def start_message(info: ServerInfo) -> str:
@@ -129,7 +130,7 @@ async def publish_discovery(
         logger.info("NPOINT_BIN_ID is not set; not publishing the URL")
         return False
     url = f"{settings.npoint_api_base}/{settings.npoint_bin_id}"
-    document = discovery_document(info)
+    document = discovery_document(info, settings.refine_token.get_secret_value())
 
     async def attempt() -> None:
         async with session.post(url, json=document, timeout=REQUEST_TIMEOUT) as response:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from refine_server.errors import RequestError
-from refine_server.pipelines import Refiner
+from refine_server.refiner import Refiner
 from refine_server.routes import PUBLIC_PATHS, ROUTES
 from refine_server.settings import Settings
 from refine_server.state import REFINER_KEY, SETTINGS_KEY, STARTED_KEY, WORKER_KEY

@@ -14,13 +14,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from pydantic import ValidationError
 
-from refine_server.pipelines import (
+from refine_server.settings import Settings
+from refine_server.sources import (
     SINGLE_FILE_SUFFIXES,
     fetch_single_file_config,
     fetch_source,
     parse_source,
 )
-from refine_server.settings import Settings
 
 logger = logging.getLogger(__name__)
 

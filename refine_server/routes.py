@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 from aiohttp import web
 
 from refine_server.errors import RequestError
 from refine_server.images import finish
-from refine_server.pipelines import RefineParams
+from refine_server.refiner import BadOutput, RefineParams
 from refine_server.schema import read_refine_request
 from refine_server.state import REFINER_KEY, SETTINGS_KEY, STARTED_KEY, WORKER_KEY
 from refine_server.worker import JobTimeout, QueueFull, WorkerClosed
+
+logger = logging.getLogger(__name__)
 
 # A model that failed to load will not appear by itself; ask again after an operator restart.
 MODEL_MISSING_RETRY_S = 300
@@ -76,6 +79,11 @@ async def refine(request: web.Request) -> web.Response:
     except WorkerClosed as exc:
         raise RequestError(
             503, "the server is shutting down; try again shortly", retry_after=30
+        ) from exc
+    except BadOutput as exc:
+        logger.error("Model %s produced a broken image (seed %d): %s", form.model, form.seed, exc)
+        raise RequestError(
+            500, "the model produced a broken image; try again with another seed"
         ) from exc
     png = await asyncio.to_thread(finish, refined, form.image, color_match=settings.color_match)
     return web.Response(

@@ -11,11 +11,11 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from PIL import Image
 
+from refine_server import DEFAULT_MODEL, MODEL_NAMES
 from refine_server.errors import RequestError
 from refine_server.images import ImageTooLarge, NotAnImage, decode_image
 from refine_server.prompts import MAX_USER_PROMPT
 
-MODEL_NAMES = ("balanced", "quality")
 MIN_STRENGTH, MAX_STRENGTH, DEFAULT_STRENGTH = 0.1, 0.5, 0.3
 MAX_SEED = 2**32 - 1
 
@@ -52,9 +52,10 @@ def _file_bytes(form: MultiDictProxy, name: str) -> bytes | None:
 
 
 def parse_model(value: str | None) -> str:
-    model = (value or "balanced").lower()
+    model = (value or DEFAULT_MODEL).lower()
     if model not in MODEL_NAMES:
-        raise RequestError(400, f"unknown model {value!r}; use 'balanced' or 'quality'")
+        choices = " or ".join(repr(name) for name in MODEL_NAMES)
+        raise RequestError(400, f"unknown model {value!r}; use {choices}")
     return model
 
 

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from refine_server.announce import AnnounceResult, ServerInfo, announce
 from refine_server.app import create_app
-from refine_server.pipelines import Refiner
+from refine_server.refiner import Refiner
 from refine_server.settings import Settings
 from refine_server.state import REFINER_KEY
 from refine_server.tunnel import Tunnel, TunnelError, open_tunnel
@@ -38,14 +38,15 @@ async def running_server(
 ) -> AsyncIterator[RunningServer]:
     """Start everything; on exit close the tunnel and the app (worker, pipelines)."""
     app = create_app(settings, refiner=refiner, warm_up=warm_up)
-    runner = web.AppRunner(app, access_log=None)
+    # handler_cancellation: a client that goes away cancels its handler, so its GPU job too.
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
     await runner.setup()  # cleanup_ctx: models load and warm up here, before any request
     tunnel: Tunnel | None = None
     try:
-        site = web.TCPSite(runner, settings.refine_host, settings.refine_port)
+        site = web.TCPSite(runner, settings.host, settings.refine_port)
         await site.start()
         port = runner.addresses[0][1]
-        logger.info("Serving on %s:%d", settings.refine_host, port)
+        logger.info("Serving on %s:%d", settings.host, port)
         try:
             tunnel = await asyncio.to_thread(open_tunnel, settings, port)
         except TunnelError as exc:

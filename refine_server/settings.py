@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from pixelpainter_common.discovery import is_loopback, token_problem
+from pixelpainter_common.settings_values import check_url, split_ids
+from refine_server import MODEL_NAMES
 
 IdList = Annotated[list[int], NoDecode]
 
@@ -16,6 +19,8 @@ DEFAULT_BALANCED = "xyn-ai/anything-v4.0"
 # with `from_single_file` and the SD 1.5 configs of `SINGLE_FILE_CONFIG`.
 DEFAULT_QUALITY = "gsdf/Counterfeit-V3.0/Counterfeit-V3.0_fp16.safetensors"
 DEFAULT_SINGLE_FILE_CONFIG = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+
+TOKEN_HOWTO = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 class Settings(BaseSettings):
@@ -27,7 +32,8 @@ class Settings(BaseSettings):
 
     # ---- HTTP ----
     refine_token: SecretStr = SecretStr("")
-    refine_host: str = "0.0.0.0"
+    # Empty: 127.0.0.1 behind a tunnel (ngrok connects to loopback), else 0.0.0.0.
+    refine_host: str | None = None
     refine_port: int = Field(default=5000, ge=0, le=65535)
     # Run without REFINE_TOKEN; honoured only when REFINE_HOST is a loopback address.
     refine_allow_open: bool = False
@@ -45,8 +51,9 @@ class Settings(BaseSettings):
     vae_tiling: bool = False
 
     # ---- refinement ----
-    steps_balanced: int = Field(default=20, ge=1, le=150)
-    steps_quality: int = Field(default=30, ge=1, le=150)
+    # At most 100: at strength 0.1 that schedules the scheduler's whole 1,000 timesteps.
+    steps_balanced: int = Field(default=20, ge=1, le=100)
+    steps_quality: int = Field(default=30, ge=1, le=100)
     guidance_scale: float = Field(default=7.0, ge=1.0, le=30.0)
     controlnet_scale: float = Field(default=0.8, ge=0.0, le=2.0)
     # Working resolution: the long side is brought into [min, max] (SD 1.5 is trained at 512).
@@ -77,20 +84,12 @@ class Settings(BaseSettings):
     @field_validator("admin_chat_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        if isinstance(value, int):
-            return [value]
-        return value
+        return split_ids(value)
 
     @field_validator("npoint_api_base", "telegram_api_base", "public_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return check_url(value)
 
     @model_validator(mode="after")
     def _check_sides(self) -> Settings:
@@ -99,14 +98,25 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def host(self) -> str:
+        """The address to bind: ``REFINE_HOST``, else loopback when tunnelled, else all."""
+        if self.refine_host:
+            return self.refine_host
+        return "127.0.0.1" if self.tunnel == "ngrok" else "0.0.0.0"
+
+    @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
 
     @property
     def models(self) -> dict[str, str]:
         """Model name → source, in the order clients see them; an empty source disables a model."""
-        sources = {"balanced": self.model_balanced, "quality": self.model_quality}
+        sources = {name: getattr(self, f"model_{name}") for name in MODEL_NAMES}
         return {name: source for name, source in sources.items() if source.strip()}
+
+    def steps(self, model: str) -> int:
+        """Denoising steps of ``model`` (``STEPS_<NAME>``)."""
+        return getattr(self, f"steps_{model}")
 
     @property
     def secrets(self) -> list[str]:
@@ -115,28 +125,23 @@ class Settings(BaseSettings):
         return [v.get_secret_value() for v in values if v.get_secret_value()]
 
     def check_auth(self) -> None:
-        """Raise ``ValueError`` unless a token is set or running open on loopback was asked for."""
-        if self.refine_token.get_secret_value():
+        """Raise ``ValueError`` unless a strong token is set or running open on loopback was asked for."""
+        token = self.refine_token.get_secret_value()
+        if token:
+            problem = token_problem(token)
+            if problem is not None:
+                raise ValueError(f"{problem}: set a long random string ({TOKEN_HOWTO})")
             return
         if not self.refine_allow_open:
             raise ValueError(
                 "REFINE_TOKEN is not set. Set it to a long random string shared with the bot "
                 "(or REFINE_ALLOW_OPEN=true with REFINE_HOST=127.0.0.1 for local experiments)."
             )
-        if not _is_loopback(self.refine_host):
+        if not is_loopback(self.host):
             raise ValueError(
-                f"REFINE_ALLOW_OPEN only works on a loopback REFINE_HOST, not {self.refine_host!r}."
+                f"REFINE_ALLOW_OPEN only works on a loopback REFINE_HOST, not {self.host!r}."
             )
         if self.tunnel != "none":
             raise ValueError(
                 "REFINE_ALLOW_OPEN needs TUNNEL=none: a tunnel would publish an open server."
             )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

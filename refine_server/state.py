@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from refine_server.pipelines import Refiner
+from refine_server.refiner import Refiner
 from refine_server.settings import Settings
 from refine_server.worker import GpuWorker
 

@@ -43,7 +43,7 @@ def _pyngrok_config(settings: Settings):  # -> pyngrok.conf.PyngrokConfig
 def open_tunnel(settings: Settings, port: int) -> Tunnel:
     """Open the configured tunnel to ``127.0.0.1:port`` and return its public URL."""
     if settings.tunnel == "none":
-        url = settings.public_url or f"http://{settings.refine_host}:{port}"
+        url = settings.public_url or f"http://{settings.host}:{port}"
         if not settings.public_url:
             logger.warning("TUNNEL=none and no PUBLIC_URL: announcing %s", url)
         return Tunnel(url)

@@ -112,7 +112,7 @@ def _requirements(extra: str | None) -> set[str]:
     names: set[str] = set()
     for req in reqs:
         name = re.match(r"[A-Za-z0-9_.-]+", req).group(0).lower()
-        if name == project["name"]:  # pixelpainter[tf]: follow the extras it names
+        if name == project["name"]:  # pixelpainter-colorize[tf]: follow its extras
             for inner in re.search(r"\[(.*?)\]", req).group(1).split(","):
                 names |= _requirements(inner.strip())
         else:

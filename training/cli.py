@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
 import sys
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 
+from training.config import TrainConfig
 from training.data import DataError
 
 SUBCOMMANDS = ("train", "export")
@@ -39,29 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pixelpainter-train", description=__doc__)
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    train = sub.add_parser("train", help="train (the default command)")
-    train.add_argument("--data", type=Path, required=True, help="folder with train/ and val/")
-    train.add_argument("--out", type=Path, required=True, help="checkpoints, logs, exports")
-    train.add_argument("--epochs", type=int, default=35)
-    train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--width", type=int, default=64, help="generator base filters")
-    train.add_argument("--lambda-l1", type=float, default=400.0)
-    train.add_argument("--lr", type=float, default=2e-4)
-    train.add_argument("--beta1", type=float, default=0.5)
-    train.add_argument("--beta2", type=float, default=0.999)
-    train.add_argument("--checkpoint-every", type=int, default=7, help="epochs")
-    train.add_argument("--keep", type=int, default=3, help="checkpoints kept")
-    train.add_argument("--no-resume", action="store_true", help="start fresh")
-    train.add_argument("--augment", action="store_true", help="pix2pix jitter and mirror")
-    train.add_argument(
-        "--mixed-precision",
-        action="store_true",
-        help="float16 on GPU, bfloat16 on CPUs that have it",
+    train = sub.add_parser(
+        "train",
+        help="train (the default command)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    train.add_argument("--xla", action="store_true", help="compile the train step with XLA")
-    train.add_argument("--no-cache", action="store_true", help="decode images every epoch")
+    add_config_flags(train)
     train.add_argument("--threads", type=int, help="CPU threads for TensorFlow")
-    train.add_argument("--seed", type=int, default=0)
     train.add_argument("--baselines", action="store_true", help="also score the two baselines")
     train.set_defaults(run=_train)
 
@@ -75,28 +62,46 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _train(args: argparse.Namespace) -> int:
-    from training.trainer import TrainConfig, Trainer, config_card, export, margins
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per :class:`TrainConfig` field, with its default and help from the dataclass."""
+    hints = typing.get_type_hints(TrainConfig)
+    for item in dataclasses.fields(TrainConfig):
+        help_text = item.metadata.get("help")
+        if help_text is None:
+            continue
+        flag = item.metadata.get("flag") or "--" + item.name.replace("_", "-")
+        required = item.default is dataclasses.MISSING
+        kind = hints[item.name]
+        if kind is bool:
+            parser.add_argument(
+                flag,
+                dest=item.name,
+                action=argparse.BooleanOptionalAction,
+                default=item.default,
+                help=help_text,
+            )
+            continue
+        convert = Path if Path in typing.get_args(kind) or kind is Path else kind
+        parser.add_argument(
+            flag,
+            dest=item.name,
+            type=convert,
+            required=required,
+            default=None if required else item.default,
+            help=help_text,
+        )
 
-    config = TrainConfig(
-        data=args.data,
-        out=args.out,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        width=args.width,
-        lambda_l1=args.lambda_l1,
-        learning_rate=args.lr,
-        beta_1=args.beta1,
-        beta_2=args.beta2,
-        checkpoint_every=args.checkpoint_every,
-        keep=args.keep,
-        resume=not args.no_resume,
-        augment=args.augment,
-        mixed_precision=args.mixed_precision,
-        xla=args.xla,
-        cache=not args.no_cache,
-        seed=args.seed,
-    )
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    names = [f.name for f in dataclasses.fields(TrainConfig) if f.metadata.get("help")]
+    return TrainConfig(**{name: getattr(args, name) for name in names})
+
+
+def _train(args: argparse.Namespace) -> int:
+    from training.export import config_card, export, margins
+    from training.trainer import Trainer
+
+    config = config_from_args(args)
     trainer = Trainer(config)
     result = trainer.fit()
     card = config_card(config, trainer.train_split, trainer.val_split)
@@ -117,8 +122,9 @@ def _export(args: argparse.Namespace) -> int:
     from inference.errors import WeightsError
     from inference.weights import detect_format, load_generator
     from training.data import make_dataset, scan_dataset
+    from training.export import export, margins
     from training.metrics import colorizer_predict, evaluate
-    from training.trainer import export, margins, score_baselines
+    from training.trainer import score_baselines
 
     try:
         generator = load_generator(args.checkpoint)

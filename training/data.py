@@ -20,6 +20,12 @@ IMAGE_SIZE = 256
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 
+LAYOUTS = (
+    "a dataset is either train/ and val/ of side-by-side pairs (color left, sketch right, "
+    "e.g. 1024×512), or train/sketch + train/color and val/sketch + val/color matched by name"
+)
+
+
 class DataError(ValueError):
     """The dataset cannot be trained on; the message names the files and what is wrong."""
 
@@ -69,7 +75,7 @@ def _files(folder: Path) -> list[Path]:
 def scan_split(folder: Path) -> Split:
     """List and check one split folder; raises :class:`DataError` naming bad files."""
     if not folder.is_dir():
-        raise DataError(f"{folder}: no such folder")
+        raise DataError(f"{folder}: no such folder; {LAYOUTS}")
     if (folder / "sketch").is_dir() or (folder / "color").is_dir():
         sketch_dir, color_dir = folder / "sketch", folder / "color"
         if not sketch_dir.is_dir() or not color_dir.is_dir():
@@ -95,7 +101,7 @@ def scan_split(folder: Path) -> Split:
     if others:
         raise DataError(f"not image files: {_listing(others)}")
     if not files:
-        raise DataError(f"{folder}: no images in this folder")
+        raise DataError(f"{folder}: no images in this folder; {LAYOUTS}")
     _check_images(files, True)
     return Split(pairs=tuple(str(p) for p in files))
 
@@ -103,11 +109,13 @@ def scan_split(folder: Path) -> Split:
 def scan_dataset(root: Path) -> tuple[Split, Split]:
     """The train and val splits under ``root``, both checked before any training starts."""
     if not root.is_dir():
-        raise DataError(f"{root}: no such folder")
+        raise DataError(f"{root}: no such folder; {LAYOUTS}")
     train = scan_split(root / "train")
     val = scan_split(root / "val") if (root / "val").exists() else None
     if val is None:
-        raise DataError(f"{root}: needs a val/ folder beside train/ (validation metrics)")
+        raise DataError(
+            f"{root}: needs a val/ folder beside train/ (validation metrics); {LAYOUTS}"
+        )
     return train, val
 
 
@@ -146,12 +154,52 @@ def jitter(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     return stacked[0], stacked[1]
 
 
+def _blur3(image: tf.Tensor) -> tf.Tensor:
+    """A 3×3 binomial blur of one (H, W, 3) float image, per channel."""
+    k = tf.constant([1.0, 2.0, 1.0])
+    kernel = tf.tensordot(k, k, axes=0) / 16.0
+    kernel = tf.tile(kernel[:, :, None, None], [1, 1, 3, 1])
+    padded = tf.pad(image[None], [[0, 0], [1, 1], [1, 1], [0, 0]], "SYMMETRIC")  # no dark rim
+    return tf.nn.depthwise_conv2d(padded, kernel, [1, 1, 1, 1], "VALID")[0]
+
+
+def vary_lines(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Make the line art look drawn by someone else; the color target is untouched.
+
+    On uint8 (256, 256, 3): random line width (thicker or thinner), gray level (pencil instead of
+    ink), a slight blur (a scan) and small breaks (gaps a person leaves), each on a share of the
+    pairs, so the model does not learn one renderer's exact strokes.
+    """
+    x = tf.cast(sketch, tf.float32) / 255.0
+    draw = tf.random.uniform((5,))
+    x = tf.cond(  # thicker: a 3×3 min filter grows dark lines by a pixel
+        draw[0] < 0.25, lambda: -tf.nn.max_pool2d(-x[None], 3, 1, "SAME")[0], lambda: x
+    )
+    x = tf.cond(  # thinner: blend toward the max filter, fading 1-px lines without erasing them
+        (draw[0] > 0.85),
+        lambda: 0.5 * (x + tf.nn.max_pool2d(x[None], 3, 1, "SAME")[0]),
+        lambda: x,
+    )
+    gray = tf.random.uniform((), 0.45, 1.0)  # lines as dark as ink down to a light pencil
+    x = tf.cond(draw[1] < 0.5, lambda: 1.0 - (1.0 - x) * gray, lambda: x)
+    x = tf.cond(draw[2] < 0.3, lambda: _blur3(x), lambda: x)
+
+    def breaks() -> tf.Tensor:
+        holes = tf.random.uniform((1, 64, 64, 1)) > 0.985  # ≈ 60 gaps of 4 px
+        holes = tf.image.resize(tf.cast(holes, tf.float32), tf.shape(x)[:2], "nearest")[0]
+        return tf.maximum(x, holes)
+
+    x = tf.cond(draw[3] < 0.3, breaks, lambda: x)
+    return tf.cast(tf.clip_by_value(tf.round(x * 255.0), 0, 255), tf.uint8), color
+
+
 def make_dataset(
     split: Split,
     batch_size: int,
     *,
     shuffle: bool,
     augment: bool = False,
+    vary: bool = False,
     cache: bool = True,
     seed: int | None = None,
 ) -> tf.data.Dataset:
@@ -168,4 +216,6 @@ def make_dataset(
         ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
     if augment:
         ds = ds.map(jitter, autotune)
+    if vary:
+        ds = ds.map(vary_lines, autotune)
     return ds.map(normalize, autotune).batch(batch_size).prefetch(autotune)

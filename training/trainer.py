@@ -1,4 +1,4 @@
-"""The pix2pix GAN recipe: losses, the train step, checkpoints with auto-resume, validation.
+"""The pix2pix GAN recipe: the train step, checkpoints with auto-resume, validation.
 
 Seed defaults: λ = 400, Adam 2e-4 / β1 0.5 / β2 0.999, batch 32, 35 epochs, a checkpoint every
 7 epochs, 3 kept. A run restarted with the same command resumes from its latest checkpoint
@@ -11,17 +11,17 @@ import json
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
 from inference.generator import build_generator, width_of
+from training.config import TrainConfig
 from training.data import Split, make_dataset, scan_dataset
 from training.discriminator import build_discriminator
+from training.losses import discriminator_loss, generator_loss
 from training.metrics import (
     evaluate,
     identity_baseline,
@@ -32,32 +32,6 @@ from training.metrics import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class TrainConfig:
-    """Every knob of a run; the defaults are the seed notebook's."""
-
-    data: Path
-    out: Path
-    epochs: int = 35
-    batch_size: int = 32
-    width: int = 64
-    lambda_l1: float = 400.0
-    learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    beta_2: float = 0.999
-    checkpoint_every: int = 7
-    keep: int = 3
-    resume: bool = True
-    augment: bool = False
-    mixed_precision: bool = False
-    xla: bool = False
-    cache: bool = True
-    seed: int = 0
-    samples: int = 6
-    log_every: int = 10
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def cpu_has_bf16() -> bool:
@@ -79,22 +53,6 @@ def precision_policy(mixed: bool, gpus: list) -> str:
         return "mixed_bfloat16"
     logger.warning("--mixed-precision: no GPU and no bfloat16 on this CPU; training in float32")
     return "float32"
-
-
-def generator_loss(
-    disc_fake: tf.Tensor, fake: tf.Tensor, target: tf.Tensor, lambda_l1: float
-) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-    """G = BCE(D(fake), 1) + λ·L1(fake, target); returns (total, gan, l1)."""
-    bce = keras.losses.BinaryCrossentropy(from_logits=True)
-    gan = bce(tf.ones_like(disc_fake), disc_fake)
-    l1 = tf.reduce_mean(tf.abs(tf.cast(target, tf.float32) - tf.cast(fake, tf.float32)))
-    return gan + lambda_l1 * l1, gan, l1
-
-
-def discriminator_loss(disc_real: tf.Tensor, disc_fake: tf.Tensor) -> tf.Tensor:
-    """D = BCE(D(real), 1) + BCE(D(fake), 0)."""
-    bce = keras.losses.BinaryCrossentropy(from_logits=True)
-    return bce(tf.ones_like(disc_real), disc_real) + bce(tf.zeros_like(disc_fake), disc_fake)
 
 
 class Trainer:
@@ -181,9 +139,24 @@ class Trainer:
     # -- the run ------------------------------------------------------------------------------
 
     def restore(self) -> bool:
-        """Resume from the latest checkpoint if there is one (and resuming is on)."""
+        """Resume from the latest checkpoint if there is one (and resuming is on).
+
+        A fresh run with ``init_weights`` starts its generator from those weights (fine-tuning);
+        the discriminator and both optimizers start new.
+        """
         latest = self.manager.latest_checkpoint
         if not self.config.resume or latest is None:
+            if self.config.init_weights is not None:
+                from inference.weights import load_generator
+
+                source = load_generator(self.config.init_weights)
+                if width_of(source) != self.config.width:
+                    raise ValueError(
+                        f"--init-weights {self.config.init_weights} has width "
+                        f"{width_of(source)}, the run uses --width {self.config.width}"
+                    )
+                self.generator.set_weights(source.get_weights())
+                logger.info("Generator initialised from %s", self.config.init_weights)
             return False
         self.checkpoint.restore(latest).assert_existing_objects_matched()
         logger.info("Resumed from %s: epoch %d, step %d", latest, int(self.epoch), int(self.step))
@@ -199,6 +172,7 @@ class Trainer:
             self.global_batch,
             shuffle=True,
             augment=config.augment,
+            vary=config.vary_lines,
             cache=config.cache,
             seed=config.seed,
         )
@@ -283,14 +257,6 @@ def score_baselines(train: Split, val: Split) -> dict[str, dict[str, float]]:
     }
 
 
-def margins(model: dict[str, float], baselines: dict[str, dict[str, float]]) -> dict[str, dict]:
-    """How far the model is ahead of each baseline (PSNR in dB, SSIM in its own units)."""
-    return {
-        name: {"psnr_db": model["psnr"] - scores["psnr"], "ssim": model["ssim"] - scores["ssim"]}
-        for name, scores in baselines.items()
-    }
-
-
 def _batch_len(batch: object) -> int:
     values = getattr(batch, "values", None)  # a PerReplica value under MirroredStrategy
     if values is not None:
@@ -309,49 +275,3 @@ def _load_history(out: Path) -> dict[str, list[float]]:
 
 def _save_history(out: Path, history: dict[str, list[float]]) -> None:
     (out / "history.json").write_text(json.dumps(history))
-
-
-def export(
-    generator: keras.Model, out: Path, card: dict[str, object], name: str = "generator"
-) -> dict[str, Path]:
-    """Write the generator as ``.weights.h5`` and ``.keras`` plus a JSON model card."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "weights": out / f"{name}.weights.h5",
-        "keras": out / f"{name}.keras",
-        "card": out / f"{name}.json",
-    }
-    generator.save_weights(paths["weights"])
-    generator.save(paths["keras"])
-    full_card = {
-        "name": "PixelPainter generator",
-        "architecture": "pix2pix U-Net (TensorFlow tutorial), 256×256×3 in [-1, 1]",
-        "width": width_of(generator),
-        "parameters": int(generator.count_params()),
-        **card,
-    }
-    paths["card"].write_text(json.dumps(full_card, indent=2, default=_json_default) + "\n")
-    return paths
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value)}")
-
-
-def config_card(config: TrainConfig, train: Split, val: Split) -> dict[str, object]:
-    """What a model card says about the run that made the weights."""
-    recipe = asdict(config)
-    recipe.pop("extra")
-    return {
-        "data": {
-            "path": str(config.data),
-            "train_pairs": len(train),
-            "val_pairs": len(val),
-            **config.extra,
-        },
-        "recipe": recipe,
-    }

@@ -19,7 +19,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     remote: dict[str, object] = {}
     if state.locator.configured:
         try:
-            remote = await state.refine.status()
+            remote = await state.refine.refresh_status()
         except RefineError:
             remote = {}
     document = state.locator.document or {}
@@ -33,7 +33,12 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             done=state.inference.images_done,
             today=state.stats.requests_today,
             url=state.locator.known_url or "none",
-            source=state.locator.source,
+            source=state.locator.source
+            + (
+                f"; last document rejected: {state.locator.rejected}"
+                if state.locator.rejected
+                else ""
+            ),
             health=state.health.label,
             gpu=remote.get("gpu") or document.get("gpu") or "?",
             models=", ".join(str(m) for m in models) if isinstance(models, list) else "?",

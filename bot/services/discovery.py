@@ -1,16 +1,36 @@
-"""Where the refine server is: ``/seturl``, else ``REFINE_URL``, else the npoint document."""
+"""Where the refine server is: ``/seturl``, else ``REFINE_URL``, else the signed npoint document.
+
+The document is public and anyone who knows the bin id can rewrite it, so a URL from it is used
+only when its signature verifies with ``REFINE_TOKEN`` and it is https (http only on loopback).
+A rejected document is never contacted: the admins hear about it once, the users that refining
+is unavailable.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+from pydantic import SecretStr
+
+from pixelpainter_common.discovery import (
+    VERSION,
+    canonical_bytes,
+    is_safe_url,
+    token_problem,
+    verify,
+)
 
 logger = logging.getLogger(__name__)
 
 NPOINT_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=5)
+
+# Called with the reason once per distinct rejected document.
+OnRejected = Callable[[str], Awaitable[None]]
 
 
 class RefineLocator:
@@ -23,12 +43,18 @@ class RefineLocator:
         fixed_url: str | None,
         npoint_api_base: str,
         npoint_bin_id: str,
+        token: SecretStr,
+        on_rejected: OnRejected | None = None,
     ) -> None:
         self._session = session
         self.fixed_url = fixed_url
         self._npoint_url = f"{npoint_api_base}/{npoint_bin_id}" if npoint_bin_id else None
+        self._token = token
+        self._on_rejected = on_rejected
         self.override: str | None = None  # set by an admin's /seturl, until restart
-        self.document: dict[str, Any] | None = None  # the last discovery document read
+        self.document: dict[str, Any] | None = None  # the last trusted discovery document
+        self.rejected: str | None = None  # why the last document read was not trusted
+        self._alerted: set[str] = set()  # fingerprints of rejected documents already reported
         self._cached: str | None = None
         self._lock = asyncio.Lock()
 
@@ -83,12 +109,47 @@ class RefineLocator:
                     return None
                 document = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as err:
-            logger.warning("Discovery document unreadable: %r", err)
+            logger.warning("Discovery document unreadable: %s", type(err).__name__)
             return None
-        url = document.get("url") if isinstance(document, dict) else None
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            logger.warning("Discovery document has no usable url")
+        problem = self._distrust(document)
+        if problem is not None:
+            await self._reject(document, problem)
             return None
+        self.rejected = None
         self.document = document
-        logger.info("Refine server discovered at %s", url)
-        return url.rstrip("/")
+        logger.info("Refine server discovered at %s", document["url"])
+        return document["url"].rstrip("/")
+
+    def _distrust(self, document: object) -> str | None:
+        """Why ``document`` must not be used, or None when it is signed and safe."""
+        if not isinstance(document, dict) or not document:
+            return "not a discovery document"
+        if document.get("version") != VERSION:
+            return f"version {document.get('version')!r}, not the signed version {VERSION}"
+        weak = token_problem(self._token.get_secret_value())
+        if weak is not None:  # anyone could sign with a public or guessable token
+            return f"{weak}, so no signature can be trusted"
+        if not verify(document, self._token.get_secret_value()):
+            return "its signature does not match REFINE_TOKEN"
+        if not is_safe_url(document.get("url")):
+            return "its url is not https"
+        return None
+
+    async def _reject(self, document: object, problem: str) -> None:
+        self.rejected = problem
+        fingerprint = _fingerprint(document)
+        if fingerprint in self._alerted:
+            return
+        self._alerted.add(fingerprint)
+        # The document itself is not logged: it is untrusted text, and it could be large.
+        logger.warning("Discovery document rejected: %s; not using its URL", problem)
+        if self._on_rejected is not None:
+            await self._on_rejected(problem)
+
+
+def _fingerprint(document: object) -> str:
+    if isinstance(document, dict):
+        data = canonical_bytes(document) + str(document.get("sig")).encode()
+    else:
+        data = repr(document).encode()
+    return hashlib.sha256(data).hexdigest()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot import texts
 
@@ -14,13 +15,27 @@ Notify = Callable[[str], Awaitable[None]]
 
 
 class RefineHealth:
-    """Online/offline state; admins hear once when an outage starts and once when it ends."""
+    """Online/offline state and the last ``/status``; admins hear once when an outage starts
+    and once when it ends."""
 
     def __init__(self, notify: Notify) -> None:
         self._notify = notify
         self.online: bool | None = None  # None until the first check or call
         self.changed_at = time.time()
         self.last_error: str | None = None
+        self.status: dict[str, Any] = {}  # the server's last /status, read by the health job
+
+    @property
+    def queue(self) -> int:
+        """Jobs waiting on the GPU at the last health check (0 when unknown or offline)."""
+        queue = self.status.get("queue")
+        if self.online is False or not isinstance(queue, int):
+            return 0
+        return max(queue, 0)
+
+    def record_status(self, status: dict[str, Any]) -> None:
+        """Keep the server's latest ``/status`` document."""
+        self.status = status
 
     @property
     def label(self) -> str:

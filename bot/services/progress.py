@@ -1,4 +1,4 @@
-"""What a person sees while waiting: the chat action and "You are #N in line"."""
+"""What a person sees while waiting: the chat action, "You are #N in line", a progress caption."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
-from telegram import Bot, Message
-from telegram.error import TelegramError
+from telegram import Bot, Message, MessageEntity
+from telegram.error import BadRequest, TelegramError
 
 from bot import texts
 
@@ -119,3 +119,42 @@ class QueueNotice:
                 with contextlib.suppress(TelegramError):
                     await self._message.delete()
                 self._message = None
+
+
+class CaptionProgress:
+    """Shows progress in the caption of a tapped message, then puts the caption back.
+
+    ``caption``/``caption_entities``: the original to put back, when the message already shows
+    another refine's progress (a second tap while the first runs); default: the message's own.
+    """
+
+    def __init__(
+        self,
+        message: Message,
+        caption: str | None = None,
+        caption_entities: Sequence[MessageEntity] | None = None,
+    ) -> None:
+        self._message = message
+        self._caption = caption if caption_entities is not None else message.caption
+        self._entities = (
+            caption_entities if caption_entities is not None else message.caption_entities
+        )
+        self._shown = False
+
+    async def show(self, text: str) -> None:
+        """Replace the caption with ``text``, keeping the buttons."""
+        with contextlib.suppress(BadRequest):
+            await self._message.edit_caption(text, reply_markup=self._message.reply_markup)
+            self._shown = True
+
+    async def restore(self) -> None:
+        """Put the original caption (and its formatting) back, if it was replaced."""
+        if not self._shown:
+            return
+        self._shown = False
+        with contextlib.suppress(BadRequest):
+            await self._message.edit_caption(
+                self._caption,
+                caption_entities=self._entities,
+                reply_markup=self._message.reply_markup,
+            )

@@ -1,22 +1,35 @@
-"""HTTP client of the refine server (design.md's API), with one rediscovery and retry."""
+"""HTTP client of the refine server (design.md's API), with one rediscovery and retry.
+
+Every call reports to :class:`RefineHealth` itself (up on an answer, down when unreachable), and
+a refined image is checked before anyone sees it: it must decode, at a sane size.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
+from PIL import Image, UnidentifiedImageError
 from pydantic import SecretStr
 
 from bot.services.discovery import RefineLocator
+from bot.services.health import RefineHealth
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 PROMPT_LIMIT = 300
 HEALTH_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=5)
+# A refined image is at most the server's working size scaled back to the input's size.
+MAX_RESULT_SIDE = 10_000
+MAX_RESULT_PIXELS = 50_000_000
+RESULT_FORMATS = ("PNG", "JPEG", "WEBP")
 
 
 class RefineError(Exception):
@@ -25,6 +38,10 @@ class RefineError(Exception):
 
 class RefineOffline(RefineError):
     """No refine server answers (not configured, tunnel gone, connection refused)."""
+
+
+class RefineUntrusted(RefineOffline):
+    """The discovery document was rejected (bad signature, not https): nothing is contacted."""
 
 
 class RefineBusy(RefineError):
@@ -36,7 +53,15 @@ class RefineBusy(RefineError):
 
 
 class RefineRejected(RefineError):
-    """The server refused the request (4xx/5xx with a reason a person can read)."""
+    """The server refused this request (a 4xx with a reason a person can read)."""
+
+
+class RefineServerError(RefineError):
+    """The server failed on its side (a 5xx)."""
+
+
+class RefineBadAnswer(RefineServerError):
+    """The server answered 200 with something that is not a usable image."""
 
 
 class RefineTimeout(RefineError):
@@ -48,11 +73,20 @@ class _Stale(Exception):
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file for the form: its bytes, real file name and content type."""
+
+    data: bytes
+    filename: str
+    content_type: str
+
+
+@dataclass(frozen=True)
 class RefineRequest:
     """What to refine: ``image`` (the colored picture), optional ``sketch`` and ``prompt``."""
 
-    image: bytes
-    sketch: bytes | None
+    image: Upload
+    sketch: Upload | None
     model: str
     strength: float
     prompt: str | None = None
@@ -61,12 +95,13 @@ class RefineRequest:
 
 @dataclass(frozen=True)
 class RefineResult:
-    """The refined PNG and how it was made."""
+    """The refined image (checked: it decodes) and how it was made."""
 
     png: bytes
     model: str
     seed: int | None
     seconds: float | None
+    size: tuple[int, int]
 
 
 class RefineClient:
@@ -77,11 +112,13 @@ class RefineClient:
         session: aiohttp.ClientSession,
         locator: RefineLocator,
         token: SecretStr,
+        health: RefineHealth,
         *,
         timeout_s: float,
     ) -> None:
         self._session = session
         self.locator = locator
+        self.health = health
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=10)
 
@@ -95,10 +132,16 @@ class RefineClient:
         """Refine an image; raises a :class:`RefineError` subclass when there is no image."""
 
         async def call(url: str) -> RefineResult:
-            form = aiohttp.FormData()
-            form.add_field("image", request.image, filename="image.png")
-            if request.sketch is not None:
-                form.add_field("sketch", request.sketch, filename="sketch.png")
+            # Not quote_fields: a file name is sent as the user wrote it, not percent-encoded.
+            form = aiohttp.FormData(quote_fields=False)
+            for name, upload in (("image", request.image), ("sketch", request.sketch)):
+                if upload is not None:
+                    form.add_field(
+                        name,
+                        upload.data,
+                        filename=upload.filename,
+                        content_type=upload.content_type,
+                    )
             form.add_field("model", request.model)
             form.add_field("strength", f"{request.strength:.2f}")
             if request.prompt:
@@ -109,18 +152,32 @@ class RefineClient:
                 f"{url}/refine", data=form, headers=self._headers(), timeout=self._timeout
             ) as response:
                 await _raise_for_status(response)
-                png = await response.read()
-                return RefineResult(
-                    png=png,
-                    model=response.headers.get("X-Model", request.model),
-                    seed=_int_or_none(response.headers.get("X-Seed")) or request.seed,
-                    seconds=_float_or_none(response.headers.get("X-Refine-Seconds")),
+                data = await response.read()
+                content_type = response.content_type
+                headers = response.headers
+            try:
+                size = await asyncio.to_thread(check_image, data)
+            except RefineBadAnswer as err:
+                logger.warning(
+                    "Refine server at %s answered 200 without a usable image (%s; %d bytes, %s)",
+                    url,
+                    err,
+                    len(data),
+                    content_type,
                 )
+                raise
+            return RefineResult(
+                png=data,
+                model=headers.get("X-Model", request.model),
+                seed=_int_or_none(headers.get("X-Seed")) or request.seed,
+                seconds=_float_or_none(headers.get("X-Refine-Seconds")),
+                size=size,
+            )
 
-        return await self._with_rediscovery(call)
+        return await self._reported(call)
 
-    async def status(self) -> dict[str, Any]:
-        """The server's ``/status`` document."""
+    async def refresh_status(self) -> dict[str, Any]:
+        """Read ``/status`` and keep it in :attr:`health` (the health job calls this)."""
 
         async def call(url: str) -> dict[str, Any]:
             async with self._session.get(
@@ -130,35 +187,64 @@ class RefineClient:
                 body = await response.json(content_type=None)
                 return body if isinstance(body, dict) else {}
 
-        return await self._with_rediscovery(call)
+        status = await self._reported(call)
+        self.health.record_status(status)
+        return status
 
-    async def check_health(self) -> str:
-        """The URL of a healthy server; raises :class:`RefineError` otherwise."""
+    async def _reported(self, call: Callable[[str], Awaitable[T]]) -> T:
+        """Run ``call`` against the server and tell :attr:`health` how it went."""
+        try:
+            url, result = await self._with_rediscovery(call)
+        except RefineUntrusted:
+            raise  # the admins were alerted about the document itself
+        except RefineOffline as err:
+            if self.locator.configured:  # a bot set up without a refine server has no outages
+                await self.health.mark_down(self.locator.known_url, str(err))
+            raise
+        await self.health.mark_up(url)
+        return result
 
-        async def call(url: str) -> str:
-            async with self._session.get(
-                f"{url}/health", headers=self._headers(), timeout=HEALTH_TIMEOUT
-            ) as response:
-                await _raise_for_status(response)
-                return url
-
-        return await self._with_rediscovery(call)
-
-    async def _with_rediscovery(self, call: Callable[[str], Awaitable[T]]) -> T:
+    async def _with_rediscovery(self, call: Callable[[str], Awaitable[T]]) -> tuple[str, T]:
         url = await self.locator.current()
         if url is None:
-            raise RefineOffline("no refine server URL is known")
+            raise self._no_url()
         try:
-            return await _classify(call, url)
+            return url, await _classify(call, url)
         except _Stale as err:
             logger.info("Refine server at %s unreachable (%s); rediscovering", url, err)
             retry_url = await self.locator.rediscover(stale=url)
             if retry_url is None:
-                raise RefineOffline(str(err)) from None
+                raise self._no_url(str(err)) from None
         try:
-            return await _classify(call, retry_url)
+            return retry_url, await _classify(call, retry_url)
         except _Stale as err:
             raise RefineOffline(str(err)) from None
+
+    def _no_url(self, reason: str = "no refine server URL is known") -> RefineOffline:
+        if self.locator.rejected:
+            return RefineUntrusted(f"discovery document rejected: {self.locator.rejected}")
+        return RefineOffline(reason)
+
+
+def check_image(data: bytes) -> tuple[int, int]:
+    """The (width, height) of a PNG/JPEG/WebP that decodes at a sane size; else RefineBadAnswer."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=RESULT_FORMATS) as image:
+                width, height = image.size
+                if not (
+                    0 < width <= MAX_RESULT_SIDE
+                    and 0 < height <= MAX_RESULT_SIDE
+                    and width * height <= MAX_RESULT_PIXELS
+                ):
+                    raise RefineBadAnswer(f"an image of {width}×{height} pixels")
+                image.load()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as err:
+        raise RefineBadAnswer("an image too large to decode") from err
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        raise RefineBadAnswer("not a PNG, JPEG or WebP image") from err
+    return width, height
 
 
 async def _classify(call: Callable[[str], Awaitable[T]], url: str) -> T:
@@ -173,6 +259,8 @@ async def _classify(call: Callable[[str], Awaitable[T]], url: str) -> T:
         raise _Stale(f"{type(err).__name__}: {err}") from None
     except TimeoutError:
         raise RefineTimeout("the refine server did not answer in time") from None
+    except aiohttp.ClientError as err:  # an answer that broke off or could not be parsed
+        raise RefineServerError(f"broken answer: {type(err).__name__}") from None
 
 
 async def _raise_for_status(response: aiohttp.ClientResponse) -> None:
@@ -194,6 +282,9 @@ async def _raise_for_status(response: aiohttp.ClientResponse) -> None:
         raise RefineOffline(f"the server refused REFINE_TOKEN (HTTP {response.status})")
     if response.status == 503:
         raise RefineBusy(reason, _float_or_none(response.headers.get("Retry-After")) or 30.0)
+    if response.status >= 500:
+        logger.warning("Refine server failed: HTTP %d: %s", response.status, reason)
+        raise RefineServerError(reason)
     raise RefineRejected(reason)
 
 

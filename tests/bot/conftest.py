@@ -3,60 +3,48 @@
 from __future__ import annotations
 
 import contextlib
-import io
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image, ImageDraw
-from refine_stub import FakeNpoint, FakeRefineServer
-from telegram_stub import FakeTelegram
 
 from bot.app import build_application, polling
 from bot.settings import BotSettings
-
-BOT_TOKEN = "1234567:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
-REFINE_TOKEN = "refine-secret-9f8e7d6c5b4a"
-ADMIN_ID = 900
-USER_ID = 42
-BIN_ID = "bin0123456789"
-
-
-def sketch_bytes(size: tuple[int, int] = (96, 64), fmt: str = "PNG") -> bytes:
-    """A small line drawing: white paper, a few black strokes."""
-    img = Image.new("RGB", size, "white")
-    draw = ImageDraw.Draw(img)
-    w, h = size
-    draw.ellipse((w // 4, h // 4, 3 * w // 4, 3 * h // 4), outline="black", width=2)
-    draw.line((0, h - 1, w - 1, 0), fill="black", width=2)
-    buf = io.BytesIO()
-    img.save(buf, format=fmt)
-    return buf.getvalue()
+from tests.support.npoint import BIN_ID, FakeNpoint, discovery_document
+from tests.support.refine import FakeRefineServer
+from tests.support.telegram import ADMIN_ID, FakeTelegram
+from tests.support.tokens import BOT_TOKEN, REFINE_TOKEN
 
 
 @pytest.fixture
 async def telegram() -> AsyncIterator[FakeTelegram]:
     server = await FakeTelegram(BOT_TOKEN).start()
     yield server
-    await server.close()
+    await server.stop()
 
 
 @pytest.fixture
 async def refine_server() -> AsyncIterator[FakeRefineServer]:
     server = await FakeRefineServer(REFINE_TOKEN).start()
     yield server
+    server.release()
     await server.stop()
 
 
 @pytest.fixture
 async def npoint(refine_server: FakeRefineServer) -> AsyncIterator[FakeNpoint]:
-    server = await FakeNpoint(BIN_ID, refine_server.url).start()
+    """npoint with a signed document that points at ``refine_server``."""
+    server = await FakeNpoint().start()
+    server.documents[BIN_ID] = discovery_document(refine_server.url)
     yield server
     await server.stop()
 
 
 @pytest.fixture
-def make_settings(telegram: FakeTelegram, npoint: FakeNpoint) -> Callable[..., BotSettings]:
+def make_settings(
+    telegram: FakeTelegram, npoint: FakeNpoint, tmp_path: Path
+) -> Callable[..., BotSettings]:
     """Settings pointing at the local servers; keyword arguments override."""
 
     def make(**overrides: Any) -> BotSettings:
@@ -73,6 +61,7 @@ def make_settings(telegram: FakeTelegram, npoint: FakeNpoint) -> Callable[..., B
             "rate_limit_per_minute": 100,
             "rate_limit_per_day": 1000,
             "refine_timeout_s": 20.0,
+            "bot_data_dir": tmp_path / "bot-data",
         }
         values.update(overrides)
         return BotSettings(_env_file=None, **values)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 import logging
 
-from conftest import BOT_TOKEN, REFINE_TOKEN, USER_ID, sketch_bytes
-
 from bot.logs import configure_logging
+from tests.support.sketches import sketch_bytes
+from tests.support.telegram import USER_ID
+from tests.support.tokens import BOT_TOKEN, REFINE_TOKEN
 
 
 async def test_tokens_never_logged_and_errors_reach_the_handler(

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from conftest import BOT_TOKEN, REFINE_TOKEN
 
 from bot.__main__ import main
 from bot.callbacks import MAX_CALLBACK_BYTES, Action, ButtonData
@@ -19,6 +18,7 @@ from bot.keyboards import all_keyboards
 from bot.services.image_cache import ImageCache
 from bot.services.rate_limit import RateLimiter
 from bot.settings import BotSettings
+from tests.support.tokens import BOT_TOKEN, REFINE_TOKEN
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -188,3 +188,12 @@ def test_bot_never_imports_gpu_stack():
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_unusable_data_folder_exits_2(clean_env, capsys, tmp_path):
+    clean_env.setenv("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    clean_env.setenv("BOT_DATA_DIR", str(blocker / "data"))
+    assert main() == 2
+    assert capsys.readouterr().err.startswith(f"BOT_DATA_DIR: cannot create {blocker / 'data'}")

@@ -10,6 +10,7 @@ from PIL import Image
 
 from inference import __version__
 from inference.cli import main
+from inference.weights import TF_INSTALL_HINT
 from tests.support.sketches import sketch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -256,7 +257,7 @@ def test_h5_weights_without_tensorflow_name_the_extra(tiny_weights, tmp_path):
     )
     assert proc.returncode == 2
     line = _one_line(proc.stderr)
-    assert str(tiny_weights) in line and 'pip install "pixelpainter[tf]"' in line
+    assert str(tiny_weights) in line and TF_INSTALL_HINT in line
 
 
 def test_bundled_onnx_colorizes_without_tensorflow(tmp_path):
@@ -318,4 +319,4 @@ def test_checkpoint_without_tensorflow_is_one_line(tmp_path):
         env={**os.environ, "PIXELPAINTER_CACHE": str(tmp_path / "cache")},
     )
     assert proc.returncode == 2
-    assert 'pip install "pixelpainter[tf]"' in _one_line(proc.stderr)
+    assert TF_INSTALL_HINT in _one_line(proc.stderr)

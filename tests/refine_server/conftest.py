@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 import torch
-from refine_samples import TOKEN
-from tiny_models import build_tiny_controlnet, build_tiny_pipeline, export_single_file
 
-from refine_server.pipelines import Refiner
+from refine_server.refiner import Refiner
 from refine_server.settings import Settings
+from tests.support.tiny_sd import build_tiny_controlnet, build_tiny_pipeline, export_single_file
+from tests.support.tokens import REFINE_TOKEN
 
 torch.set_num_threads(1)
 
@@ -38,7 +38,7 @@ def tiny_single_file(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFact
 
 def build_settings(model_dir: Path, tmp: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "refine_token": TOKEN,
+        "refine_token": REFINE_TOKEN,
         "refine_host": "127.0.0.1",
         "refine_port": 0,
         "model_balanced": str(model_dir),

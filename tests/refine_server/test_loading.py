@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from refine_server.pipelines import RefineParams, Refiner, parse_source
+from refine_server.refiner import RefineParams, Refiner
+from refine_server.sources import parse_source
 
 
 def test_single_file_loads_offline_with_a_local_config(

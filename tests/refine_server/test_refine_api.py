@@ -9,11 +9,13 @@ import threading
 import aiohttp
 import pytest
 from PIL import Image
-from refine_samples import TOKEN, gan_image, sketch_image
 
 from refine_server.app import create_app
-from refine_server.pipelines import Refiner
+from refine_server.refiner import Refiner
 from refine_server.state import WORKER_KEY
+from tests.support.sketches import colored_bytes as gan_image
+from tests.support.sketches import sketch_bytes
+from tests.support.tokens import REFINE_TOKEN as TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}", "ngrok-skip-browser-warning": "1"}
 
@@ -113,7 +115,7 @@ async def test_sketch_goes_through_controlnet(client, refiner: Refiner, monkeypa
     for name, pipe in list(refiner.controlnet_pipelines.items()):
         monkeypatch.setitem(refiner.controlnet_pipelines, name, Recorder(name, pipe))
     response = await client.post(
-        "/refine", data=form(gan_image(), sketch=sketch_image(), seed="3"), headers=AUTH
+        "/refine", data=form(gan_image(), sketch=sketch_bytes((80, 56)), seed="3"), headers=AUTH
     )
     assert response.status == 200, await response.text()
     assert calls == ["balanced"]

@@ -8,13 +8,12 @@ import threading
 import numpy as np
 import pytest
 from PIL import Image
-from refine_samples import TOKEN
 
 from refine_server.download_models import download_all, planned_downloads
 from refine_server.images import match_colors, working_size
-from refine_server.logs import RedactSecrets
-from refine_server.pipelines import JobCancelled, RefineParams
+from refine_server.refiner import JobCancelled, RefineParams
 from refine_server.worker import GpuWorker, QueueFull, WorkerClosed
+from tests.support.tokens import REFINE_TOKEN
 
 
 def test_settings_parse_admin_ids_and_refuse_open_servers(make_settings) -> None:
@@ -24,7 +23,7 @@ def test_settings_parse_admin_ids_and_refuse_open_servers(make_settings) -> None
         "balanced": settings.model_balanced,
         "quality": settings.model_quality,
     }
-    assert TOKEN in settings.secrets
+    assert REFINE_TOKEN in settings.secrets
     with pytest.raises(ValueError, match="REFINE_TOKEN is not set"):
         make_settings(refine_token="").check_auth()
     make_settings(refine_token="", refine_allow_open=True, tunnel="none").check_auth()
@@ -52,16 +51,6 @@ def test_match_colors_restores_the_reference_palette() -> None:
 
     assert np.abs(chroma(matched) - chroma(reference)).max() < 2
     assert np.abs(chroma(drifted) - chroma(reference)).max() > 10
-
-
-def test_redact_filter_hides_secrets() -> None:
-    import logging
-
-    record = logging.LogRecord(
-        "x", logging.INFO, __file__, 1, "url %s", ("https://t/botSECRET/send",), None
-    )
-    RedactSecrets(["SECRET"]).filter(record)
-    assert record.getMessage() == "url https://t/bot***/send"
 
 
 def test_refine_stops_early_when_the_caller_gives_up(refiner) -> None:
@@ -123,3 +112,20 @@ def test_download_models_plans_everything_and_keeps_local_sources(
     assert done["balanced"] == str(tiny_model_dir)
     assert done["quality"] == str(tiny_single_file)
     assert "[4/4]" in capsys.readouterr().out
+
+
+def test_refine_server_never_imports_the_bot_or_tensorflow() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, refine_server.__main__, refine_server.server, refine_server.background\n"
+        "bad = [m for m in ('bot', 'inference', 'tensorflow', 'telegram') if m in sys.modules]\n"
+        "assert not bad, bad"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr

@@ -9,16 +9,17 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from fake_ngrok import read_record, write_fake_ngrok
-from local_services import FakeNpoint, FakeTelegram
-from refine_samples import TOKEN
 
+from pixelpainter_common.discovery import verify
 from refine_server.announce import ServerInfo, announce
 from refine_server.server import running_server
+from tests.support.ngrok import read_record, write_fake_ngrok
+from tests.support.npoint import FakeNpoint
+from tests.support.telegram import FakeTelegram
+from tests.support.tokens import BOT_TOKEN, NGROK_TOKEN
+from tests.support.tokens import REFINE_TOKEN as TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
-BOT_TOKEN = "123456:test-bot-token-that-must-never-be-logged"
-NGROK_TOKEN = "ngrok-secret-authtoken-0123456789"
 
 
 def _announced_through_ngrok(make_settings, ngrok_path, tmp_path, npoint, telegram, **kw):
@@ -30,7 +31,7 @@ def _announced_through_ngrok(make_settings, ngrok_path, tmp_path, npoint, telegr
         ngrok_authtoken=NGROK_TOKEN,
         npoint_api_base=npoint.url,
         npoint_bin_id="bin",
-        telegram_api_base=telegram.url,
+        telegram_api_base=telegram.base,
         telegram_bot_token=BOT_TOKEN,
         **kw,
     )
@@ -53,23 +54,29 @@ async def test_publish_then_notify_every_admin(make_settings, caplog):
         settings = make_settings(
             npoint_api_base=npoint.url,
             npoint_bin_id="abc123",
-            telegram_api_base=telegram.url,
+            telegram_api_base=telegram.base,
             telegram_bot_token=BOT_TOKEN,
             admin_chat_ids="11, 22",
         )
         result = await announce(settings, _info())
         assert result.published and result.notified == 2
-        assert npoint.documents["abc123"] == {
+        document = npoint.documents["abc123"]
+        assert {k: v for k, v in document.items() if k != "sig"} == {
             "url": "https://abcd.ngrok-free.app",
             "started_at": 1764000000,
             "models": ["balanced", "quality"],
             "gpu": "Tesla T4",
             "controlnet": True,
-            "version": 1,
+            "version": 2,
         }
-        assert [m["chat_id"] for m in telegram.messages] == [11, 22]
-        assert all("https://abcd.ngrok-free.app" in m["text"] for m in telegram.messages)
-        assert all("Tesla T4" in m["text"] and "quality" in m["text"] for m in telegram.messages)
+        assert verify(document, TOKEN)  # signed with the shared token
+        assert not verify({**document, "url": "https://evil.example"}, TOKEN)
+        notices = [c for c in telegram.calls if c.method == "sendMessage"]
+        assert [c.chat_id for c in notices] == [11, 22]
+        assert all("https://abcd.ngrok-free.app" in c.params["text"] for c in notices)
+        assert all(
+            "Tesla T4" in c.params["text"] and "quality" in c.params["text"] for c in notices
+        )
         # The bot discovers the server by reading the same document back.
         async with (
             aiohttp.ClientSession() as session,
@@ -87,7 +94,7 @@ async def test_flaky_services_are_retried(make_settings):
         settings = make_settings(
             npoint_api_base=npoint.url,
             npoint_bin_id="bin",
-            telegram_api_base=telegram.url,
+            telegram_api_base=telegram.base,
             telegram_bot_token=BOT_TOKEN,
             admin_chat_ids="7",
             announce_attempts=3,
@@ -118,7 +125,7 @@ async def test_dead_services_are_logged_never_raised(make_settings, caplog):
 async def test_a_wrong_bot_token_is_not_retried(make_settings):
     async with FakeTelegram(BOT_TOKEN) as telegram:
         settings = make_settings(
-            telegram_api_base=telegram.url,
+            telegram_api_base=telegram.base,
             telegram_bot_token="999:AAwrong-token-0123456789012345678901",
             admin_chat_ids="7",
         )
@@ -142,7 +149,7 @@ async def test_full_start_through_the_ngrok_stand_in(make_settings, refiner, tmp
             assert server.public_url and server.public_url.endswith(".ngrok-free.app")
             assert server.announced and server.announced.published
             assert npoint.documents["bin"]["url"] == server.public_url
-            assert telegram.messages[0]["chat_id"] == 42
+            assert telegram.sent(42, "sendMessage")
             connect = next(e for e in read_record(record) if e["event"] == "connect")
             assert connect["body"]["upstream"]["url"].endswith(f":{server.port}")
             # The local server really serves while the tunnel is up.
@@ -196,6 +203,8 @@ async def test_tunnel_none_publishes_public_url(make_settings, refiner):
         ({}, "REFINE_TOKEN is not set"),
         ({"REFINE_ALLOW_OPEN": "true", "REFINE_HOST": "0.0.0.0"}, "loopback"),
         ({"REFINE_TOKEN": "t", "REFINE_PORT": "99999"}, "REFINE_PORT"),
+        ({"REFINE_TOKEN": "short-but-not-empty"}, "at least 24"),
+        ({"REFINE_TOKEN": "replace-with-a-long-random-string"}, "placeholder"),
     ],
 )
 def test_bad_settings_exit_2_with_one_line(env, message, tmp_path):
@@ -238,3 +247,34 @@ async def test_publish_and_notify_failures_do_not_stop_the_server(make_settings,
                 assert response.status == 200
     # On shutdown the tunnel is closed through ngrok's API.
     assert [e["event"] for e in read_record(record)][-1] == "disconnect"
+
+
+def test_models_that_do_not_load_exit_1_with_each_line_once(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "REFINE_TOKEN": TOKEN,
+        "TUNNEL": "none",
+        "REFINE_PORT": "0",
+        "MODEL_BALANCED": "./missing/balanced",
+        "MODEL_QUALITY": "./missing/quality",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "refine_server"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=240,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-1] == (
+        "pixelpainter-refine: no model loaded; check MODEL_BALANCED / MODEL_QUALITY"
+    )
+    for name in ("balanced", "quality"):
+        assert sum(f"Model {name} " in line for line in lines) == 1, proc.stderr
+    assert len(lines) == len(set(lines))  # no line logged twice

@@ -1,4 +1,4 @@
-"""Networking helpers for tests that run real servers on 127.0.0.1."""
+"""Ports on 127.0.0.1 for the local servers tests start."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import socket
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

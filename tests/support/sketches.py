@@ -1,8 +1,8 @@
 """The one sketch factory of the tests and benchmarks: line art on white, and its colored twin.
 
 ``sketch(size, seed=...)`` draws the same shapes for the same seed, so ``colored=True`` gives the
-painting that a sketch is the line art of (training pairs). Everything else here only encodes
-or arranges what :func:`sketch` draws.
+painting that a sketch is the line art of (training pairs, a stand-in for the GAN's output).
+Everything else here only encodes or arranges what :func:`sketch` draws.
 """
 
 from __future__ import annotations
@@ -50,6 +50,13 @@ def sketch_bytes(size: tuple[int, int] = (96, 64), fmt: str = "PNG", *, seed: in
     """:func:`sketch` encoded as ``fmt`` (PNG, JPEG, WEBP, GIF, ...), as a user would send it."""
     buffer = io.BytesIO()
     sketch(size, seed=seed).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def colored_bytes(size: tuple[int, int] = (80, 56), fmt: str = "PNG", *, seed: int = 0) -> bytes:
+    """The colored twin of :func:`sketch_bytes`: a stand-in for the GAN's output."""
+    buffer = io.BytesIO()
+    sketch(size, seed=seed, colored=True).save(buffer, format=fmt)
     return buffer.getvalue()
 
 

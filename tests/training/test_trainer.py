@@ -12,15 +12,12 @@ import tensorflow as tf
 
 from inference.weights import load_generator
 from training.cli import main
+from training.config import TrainConfig
 from training.data import make_dataset, scan_dataset
 from training.discriminator import build_discriminator
-from training.trainer import (
-    TrainConfig,
-    Trainer,
-    discriminator_loss,
-    export,
-    generator_loss,
-)
+from training.export import export
+from training.losses import discriminator_loss, generator_loss
+from training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 

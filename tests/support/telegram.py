@@ -1,4 +1,4 @@
-"""A local stand-in for the Telegram Bot API (aiohttp, real sockets) and the users of a bot.
+"""A local Telegram Bot API (aiohttp, real sockets) and the users of a bot.
 
 It speaks the subset the bot uses: getMe, long-poll getUpdates, sendMessage, sendPhoto and
 sendDocument (multipart), getFile and the file download path, sendChatAction,
@@ -22,7 +22,11 @@ from typing import Any
 from aiohttp import web
 from PIL import Image
 
+from tests.support.server import LocalServer
+
 BOT_ID = 7_000_000
+ADMIN_ID = 900  # a chat in ADMIN_CHAT_IDS
+USER_ID = 42  # an ordinary user
 Json = dict[str, Any]
 
 
@@ -42,10 +46,16 @@ class Call:
         return int(value) if value is not None else None
 
 
-class FakeTelegram:
-    """The Bot API server; ``start()`` it, point the bot at ``base``, then act as users."""
+class FakeTelegram(LocalServer):
+    """The Bot API server; ``start()`` it, point the bot at ``base``, then act as users.
+
+    ``calls`` are the successful calls; ``requests`` every request (method and token), refused
+    ones included. ``fail_methods`` answers a method with an error status for good; ``failures``
+    answers the next that many requests, of any method, with ``fail_status``.
+    """
 
     def __init__(self, token: str) -> None:
+        super().__init__()
         self.token = token
         self.bot_user: Json = {
             "id": BOT_ID,
@@ -60,38 +70,43 @@ class FakeTelegram:
         self._updates: list[Json] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
-        self.base = ""
+        self.base = self.url  # TELEGRAM_API_BASE
         self.fail_methods: dict[str, int] = {}  # method -> HTTP status to answer with
+        self.failures = 0
+        self.fail_status = 500
+        self.requests: list[dict[str, Any]] = []
         self._closing = False
 
     # ---- server ----
-    async def start(self) -> FakeTelegram:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_post("/bot{token}/{method}", self._api)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base = f"http://127.0.0.1:{port}"
-        return self
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/bot{token}/{method}", self._api),
+            web.get("/file/bot{token}/{path:.+}", self._download),
+        ]
 
-    async def close(self) -> None:
+    async def start(self) -> FakeTelegram:
+        self._closing = False
+        return await super().start()
+
+    async def stop(self) -> None:
         self._closing = True
         async with self._changed:
             self._changed.notify_all()  # end pending long polls now
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await super().stop()
+
+    close = stop
 
     async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        self.requests.append({"method": method, "token": request.match_info["token"]})
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
-        method = request.match_info["method"]
         params, files = await _read_params(request)
         if method in self.fail_methods:
             return _error(self.fail_methods[method], "Bad Request: stub failure")
+        if self.failures > 0 and method != "getUpdates":
+            self.failures -= 1
+            return _error(self.fail_status, "Internal Server Error: stub failure")
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return _error(404, "Not Found")
@@ -374,6 +389,10 @@ class FakeTelegram:
     def sent(self, chat_id: int, method: str | None = None) -> list[Call]:
         """Calls so far to ``chat_id`` (of ``method``)."""
         return [c for c in self.calls if c.chat_id == chat_id and method in (None, c.method)]
+
+    def texts(self, chat_id: int) -> list[str]:
+        """The texts of the messages sent to ``chat_id`` so far."""
+        return [c.params["text"] for c in self.sent(chat_id, "sendMessage")]
 
 
 class _ApiError(Exception):

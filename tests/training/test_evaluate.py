@@ -1,0 +1,72 @@
+"""The color criteria tell colorization from an uncolored sketch and from a uniform wash."""
+
+import numpy as np
+
+from training.evaluate import color_criteria, main, pairs_from_svgs, psnr_ssim, summarize
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def _picture():
+    """A sketch of two enclosed regions on paper, and its colored truth."""
+    sketch = np.full((64, 64, 3), 255, np.uint8)
+    sketch[10:54, 10] = sketch[10:54, 53] = sketch[10, 10:54] = sketch[53, 10:54] = 0
+    sketch[10:54, 32] = 0
+    truth = sketch.copy()
+    truth[11:53, 11:32] = (220, 40, 40)
+    truth[11:53, 33:53] = (40, 90, 220)
+    return sketch, truth
+
+
+def test_truth_passes_everything():
+    sketch, truth = _picture()
+    scores = summarize([color_criteria(sketch, truth, truth)])
+    assert scores["saturation_ratio"] == 1.0
+    assert scores["regions_colored"] == 1.0
+    assert scores["paper_white"] == 1.0
+    assert scores["region_contrast_ratio"] == 1.0
+
+
+def test_an_uncolored_sketch_fails_saturation_and_regions():
+    sketch, truth = _picture()
+    scores = summarize([color_criteria(sketch, truth, sketch)])
+    assert scores["saturation_ratio"] == 0.0
+    assert scores["regions_colored"] == 0.0
+    assert scores["paper_white"] == 1.0
+
+
+def test_a_uniform_tan_wash_fails_paper_and_contrast():
+    sketch, truth = _picture()
+    wash = (sketch.astype(np.float32) * np.array([0.82, 0.7, 0.55])).astype(np.uint8)
+    scores = summarize([color_criteria(sketch, truth, wash)])
+    assert scores["paper_white"] < 0.05
+    assert scores["region_contrast_ratio"] < 0.05
+
+
+def test_psnr_ssim_of_identical_sets_is_perfect():
+    _, truth = _picture()
+    perfect = psnr_ssim([truth], [truth])
+    assert perfect["psnr"] == 100.0 and perfect["ssim"] > 0.999
+
+
+def test_hand_drawn_anime_set_and_cli(tmp_path, capsys):
+    pairs = pairs_from_svgs(ROOT / "training" / "eval_art")
+    assert len(pairs) == 6 and {p["group"] for p in pairs} == {"anime/vector", "anime/traced"}
+    out = tmp_path / "report.json"
+    assert (
+        main(
+            [
+                "--svgs",
+                str(ROOT / "training" / "eval_art"),
+                "--model",
+                "m=bundled",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    report = __import__("json").loads(out.read_text())
+    assert report["anime"]["pairs"]["count"] == 6
+    assert 0.0 <= report["anime"]["m/raw"]["saturation_ratio"] <= 1.5
+    assert main(["--model", "m=bundled"]) == 2

@@ -1,0 +1,227 @@
+"""Generated cartoon characters → color / line-art pairs in the Kaggle layout.
+
+A small node project (``faces_js/``: facesjs and DiceBear Adventurer, versions pinned by its
+``package-lock.json``) writes each character twice as SVG, as drawn and as line art (the rule
+is in ``faces_js/render.mjs``). Both are rendered on white with resvg at ``size`` px; solid
+black areas of the line art are then reduced to their outline, and the pair is written as one
+``2·size × size`` PNG, color on the left and line art on the right, into ``train/`` or ``val/``
+by a hash of the name (≈ 90/10). Existing pairs are kept, so a build can be resumed.
+
+facesjs (Apache-2.0). DiceBear Adventurer: artwork "Adventurer" by Lisa Wischofsky, CC BY 4.0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from training.datasets.openmoji import DatasetError, render_svg, split_of
+
+logger = logging.getLogger(__name__)
+
+NODE_PROJECT = Path(__file__).with_name("faces_js")
+DEFAULT_CACHE = Path.home() / ".cache" / "pixelpainter" / "faces_js"
+# Line-art pixels darker than this (0–255) are ink; ink deeper than OUTLINE_FRACTION·size
+# from the paper is the inside of a solid black area and turns white (≈ 4 px at 512).
+INK_LEVEL = 128
+OUTLINE_FRACTION = 1 / 128
+SOURCES = {
+    "facesjs": {
+        "package": "facesjs",
+        "licence": "Apache-2.0",
+        "credit": "facesjs by Jeremy Scheff (https://github.com/zengm-games/facesjs), Apache-2.0",
+    },
+    "adventurer": {
+        "package": "@dicebear/adventurer",
+        "licence": "CC BY 4.0 (artwork); MIT (code)",
+        "credit": (
+            'Remix of "Adventurer" (https://www.figma.com/community/file/1184595184137881796) '
+            'by "Lisa Wischofsky", licensed under "CC BY 4.0" '
+            "(https://creativecommons.org/licenses/by/4.0/), drawn with DiceBear "
+            "(https://www.dicebear.com, MIT)"
+        ),
+    },
+}
+
+
+def install_node_project(cache: Path) -> Path:
+    """Copy ``faces_js/`` into ``cache`` and ``npm ci`` it there (again only when the lock changes)."""
+    for tool in ("node", "npm"):
+        if shutil.which(tool) is None:
+            raise DatasetError(f"{tool} is not installed: install Node.js 18 or newer (with npm)")
+    lock = (NODE_PROJECT / "package-lock.json").read_bytes()
+    stamp = cache / ".installed"
+    digest = hashlib.sha256(lock).hexdigest()
+    cache.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json", "render.mjs"):
+        shutil.copyfile(NODE_PROJECT / name, cache / name)
+    if stamp.exists() and stamp.read_text() == digest and (cache / "node_modules").is_dir():
+        return cache
+    proc = subprocess.run(
+        ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=cache,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise DatasetError(
+            f"npm ci in {cache} failed (is the npm registry reachable?): "
+            f"{proc.stderr.strip()[-300:]}"
+        )
+    stamp.write_text(digest)
+    return cache
+
+
+def package_versions(project: Path) -> dict[str, str]:
+    """The installed version of each direct dependency, from ``package-lock.json``."""
+    lock = json.loads((project / "package-lock.json").read_text())
+    deps = lock["packages"][""]["dependencies"]
+    return {name: lock["packages"][f"node_modules/{name}"]["version"] for name in deps}
+
+
+def render_characters(project: Path, count: int, svgs: Path, seed: int) -> dict:
+    """Run ``render.mjs`` and return its manifest (the rule and one entry per character)."""
+    proc = subprocess.run(
+        ["node", "render.mjs", str(count), str(svgs), str(seed)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise DatasetError(f"node render.mjs failed: {proc.stderr.strip()[-300:]}")
+    return json.loads(proc.stdout)
+
+
+def hollow_solid_ink(line: Image.Image) -> Image.Image:
+    """Keep only the outline of solid black areas: ink far from the paper turns white."""
+    import cv2
+
+    gray = np.asarray(line.convert("L"))
+    ink = (gray < INK_LEVEL).astype(np.uint8)
+    width = max(1, round(line.width * OUTLINE_FRACTION))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
+    inside = cv2.erode(ink, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    out = np.asarray(line.convert("RGB")).copy()
+    out[inside] = 255
+    return Image.fromarray(out)
+
+
+def make_face_pair(color_svg: Path, line_svg: Path, out: Path, size: int) -> None:
+    """Write one ``2·size × size`` PNG: color on the left, hollowed line art on the right."""
+    pair = Image.new("RGB", (2 * size, size), "white")
+    pair.paste(render_svg(color_svg, size), (0, 0))
+    pair.paste(hollow_solid_ink(render_svg(line_svg, size)), (size, 0))
+    tmp = out.with_suffix(".tmp.png")
+    pair.save(tmp, optimize=False, compress_level=6)
+    tmp.replace(out)
+
+
+def build_faces(
+    out: Path,
+    *,
+    count: int,
+    size: int = 512,
+    seed: int = 0,
+    workers: int | None = None,
+    cache: Path | None = None,
+) -> dict[str, int]:
+    """Build ``count`` characters into ``out``; existing pairs are kept (the build can be resumed).
+
+    Returns the number of pairs per split, ``{"train": n, "val": m}``.
+    """
+    if count < 1:
+        raise DatasetError(f"--count must be at least 1, not {count}")
+    project = install_node_project(cache or DEFAULT_CACHE)
+    counts = {"train": 0, "val": 0}
+    per_source: dict[str, dict[str, int]] = {s: {"train": 0, "val": 0} for s in SOURCES}
+    for split in counts:
+        (out / split).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        svgs = Path(tmp)
+        manifest = render_characters(project, count, svgs, seed)
+        jobs = []
+        for char in manifest["characters"]:
+            name, split = char["name"], split_of(char["name"])
+            counts[split] += 1
+            per_source[char["source"]][split] += 1
+            target = out / split / f"{name}.png"
+            if not target.exists():
+                jobs.append((svgs / f"{name}.color.svg", svgs / f"{name}.line.svg", target, size))
+        workers = workers or os.cpu_count() or 1
+        with ProcessPoolExecutor(workers) as pool:
+            futures = [pool.submit(make_face_pair, *job) for job in jobs]
+            for future in tqdm(futures, desc="Rendering faces", unit="pair"):
+                future.result()
+    write_card(out, project, manifest, per_source, size=size, seed=seed)
+    logger.info("faces: %d train, %d val pairs in %s", counts["train"], counts["val"], out)
+    return counts
+
+
+def write_card(
+    out: Path,
+    project: Path,
+    manifest: dict,
+    per_source: dict[str, dict[str, int]],
+    *,
+    size: int,
+    seed: int,
+) -> None:
+    """Write ``DATACARD.json``, ``characters.json`` and ``CREDITS.txt`` next to ``train/`` and ``val/``."""
+    versions = package_versions(project)
+    skins = sorted({c["skin"] for c in manifest["characters"]})
+    card = {
+        "dataset": "faces",
+        "layout": "PNG 2·size × size, color left, line art right; train/ and val/ by name hash",
+        "size": size,
+        "seed": seed,
+        "count": len(manifest["characters"]),
+        "sources": {
+            source: {
+                "package": info["package"],
+                "version": versions[info["package"]],
+                "licence": info["licence"],
+                "attribution": info["credit"],
+                "counts": per_source[source],
+            }
+            for source, info in SOURCES.items()
+        },
+        "packages": versions,
+        "skin_tones": skins,
+        "line_rule": {
+            "svg": (
+                "fills picked through an option (skin, hair, clothes) are paint whatever "
+                "their luma; other fills and strokes with Rec. 601 luma below ink_luma_below "
+                "are ink (black), lighter fills are paint (white, keeping occlusion), lighter "
+                "strokes are removed; translucent fills, gradients and elements with opacity "
+                "below min_opacity are removed"
+            ),
+            **manifest["rule"],
+            "raster": (
+                f"ink (gray < {INK_LEVEL}) deeper than size/{round(1 / OUTLINE_FRACTION)} px "
+                "from paper turns white, so solid black areas keep only their outline"
+            ),
+        },
+    }
+    (out / "DATACARD.json").write_text(json.dumps(card, indent=2) + "\n")
+    # One line per character (name, source, sex, skin, hair), for checks by skin tone.
+    (out / "characters.json").write_text(
+        "[\n" + ",\n".join(json.dumps(c) for c in manifest["characters"]) + "\n]\n"
+    )
+    credits = "\n".join(
+        f"{source}: {info['credit']} (npm {info['package']}@{versions[info['package']]})"
+        for source, info in SOURCES.items()
+    )
+    (out / "CREDITS.txt").write_text(credits + "\n")
