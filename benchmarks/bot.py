@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sketches import line_sketch  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -39,8 +38,10 @@ def ms(values: list[float], q: float) -> float:
 
 
 def sketch_png(size: int) -> bytes:
+    from tests.support.sketches import sketch
+
     buf = io.BytesIO()
-    line_sketch(size).save(buf, format="PNG")
+    sketch((size, size), strokes=60, line=3).save(buf, format="PNG")
     return buf.getvalue()
 
 

@@ -30,7 +30,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from sketches import line_sketch  # benchmarks/ is on sys.path when run as a script
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -124,7 +123,9 @@ def main() -> None:
         engines[f"{name} fp32 ORT"] = colorizers[name].engine
         engines[f"{name} int8 ORT"] = OnnxEngine(int8_paths[name], args.threads)
         engines[f"{name} int8 plain QDQ ORT"] = OnnxEngine(plain_paths[name], args.threads)
-    sketches = {size: line_sketch(size) for size in SIZES}
+    from tests.support.sketches import sketch as make_sketch
+
+    sketches = {size: make_sketch((size, size), strokes=60, line=3) for size in SIZES}
     x1 = calibration_inputs(None, limit=1)
 
     # Warm every path, then interleave call by call.

@@ -25,13 +25,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def synthetic(root: Path, n: int = 64) -> Path:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "training"))
-    from training_pairs import make_pair  # the tests' generated pairs
+    from tests.support.sketches import training_pair  # the tests' generated pairs
 
     for split, count in (("train", n), ("val", 4)):
         (root / split).mkdir(parents=True, exist_ok=True)
         for i in range(count):
-            make_pair(i, size=512).save(root / split / f"{i:04d}.png")
+            training_pair(i, size=512).save(root / split / f"{i:04d}.png")
     return root
 
 

@@ -5,4 +5,6 @@ Model I/O everywhere in this package: RGB, 256×256, float32 in [-1, 1].
 
 from inference.errors import QueueFullError, SketchError, WeightsError
 
-__all__ = ["QueueFullError", "SketchError", "WeightsError"]
+__version__ = "0.1.0"
+
+__all__ = ["QueueFullError", "SketchError", "WeightsError", "__version__"]

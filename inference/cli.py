@@ -1,134 +1,391 @@
-"""``pixelpainter``: colorize sketches from the command line, inspect and export weights."""
+"""``pixelpainter``: colorize sketches from the command line, inspect and export weights.
+
+Exit codes: 0 done; 1 some sketches could not be colorized (or none were found); 2 a bad flag,
+path, setting or weights file. Every failure is one line on stderr, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm import tqdm
+from PIL import Image
+from pydantic import ValidationError
 
-from inference.colorizer import DEFAULT_MAX_SIDE, STYLES, Colorizer
+from inference import __version__
+from inference.colorizer import DEFAULT_MAX_SIDE, STYLES, Colorized, Colorizer, Prepared
 from inference.engine import PRECISIONS
 from inference.errors import SketchError, WeightsError
 from inference.settings import InferenceSettings
 
+EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE = 0, 1, 2
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+# `-o NAME.<one of these>` with a single sketch writes that file instead of a folder.
+OUTPUT_FILE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
+MIN_SIDE = 16  # the Colorizer's smallest output side
+NOTES_SHOWN = 5  # rename notes printed one by one; the rest are counted
+
+
+class CliError(Exception):
+    """A bad flag, path or setting: ``str(err)`` is the one line shown before exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the usage text is one ``--help`` away)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    """Run the ``pixelpainter`` command line; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version and usage errors
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.run(args)
-    except WeightsError as err:
+    except (CliError, WeightsError) as err:
         print(f"pixelpainter: {err}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("pixelpainter: interrupted", file=sys.stderr)
+        return 130
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pixelpainter", description=__doc__)
+def build_parser() -> argparse.ArgumentParser:
+    """The parser: one subparser per command, each added by its own ``_add_*`` function."""
+    parser = _Parser(prog="pixelpainter", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    for add in (_add_colorize, _add_info, _add_export_onnx, _add_serve):
+        add(sub)
+    return parser
 
-    colorize = sub.add_parser("colorize", help="colorize sketches (files or folders)")
+
+# --- colorize -----------------------------------------------------------------------------------
+
+
+def _add_colorize(sub: argparse._SubParsersAction) -> None:
+    colorize = sub.add_parser(
+        "colorize",
+        help="colorize sketches (files or folders)",
+        description=(
+            "Colorize sketches. A folder is searched recursively and its subfolders are mirrored "
+            "under OUT. Outputs never overwrite an input or each other: a name already taken "
+            "gets -2, -3, ... (each rename is listed). One sketch and -o NAME.png writes NAME.png."
+        ),
+    )
     colorize.add_argument("inputs", nargs="+", type=Path, metavar="SKETCH_OR_DIR")
-    colorize.add_argument("-o", "--out", type=Path, required=True, help="output folder")
-    colorize.add_argument("--weights", type=Path, help="generator weights (default: bundled)")
+    colorize.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        required=True,
+        metavar="OUT",
+        help="output folder, or NAME.png (.jpg, .webp) for a single sketch",
+    )
+    colorize.add_argument(
+        "--weights",
+        type=Path,
+        help="generator weights (default: $GENERATOR_WEIGHTS, else the bundled model)",
+    )
     colorize.add_argument("--raw", action="store_true", help="also save the raw 256² model output")
     colorize.add_argument(
         "--layer", action="store_true", help="also save the color layer (colors without lines)"
     )
     colorize.add_argument(
-        "--max-side", type=int, default=DEFAULT_MAX_SIDE, help="cap the long side of the output"
+        "--max-side",
+        type=_int_at_least(MIN_SIDE),
+        default=DEFAULT_MAX_SIDE,
+        metavar="PX",
+        help="cap the long side of the output; larger sketches are downscaled (default: %(default)s)",
     )
-    colorize.add_argument("--batch", type=int, default=4, help="sketches per model call")
-    colorize.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    colorize.add_argument(
+        "--batch",
+        type=_int_at_least(1),
+        default=4,
+        metavar="N",
+        help="sketches per model call (default: %(default)s)",
+    )
+    colorize.add_argument(
+        "--threads",
+        type=_int_at_least(1),
+        metavar="N",
+        help="CPU threads (default: $INFERENCE_THREADS, else all cores)",
+    )
     colorize.add_argument(
         "--style",
         choices=STYLES,
-        help="cel: flat color per region; soft: the model's shading (default: INFERENCE_STYLE, cel)",
+        help="cel: one flat color per region; soft: the model's shading "
+        "(default: $INFERENCE_STYLE, else cel)",
     )
     colorize.add_argument(
         "--precision",
         choices=PRECISIONS,
-        help="int8: a quantized copy, ~2x faster for full-size models (default: INFERENCE_PRECISION)",
+        help="int8: a quantized copy, about 2× faster for full-size models "
+        "(default: $INFERENCE_PRECISION, else fp32)",
     )
-    colorize.set_defaults(run=_colorize)
+    colorize.set_defaults(run=colorize_command)
 
+
+@dataclass(frozen=True)
+class Job:
+    """One sketch and where its result goes (``raw``/``layer`` beside ``image`` when asked)."""
+
+    source: Path
+    image: Path
+    raw: Path
+    layer: Path
+
+
+def colorize_command(args: argparse.Namespace) -> int:
+    """``pixelpainter colorize``: every sketch found becomes one colored image."""
+    settings = _settings()
+    sketches, failures = find_sketches(args.inputs, exclude=args.out)
+    for path, reason in failures:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    if not sketches:
+        print("pixelpainter: no images found in the given paths.", file=sys.stderr)
+        return EXIT_INPUT_FAILED
+    jobs, notes = plan_outputs(sketches, args.out)
+    _print_notes(notes)
+    _make_room(jobs)
+    colorizer = _load_colorizer(args.weights or settings.generator_weights, args, settings)
+    done, failed = _run_jobs(colorizer, jobs, args)
+    failed += len(failures)
+
+    where = jobs[0].image if jobs[0].image == args.out else args.out
+    if failed:
+        total = done + failed
+        print(f"{done} colorized into {where}; {failed} of {total} sketches failed (see above)")
+        return EXIT_INPUT_FAILED
+    print(f"{done} colorized into {where}")
+    return EXIT_OK
+
+
+def _run_jobs(
+    colorizer: Colorizer, jobs: Sequence[Job], args: argparse.Namespace
+) -> tuple[int, int]:
+    """Colorize ``jobs`` in batches of ``--batch``; returns (written, failed)."""
+    done = failed = 0
+    progress = _Progress(len(jobs))
+    for start in range(0, len(jobs), args.batch):
+        ready: list[tuple[Job, Prepared]] = []
+        for job in jobs[start : start + args.batch]:
+            try:
+                prepared = colorizer.prepare(job.source)
+            except SketchError as err:
+                failed += 1
+                progress.write(f"skipped {job.source}: {err}")
+                continue
+            _note_downscale(job.source, prepared, args.max_side, progress.write)
+            ready.append((job, prepared))
+        if ready:
+            results = colorizer.run([p for _, p in ready])
+            for (job, _), result in zip(ready, results, strict=True):
+                try:
+                    _save(job, result, raw=args.raw, layer=args.layer)
+                    done += 1
+                except OSError as err:
+                    failed += 1
+                    progress.write(f"failed {job.source}: cannot write {job.image}: {_why(err)}")
+        progress.update(min(args.batch, len(jobs) - start))
+    progress.close()
+    return done, failed
+
+
+def find_sketches(
+    inputs: Sequence[Path], *, exclude: Path | None = None
+) -> tuple[list[tuple[Path, Path]], list[tuple[Path, str]]]:
+    """Expand ``inputs`` to (sketch, folder it was found in) pairs, each file once.
+
+    A folder is searched recursively for image suffixes, skipping ``exclude`` (the output folder,
+    so a second run does not colorize the first one's results). An explicit file is tried
+    whatever its name. Paths that do not exist come back as (path, reason) failures.
+    """
+    found: list[tuple[Path, Path]] = []
+    failures: list[tuple[Path, str]] = []
+    seen: set[str] = set()
+    skip = _key(exclude) if exclude is not None and exclude.is_dir() else None
+    for path in inputs:
+        if path.is_dir():
+            for file in sorted(path.rglob("*")):
+                if not file.is_file() or file.suffix.lower() not in IMAGE_SUFFIXES:
+                    continue
+                if skip is not None and _inside(file, path, skip):
+                    continue
+                if _key(file) not in seen:
+                    seen.add(_key(file))
+                    found.append((file, path))
+        elif path.exists():
+            if _key(path) not in seen:
+                seen.add(_key(path))
+                found.append((path, path.parent))
+        else:
+            failures.append((path, "no such file or folder"))
+    return found, failures
+
+
+def _inside(file: Path, root: Path, folder_key: str) -> bool:
+    """Whether ``file`` lies in the folder ``folder_key`` somewhere below ``root`` (not root)."""
+    return any(
+        _key(root / sub) == folder_key for sub in file.relative_to(root).parents if sub != Path()
+    )
+
+
+def plan_outputs(sketches: Sequence[tuple[Path, Path]], out: Path) -> tuple[list[Job], list[str]]:
+    """Where each sketch's result goes, and a note for each renamed one.
+
+    ``out`` is a folder, or — for a single sketch — a file named NAME.png/.jpg/.webp. In a folder
+    a sketch found in a folder keeps its path relative to that folder (mirrored), a sketch given
+    by name lands at the top. A name that is an input or another output gets ``-2``, ``-3``, ...
+    """
+    inputs = {_key(path) for path, _ in sketches}
+    if out.suffix.lower() in OUTPUT_FILE_SUFFIXES and not out.is_dir():
+        if len(sketches) != 1:
+            raise CliError(
+                f"-o {out} names one file, but {len(sketches)} sketches were found: "
+                "give a folder instead."
+            )
+        if _key(out) in inputs:
+            raise CliError(f"-o {out} is the sketch itself; choose another name.")
+        return [_job(sketches[0][0], out.with_suffix(""), out.suffix)], []
+    if out.exists() and not out.is_dir():
+        raise CliError(
+            f"-o {out} is an existing file; give a folder (or NAME.png for a single sketch)."
+        )
+    jobs: list[Job] = []
+    notes: list[str] = []
+    taken = set(inputs)
+    for path, root in sketches:
+        base = out / path.relative_to(root).with_suffix("")
+        job = _job(path, base, ".png")
+        n = 1
+        while any(_key(p) in taken for p in (job.image, job.raw, job.layer)):
+            n += 1
+            job = _job(path, base.with_name(f"{base.name}-{n}"), ".png")
+        if n > 1:
+            why = "is that sketch" if _key(base.with_suffix(".png")) in inputs else "is taken"
+            notes.append(f"{path} → {job.image} ({base.with_suffix('.png')} {why})")
+        taken.update(_key(p) for p in (job.image, job.raw, job.layer))
+        jobs.append(job)
+    return jobs, notes
+
+
+def _job(source: Path, base: Path, suffix: str) -> Job:
+    return Job(
+        source,
+        base.with_name(base.name + suffix),
+        base.with_name(base.name + ".raw" + suffix),
+        base.with_name(base.name + ".layer" + suffix),
+    )
+
+
+def _key(path: Path) -> str:
+    # casefold: on macOS and Windows "Pic.png" and "pic.png" are one file.
+    return os.path.normcase(str(path.resolve())).casefold()
+
+
+def _print_notes(notes: list[str]) -> None:
+    for note in notes[:NOTES_SHOWN]:
+        print(f"renamed: {note}", file=sys.stderr)
+    if len(notes) > NOTES_SHOWN:
+        print(f"renamed: {len(notes) - NOTES_SHOWN} more the same way", file=sys.stderr)
+
+
+def _make_room(jobs: Sequence[Job]) -> None:
+    for folder in sorted({job.image.parent for job in jobs}):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise CliError(f"cannot create the output folder {folder}: {_why(err)}") from err
+        if not os.access(folder, os.W_OK):
+            raise CliError(f"cannot write into {folder}: permission denied.")
+
+
+def _load_colorizer(
+    weights: Path | None, args: argparse.Namespace, settings: InferenceSettings
+) -> Colorizer:
+    from inference.engine import onnx_path
+    from inference.weights import require_tensorflow
+
+    if not onnx_path(weights).exists():
+        require_tensorflow(weights, "converting these weights to ONNX")
+        print(
+            f"Converting {weights} to ONNX once (later runs start at once)…",
+            file=sys.stderr,
+            flush=True,
+        )
+    try:
+        return Colorizer.load(
+            weights,
+            threads=args.threads or settings.inference_threads,
+            max_side=args.max_side,
+            style=args.style or settings.inference_style,
+            precision=args.precision or settings.inference_precision,
+        )
+    except OSError as err:  # the ONNX cache folder cannot be written
+        raise CliError(f"cannot convert {weights}: {_why(err)}") from err
+
+
+def _note_downscale(
+    source: Path, prepared: Prepared, max_side: int, write: Callable[[str], None]
+) -> None:
+    try:
+        with Image.open(source) as img:
+            width, height = img.size
+    except OSError:
+        return  # it decoded once already; the size is only for the notice
+    if max(width, height) > max_side:
+        w, h = prepared.size
+        write(f"downscaled {source}: {width}×{height} → {w}×{h} (--max-side {max_side})")
+
+
+def _save(job: Job, result: Colorized, *, raw: bool, layer: bool) -> None:
+    result.image.save(job.image)
+    if raw:
+        result.raw.save(job.raw)
+    if layer:
+        result.layer.save(job.layer)
+
+
+class _Progress:
+    """A tqdm bar on a terminal; on a pipe or in a log, plain lines only."""
+
+    def __init__(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, unit="img", desc="Colorizing", disable=None)
+
+    def write(self, line: str) -> None:
+        self._bar.write(line, file=sys.stderr)
+
+    def update(self, n: int) -> None:
+        self._bar.update(n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+# --- info ---------------------------------------------------------------------------------------
+
+
+def _add_info(sub: argparse._SubParsersAction) -> None:
     info = sub.add_parser("info", help="describe a weights file: format, width, parameters")
     info.add_argument("weights", type=Path)
-    info.set_defaults(run=_info)
-
-    export = sub.add_parser("export-onnx", help="export weights to ONNX for fast CPU inference")
-    export.add_argument("weights", type=Path)
-    export.add_argument("out", type=Path)
-    export.set_defaults(run=_export)
-
-    serve = sub.add_parser("serve", help="the web app: HTTP API and the region editor page")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=5000, help="port to listen on")
-    serve.add_argument("--weights", type=Path, help="generator weights (default: bundled)")
-    serve.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
-    serve.add_argument("--max-upload-mb", type=float, default=20.0, help="largest upload")
-    serve.add_argument("--rate-limit", type=int, default=30, help="requests per client per minute")
-    serve.set_defaults(run=_serve)
-    return parser
+    info.set_defaults(run=info_command)
 
 
-def _colorize(args: argparse.Namespace) -> int:
-    settings = InferenceSettings()
-    weights = args.weights or settings.generator_weights
-    files = list(_find_sketches(args.inputs))
-    if not files:
-        print("pixelpainter: no images found in the given paths.", file=sys.stderr)
-        return 1
-    colorizer = Colorizer.load(
-        weights,
-        threads=args.threads or settings.inference_threads,
-        max_side=args.max_side,
-        style=args.style or settings.inference_style,
-        precision=args.precision or settings.inference_precision,
-    )
-    args.out.mkdir(parents=True, exist_ok=True)
-    failures = 0
-    with tqdm(total=len(files), unit="img", desc="Colorizing") as bar:
-        for start in range(0, len(files), max(1, args.batch)):
-            chunk = files[start : start + max(1, args.batch)]
-            ready, prepared = [], []
-            for path in chunk:
-                try:
-                    prepared.append(colorizer.prepare(path))
-                    ready.append(path)
-                except SketchError as err:
-                    failures += 1
-                    tqdm.write(f"skipped {path}: {err}")
-            if prepared:
-                for path, result in zip(ready, colorizer.run(prepared), strict=True):
-                    result.image.save(args.out / f"{path.stem}.png")
-                    if args.raw:
-                        result.raw.save(args.out / f"{path.stem}.raw.png")
-                    if args.layer:
-                        result.layer.save(args.out / f"{path.stem}.layer.png")
-            bar.update(len(chunk))
-    done = len(files) - failures
-    print(f"{done} colorized into {args.out}" + (f", {failures} skipped" if failures else ""))
-    return 0 if done else 1
-
-
-def _find_sketches(paths: list[Path]) -> Iterator[Path]:
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-            )
-        else:
-            yield path  # an explicit file is tried whatever its name; bad ones are reported
-
-
-def _info(args: argparse.Namespace) -> int:
+def info_command(args: argparse.Namespace) -> int:
+    """``pixelpainter info``: format, width and parameters (an .onnx file needs no TensorFlow)."""
     from inference.weights import FORMAT_NAMES, inspect_weights
 
     info = inspect_weights(args.weights)
@@ -136,24 +393,67 @@ def _info(args: argparse.Namespace) -> int:
     print(f"format:     {FORMAT_NAMES[info.format]}")
     print(f"width:      {info.width}")
     print(f"parameters: {info.parameters:,}")
-    return 0
+    return EXIT_OK
 
 
-def _export(args: argparse.Namespace) -> int:
+# --- export-onnx --------------------------------------------------------------------------------
+
+
+def _add_export_onnx(sub: argparse._SubParsersAction) -> None:
+    export = sub.add_parser(
+        "export-onnx", help="export weights to ONNX for fast CPU inference (needs [tf])"
+    )
+    export.add_argument("weights", type=Path)
+    export.add_argument("out", type=Path, metavar="OUT.onnx")
+    export.set_defaults(run=export_onnx_command)
+
+
+def export_onnx_command(args: argparse.Namespace) -> int:
+    """``pixelpainter export-onnx``: write the weights as an ONNX file."""
     from inference.weights import export_onnx, load_generator
 
-    out = export_onnx(load_generator(args.weights), args.out)
-    print(f"wrote {out}")
-    return 0
+    out: Path = args.out
+    if out.is_dir():
+        raise CliError(f"{out} is a folder; give the file to write, such as {out / 'model.onnx'}.")
+    try:
+        if _key(out) == _key(args.weights):
+            raise CliError(f"{out} is the weights file itself; choose another name.")
+        model = load_generator(args.weights)
+        written = export_onnx(model, out)
+    except OSError as err:
+        raise CliError(f"cannot write {out}: {_why(err)}") from err
+    print(f"wrote {written}")
+    return EXIT_OK
 
 
-def _serve(args: argparse.Namespace) -> int:
+# --- serve --------------------------------------------------------------------------------------
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help="the web app: HTTP API and the region editor page",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_int_at_least(1), default=5000, help="port to listen on")
+    serve.add_argument("--weights", type=Path, help="generator weights (default: bundled)")
+    serve.add_argument("--threads", type=_int_at_least(1), help="CPU threads (default: all cores)")
+    serve.add_argument("--max-upload-mb", type=float, default=20.0, help="largest upload")
+    serve.add_argument(
+        "--rate-limit", type=_int_at_least(1), default=30, help="requests per client per minute"
+    )
+    serve.set_defaults(run=serve_command)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """``pixelpainter serve``: the HTTP API and the region editor page."""
     try:
         from webapp.serve import serve
         from webapp.state import WebAppConfig
     except ImportError as err:
         print(
-            f"pixelpainter: {err}; install it with: pip install 'pixelpainter[web]'",
+            f"pixelpainter: {err}; install it with: pip install 'pixelpainter-colorize[web]'",
             file=sys.stderr,
         )
         return 2
@@ -176,6 +476,35 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"pixelpainter: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+# --- shared -------------------------------------------------------------------------------------
+
+
+def _settings() -> InferenceSettings:
+    try:
+        return InferenceSettings()
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
+        raise CliError(f"{name}: {first['msg']} (check the environment or .env).") from err
+
+
+def _int_at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    return parse
+
+
+def _why(err: OSError) -> str:
+    return err.strerror or str(err)
 
 
 if __name__ == "__main__":

@@ -127,8 +127,11 @@ def _fingerprint(path: Path) -> str:
     return digest.hexdigest()[:24]
 
 
-def onnx_for(weights: str | Path | None) -> Path:
-    """An ONNX file for ``weights`` (None = bundled), exported once and then cached."""
+def onnx_path(weights: str | Path | None) -> Path:
+    """The ONNX file that runs ``weights`` (None = bundled): the file itself or its cache entry.
+
+    The cache entry may not exist yet: :func:`onnx_for` creates it.
+    """
     if weights is None:
         if DEFAULT_ONNX.exists():
             return DEFAULT_ONNX
@@ -141,13 +144,18 @@ def onnx_for(weights: str | Path | None) -> Path:
     fmt, source = detect_format(weights)
     if fmt == "onnx":
         return source
-    target = cache_dir() / f"generator-{_fingerprint(source)}.onnx"
+    return cache_dir() / f"generator-{_fingerprint(source)}.onnx"
+
+
+def onnx_for(weights: str | Path | None) -> Path:
+    """An ONNX file for ``weights`` (None = bundled), exported once and then cached."""
+    target = onnx_path(weights)
     if target.exists():
         return target
     logger.info("Exporting %s to ONNX (once; cached at %s)", weights, target)
     from inference.weights import export_onnx
 
-    return export_onnx(load_generator(weights), target)
+    return export_onnx(load_generator(weights or DEFAULT_WEIGHTS), target)
 
 
 Precision = Literal["fp32", "int8"]

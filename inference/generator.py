@@ -10,17 +10,29 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-IMAGE_SIZE = 256
-OUTPUT_CHANNELS = 3
-DEFAULT_WIDTH = 64
+from inference.architecture import (
+    DECODER_DROPOUT,
+    DECODER_MULTIPLIERS,
+    DEFAULT_WIDTH,
+    ENCODER_MULTIPLIERS,
+    IMAGE_SIZE,
+    LEAKY_SLOPE,
+    OUTPUT_CHANNELS,
+)
 
-# Encoder and decoder filters as multiples of `width` (64 in the reference model).
-ENCODER_MULTIPLIERS = (1, 2, 4, 8, 8, 8, 8, 8)
-DECODER_MULTIPLIERS = (8, 8, 8, 8, 4, 2, 1)
-DECODER_DROPOUT = (True, True, True, False, False, False, False)
-# The tutorial's `tf.keras.layers.LeakyReLU()` uses the Keras default slope 0.3, not the paper's
-# 0.2: weights trained with the tutorial (the Kaggle notebook's) reproduce only with 0.3.
-LEAKY_SLOPE = 0.3
+__all__ = [
+    "DECODER_DROPOUT",
+    "DECODER_MULTIPLIERS",
+    "DEFAULT_WIDTH",
+    "ENCODER_MULTIPLIERS",
+    "IMAGE_SIZE",
+    "LEAKY_SLOPE",
+    "OUTPUT_CHANNELS",
+    "build_generator",
+    "downsample",
+    "upsample",
+    "width_of",
+]
 
 
 def _init() -> keras.initializers.Initializer:

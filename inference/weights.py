@@ -6,11 +6,14 @@ Formats (detected from the file, not trusted from the name):
 - legacy tf.keras 2.x ``save_weights("generator_weights.h5")`` files (HDF5 with ``layer_names``);
 - ``tf.train.Checkpoint(generator=...)`` directories or prefixes, such as ``checkpoints_gan/ckpt-5``.
 
-TensorFlow is imported lazily: only formats that need it pay for it.
+Only ``.onnx`` runs without TensorFlow (the ``[tf]`` extra); the other formats are converted to
+ONNX once. TensorFlow is imported lazily, so only formats that need it pay for it, and without it
+they fail with a :class:`WeightsError` that names the extra to install.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import re
@@ -21,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from inference.architecture import parameter_count
 from inference.errors import WeightsError
+from inference.onnx_header import OnnxFormatError, read_onnx_header
 
 if TYPE_CHECKING:
     import keras
@@ -43,6 +48,22 @@ FORMAT_NAMES: dict[Format, str] = {
 }
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+# What reading, building and exporting the TensorFlow formats imports (the `[tf]` extra).
+TF_MODULES = ("tensorflow", "h5py", "tf2onnx", "onnx")
+TF_INSTALL_HINT = 'pip install "pixelpainter-colorize[tf]" (in a clone: pip install -e ".[tf]")'
+
+__all__ = [
+    "DEFAULT_ONNX",
+    "DEFAULT_WEIGHTS",
+    "FORMAT_NAMES",
+    "WeightsInfo",
+    "detect_format",
+    "export_onnx",
+    "inspect_weights",
+    "load_generator",
+    "parameter_count",
+    "require_tensorflow",
+]
 
 
 @dataclass(frozen=True)
@@ -72,6 +93,7 @@ def detect_format(path: str | Path) -> tuple[Format, Path]:
     with p.open("rb") as f:
         head = f.read(8)
     if head == _HDF5_MAGIC:
+        require_tensorflow(p, "an HDF5 weights file (.h5)")
         import h5py
 
         try:
@@ -90,6 +112,16 @@ def detect_format(path: str | Path) -> tuple[Format, Path]:
         f"{p}: not a weights file I know (expected .weights.h5, .h5, .keras, .onnx "
         "or a TensorFlow checkpoint folder)."
     )
+
+
+def require_tensorflow(path: str | Path, what: str) -> None:
+    """Raise a :class:`WeightsError` naming the extra when the TensorFlow stack is missing."""
+    missing = [m for m in TF_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise WeightsError(
+            f"{path}: {what} needs TensorFlow, which is not installed "
+            f"({', '.join(missing)} missing): {TF_INSTALL_HINT}, or use an .onnx file."
+        )
 
 
 def _latest_checkpoint(folder: Path) -> Path | None:
@@ -111,6 +143,7 @@ def load_generator(path: str | Path) -> keras.Model:
     fmt, source = detect_format(path)
     if fmt == "onnx":
         raise WeightsError(f"{path}: an ONNX file cannot be turned back into a Keras model.")
+    require_tensorflow(path, FORMAT_NAMES[fmt])
     from inference.generator import build_generator
 
     try:
@@ -135,11 +168,10 @@ def inspect_weights(path: str | Path) -> WeightsInfo:
     """Format, width and parameter count of a weights file, without building a model if possible."""
     fmt, source = detect_format(path)
     if fmt == "onnx":
-        import onnx
-
-        width = _onnx_width(onnx.load(str(source)))
         # The export folds BatchNorm into the convolutions; report the generator's own count.
+        width = _onnx_width(source)
         return WeightsInfo(Path(path), fmt, width, parameter_count(width))
+    require_tensorflow(path, FORMAT_NAMES[fmt])
     if fmt == "keras3-model":
         gen = _load_keras_model(source)
         from inference.generator import width_of
@@ -149,35 +181,23 @@ def inspect_weights(path: str | Path) -> WeightsInfo:
     return WeightsInfo(Path(path), fmt, width, parameter_count(width))
 
 
-def parameter_count(width: int) -> int:
-    """Parameters of the generator at ``width`` (54,425,859 at 64), computed without building it."""
-    from inference.generator import DECODER_MULTIPLIERS, ENCODER_MULTIPLIERS
-
-    total, cin = 0, 3
-    skips = []
-    for i, m in enumerate(ENCODER_MULTIPLIERS):
-        cout = width * m
-        total += 16 * cin * cout + (4 * cout if i else 0)  # conv + BN(γ, β, mean, var)
-        skips.append(cout)
-        cin = cout
-    for m, skip in zip(DECODER_MULTIPLIERS, reversed(skips[:-1]), strict=True):
-        cout = width * m
-        total += 16 * cin * cout + 4 * cout
-        cin = cout + skip
-    return total + 16 * cin * 3 + 3  # last transposed conv with bias
-
-
-def _onnx_width(model) -> int:
-    for meta in model.metadata_props:
-        if meta.key == "pixelpainter.width":
-            return int(meta.value)
-    widths = [
-        int(t.dims[0])
-        for t in model.graph.initializer
-        if len(t.dims) == 4 and t.dims[1] == 3 and t.dims[2:] == [4, 4]
-    ]
+def _onnx_width(source: Path) -> int:
+    """The base width of an ONNX generator: our export's metadata, else its first convolution."""
+    try:
+        header = read_onnx_header(source)
+    except (OSError, OnnxFormatError) as err:
+        raise WeightsError(f"{source}: not a readable ONNX model ({err}).") from err
+    if "pixelpainter.width" in header.metadata:
+        try:
+            return int(header.metadata["pixelpainter.width"])
+        except ValueError as err:
+            raise WeightsError(f"{source}: bad pixelpainter.width metadata: {err}") from err
+    # ONNX convolution weights are (out, in, kh, kw): the first one reads the 3 image channels.
+    widths = [s[0] for s in header.weight_shapes if len(s) == 4 and s[1:] == (3, 4, 4)]
     if not widths:
-        raise WeightsError("ONNX model has no 4×4 convolution over 3 channels: not a generator.")
+        raise WeightsError(
+            f"{source}: ONNX model has no 4×4 convolution over 3 channels: not a generator."
+        )
     return min(widths)
 
 
@@ -306,6 +326,7 @@ def _restore_tf_keras2_checkpoint(
 
 def export_onnx(model: keras.Model, out: str | Path) -> Path:
     """Write ``model`` (inference mode, batch of any size) as ONNX; returns ``out``."""
+    require_tensorflow(out, "exporting to ONNX")
     import tensorflow as tf
     import tf2onnx
 

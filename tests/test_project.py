@@ -88,3 +88,45 @@ def test_quick_start_colorizes_the_example(tmp_path):
 
     out = Image.open(tmp_path / "out" / "example_sketch.png")
     assert out.size == Image.open(ROOT / "inference/assets/example_sketch.png").size
+
+
+def test_readme_names_only_files_that_exist():
+    """A path in backticks that starts at a top-level folder, or any ``*.md``, is in the repo."""
+    top = {p.name for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith(".venv")}
+    missing = []
+    for token in re.findall(r"`([^`\s]+)`", README):
+        path = token.rstrip("/")
+        named = path.split("/")[0] in top or path.endswith(".md") or path == "LICENSE"
+        if named and not any(ROOT.glob(path)):
+            missing.append(token)
+    assert not missing, f"README refers to files that are not in the repository: {missing}"
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+
+
+def _requirements(extra: str | None) -> set[str]:
+    """Distribution names the base install (``None``) or ``[extra]`` pulls in, extras followed."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = list(project["dependencies"]) + list(project["optional-dependencies"].get(extra, []))
+    names: set[str] = set()
+    for req in reqs:
+        name = re.match(r"[A-Za-z0-9_.-]+", req).group(0).lower()
+        if name == project["name"]:  # pixelpainter-colorize[tf]: follow its extras
+            for inner in re.search(r"\[(.*?)\]", req).group(1).split(","):
+                names |= _requirements(inner.strip())
+        else:
+            names.add(name)
+    return names
+
+
+@pytest.mark.parametrize("extra", [None, "bot"])
+def test_runtime_installs_need_no_tensorflow(extra):
+    # onnx itself (17 MB, the int8 rewrite and quantizer) is fine; the converters are not.
+    heavy = {"tensorflow", "tensorflow-cpu", "keras", "h5py", "tf2onnx", "torch"}
+    assert not heavy & _requirements(extra)
+
+
+def test_converting_weights_pulls_tensorflow():
+    assert {"tensorflow-cpu", "h5py", "onnx", "tf2onnx"} <= _requirements("tf")
+    assert {"tensorflow-cpu", "tensorboard"} <= _requirements("train")

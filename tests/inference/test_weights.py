@@ -121,3 +121,21 @@ def test_checkpoint_cache_key_is_the_prefix_alone(tiny_generator, tmp_path):
     manager.save(checkpoint_number=10)  # ckpt-10.* must not change ckpt-1's key
     assert _fingerprint(tmp_path / "ck" / "ckpt-1") == before
     assert str(first).endswith("ckpt-1")
+
+
+def test_onnx_width_without_our_metadata_comes_from_the_first_convolution(tiny_onnx, tmp_path):
+    import onnx
+
+    model = onnx.load(str(tiny_onnx))
+    del model.metadata_props[:]
+    plain = tmp_path / "exported-elsewhere.onnx"
+    onnx.save(model, str(plain))
+    info = inspect_weights(plain)
+    assert (info.format, info.width, info.parameters) == ("onnx", 8, parameter_count(8))
+
+
+def test_truncated_onnx_is_a_clear_error(tiny_onnx, tmp_path):
+    cut = tmp_path / "cut.onnx"
+    cut.write_bytes(tiny_onnx.read_bytes()[: tiny_onnx.stat().st_size // 2])
+    with pytest.raises(WeightsError, match=r"cut\.onnx: not a readable ONNX model"):
+        inspect_weights(cut)

@@ -1,31 +1,77 @@
-"""Test images: a line-art sketch, and a colorful picture shaped like the GAN's output."""
+"""The one sketch factory of the tests and benchmarks: line art on white, and its colored twin.
+
+``sketch(size, seed=...)`` draws the same shapes for the same seed, so ``colored=True`` gives the
+painting that a sketch is the line art of (training pairs, a stand-in for the GAN's output).
+Everything else here only encodes or arranges what :func:`sketch` draws.
+"""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw
 
+# Saturated fills, so a colored image is clearly not gray.
+PALETTE = [(220, 60, 60), (60, 160, 70), (50, 90, 210), (240, 180, 40), (170, 70, 190)]
 
-def sketch_bytes(size: tuple[int, int] = (96, 64), fmt: str = "PNG") -> bytes:
-    """A small line drawing: white paper, a few black strokes."""
+
+def sketch(
+    size: tuple[int, int] = (96, 64),
+    *,
+    seed: int = 0,
+    strokes: int = 2,
+    line: int = 2,
+    colored: bool = False,
+) -> Image.Image:
+    """Two black outlined ellipses and ``strokes`` straight strokes, ``line`` px wide, on white.
+
+    ``colored`` fills each ellipse with a palette color: the painting this sketch is the lines of.
+    """
+    w, h = size
+    rng = np.random.default_rng(seed)
     img = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(img)
-    w, h = size
-    draw.ellipse((w // 4, h // 4, 3 * w // 4, 3 * h // 4), outline="black", width=2)
-    draw.line((0, h - 1, w - 1, 0), fill="black", width=2)
-    buf = io.BytesIO()
-    img.save(buf, format=fmt)
-    return buf.getvalue()
+    for i in range(2):
+        x0, x1 = sorted(int(v) for v in rng.integers(0, max(w - 8, 1), 2))
+        y0, y1 = sorted(int(v) for v in rng.integers(0, max(h - 8, 1), 2))
+        box = (x0, y0, max(x1, x0 + 8), max(y1, y0 + 8))
+        fill = PALETTE[(seed + i) % len(PALETTE)] if colored else None
+        draw.ellipse(box, fill=fill, outline="black", width=line)
+    for _ in range(strokes):
+        x0, x1 = (int(v) for v in rng.integers(0, w, 2))
+        y0, y1 = (int(v) for v in rng.integers(0, h, 2))
+        draw.line([(x0, y0), (x1, y1)], fill="black", width=line)
+    return img
 
 
-def colored_bytes(size: tuple[int, int] = (80, 56), fmt: str = "PNG") -> bytes:
-    """A colorful stand-in for the GAN's output."""
-    image = Image.new("RGB", size, (230, 200, 170))
-    draw = ImageDraw.Draw(image)
-    w, h = size
-    draw.ellipse((w // 4, h // 4, 3 * w // 4, 3 * h // 4), fill=(200, 60, 90))
-    draw.rectangle((0, 0, w // 3, h // 5), fill=(40, 90, 200))
+def sketch_bytes(size: tuple[int, int] = (96, 64), fmt: str = "PNG", *, seed: int = 0) -> bytes:
+    """:func:`sketch` encoded as ``fmt`` (PNG, JPEG, WEBP, GIF, ...), as a user would send it."""
     buffer = io.BytesIO()
-    image.save(buffer, format=fmt)
+    sketch(size, seed=seed).save(buffer, format=fmt)
     return buffer.getvalue()
+
+
+def colored_bytes(size: tuple[int, int] = (80, 56), fmt: str = "PNG", *, seed: int = 0) -> bytes:
+    """The colored twin of :func:`sketch_bytes`: a stand-in for the GAN's output."""
+    buffer = io.BytesIO()
+    sketch(size, seed=seed, colored=True).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def training_pair(seed: int, size: int = 64) -> Image.Image:
+    """A Kaggle-layout pair (2·size × size): the colored image left, its sketch right."""
+    pair = Image.new("RGB", (2 * size, size))
+    pair.paste(sketch((size, size), seed=seed, colored=True), (0, 0))
+    pair.paste(sketch((size, size), seed=seed), (size, 0))
+    return pair
+
+
+def training_set(root: Path, train: int = 8, val: int = 3) -> Path:
+    """``root/train`` and ``root/val`` of :func:`training_pair` PNGs; returns ``root``."""
+    for split, n in (("train", train), ("val", val)):
+        (root / split).mkdir(parents=True)
+        for i in range(n):
+            training_pair(i + (1000 if split == "val" else 0)).save(root / split / f"{i:03d}.png")
+    return root

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from training_pairs import make_dataset
+
+from tests.support.sketches import training_set
 
 
 @pytest.fixture
 def tiny_dataset(tmp_path) -> Path:
-    return make_dataset(tmp_path / "data")
+    return training_set(tmp_path / "data")

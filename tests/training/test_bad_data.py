@@ -2,8 +2,8 @@
 
 import pytest
 from PIL import Image
-from training_pairs import make_dataset, make_pair
 
+from tests.support.sketches import training_pair, training_set
 from training.cli import main
 from training.data import DataError, scan_dataset
 
@@ -21,21 +21,21 @@ def test_missing_folder(tmp_path):
 
 
 def test_missing_val(tmp_path):
-    make_dataset(tmp_path, train=2, val=0)
+    training_set(tmp_path, train=2, val=0)
     (tmp_path / "val").rmdir()
     with pytest.raises(DataError, match="val/"):
         scan_dataset(tmp_path)
 
 
 def test_wrong_image_size_names_the_file(tmp_path):
-    make_dataset(tmp_path, train=3, val=1)
+    training_set(tmp_path, train=3, val=1)
     Image.new("RGB", (300, 300)).save(tmp_path / "train" / "square.png")
     with pytest.raises(DataError, match=r"square\.png \(300×300\)"):
         scan_dataset(tmp_path)
 
 
 def test_non_image_files_are_named(tmp_path):
-    make_dataset(tmp_path, train=3, val=1)
+    training_set(tmp_path, train=3, val=1)
     (tmp_path / "train" / "notes.txt").write_text("hi")
     (tmp_path / "train" / "broken.png").write_text("not a png")
     with pytest.raises(DataError, match=r"notes\.txt"):
@@ -50,7 +50,7 @@ def test_unpaired_names_in_paired_folders(tmp_path):
         for kind in ("sketch", "color"):
             (tmp_path / split / kind).mkdir(parents=True)
         for name in ("a", "b"):
-            pair = make_pair(ord(name))
+            pair = training_pair(ord(name))
             pair.crop((64, 0, 128, 64)).save(tmp_path / split / "sketch" / f"{name}.png")
             pair.crop((0, 0, 64, 64)).save(tmp_path / split / "color" / f"{name}.png")
     (tmp_path / "train" / "sketch" / ".DS_Store").write_bytes(b"\0")  # hidden files are ignored

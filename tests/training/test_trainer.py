@@ -54,6 +54,7 @@ def test_pipeline_gives_sketch_and_color_in_range(tiny_dataset):
     assert np.abs(c - c.mean(axis=-1, keepdims=True)).max() > 0.2
 
 
+@pytest.mark.slow  # a trainer fit
 def test_few_steps_learn_and_write_everything(tiny_dataset, tmp_path):
     trainer = Trainer(_config(tiny_dataset, tmp_path / "run", epochs=3))
     before = trainer.validate(0)["l1"]
@@ -72,6 +73,7 @@ def test_few_steps_learn_and_write_everything(tiny_dataset, tmp_path):
     assert set(json.loads((out / "history.json").read_text())) >= {"g_l1", "d_total"}
 
 
+@pytest.mark.slow  # a trainer fit
 def test_export_loads_in_inference_with_the_same_output(tiny_dataset, tmp_path):
     trainer = Trainer(_config(tiny_dataset, tmp_path / "run", epochs=1))
     trainer.fit()
@@ -99,6 +101,7 @@ def test_export_loads_in_inference_with_the_same_output(tiny_dataset, tmp_path):
     )
 
 
+@pytest.mark.slow  # a trainer fit
 def test_resume_keeps_counting_and_keeps_three(tiny_dataset, tmp_path):
     Trainer(_config(tiny_dataset, tmp_path / "run", epochs=2)).fit()
     resumed = Trainer(_config(tiny_dataset, tmp_path / "run", epochs=5))
@@ -111,6 +114,7 @@ def test_resume_keeps_counting_and_keeps_three(tiny_dataset, tmp_path):
     assert not fresh.restore() and int(fresh.step) == 0
 
 
+@pytest.mark.slow  # two trainer fits and a SIGKILL
 def test_killed_run_restarted_with_the_same_command_ends_at_the_same_step(tiny_dataset, tmp_path):
     out = tmp_path / "run"
     cmd = [
@@ -153,8 +157,17 @@ def test_baselines_are_scored(tiny_dataset, tmp_path):
     trainer = Trainer(_config(tiny_dataset, tmp_path / "run"))
     scores = trainer.baselines()
     assert set(scores) == {"sketch_itself", "sketch_tinted_by_mean_color"}
-    for metrics in scores.values():
-        assert metrics["psnr"] > 0 and 0 < metrics["ssim"] <= 1
+    # The same numbers, computed here in numpy from the same pipeline's images ([0, 1]).
+    train, val = scan_dataset(tiny_dataset)
+    pairs = [(s.numpy(), c.numpy()) for s, c in make_dataset(val, 64, shuffle=False)]
+    sketch, color = ((np.concatenate(x) + 1) / 2 for x in zip(*pairs, strict=True))
+    colors = np.concatenate([c.numpy() for _, c in make_dataset(train, 64, shuffle=False)])
+    tint = ((colors + 1) / 2).reshape(-1, 3).mean(axis=0)
+    for name, guess in (("sketch_itself", sketch), ("sketch_tinted_by_mean_color", sketch * tint)):
+        mse = ((guess - color) ** 2).mean()
+        assert scores[name]["psnr"] == pytest.approx(10 * np.log10(1 / mse), rel=1e-4), name
+        assert scores[name]["l1"] == pytest.approx(2 * np.abs(guess - color).mean(), rel=1e-4)
+        assert 0 < scores[name]["ssim"] < 1
 
 
 def test_psnr_stays_finite_when_some_images_are_perfect():
@@ -167,6 +180,7 @@ def test_psnr_stays_finite_when_some_images_are_perfect():
     assert scores["psnr"] == pytest.approx(10 * np.log10(1 / 0.03125), rel=1e-5)
 
 
+@pytest.mark.slow  # a trainer fit
 def test_mixed_precision_trains_and_exports_float32_weights(tiny_dataset, tmp_path):
     import keras
 

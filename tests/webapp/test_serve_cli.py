@@ -23,6 +23,9 @@ def _serve(*args: str) -> subprocess.CompletedProcess[str]:
 def test_bad_limits_are_refused():
     proc = _serve("--rate-limit", "0")
     assert proc.returncode == 2
+    assert "--rate-limit: must be at least 1" in proc.stderr and "Traceback" not in proc.stderr
+    proc = _serve("--max-upload-mb", "-3")
+    assert proc.returncode == 2
     assert "must be positive" in proc.stderr and "Traceback" not in proc.stderr
 
 
