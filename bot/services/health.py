@@ -24,6 +24,7 @@ class RefineHealth:
         self.changed_at = time.time()
         self.last_error: str | None = None
         self.status: dict[str, Any] = {}  # the server's last /status, read by the health job
+        self.failures = 0  # failed calls and checks since start, for /status and tests
 
     @property
     def queue(self) -> int:
@@ -50,6 +51,7 @@ class RefineHealth:
     async def mark_down(self, url: str | None, reason: str) -> None:
         """Record a failed call or check; alerts admins if this starts an outage."""
         self.last_error = reason
+        self.failures += 1
         if self.online is False:
             return
         self.online = False  # set before awaiting: concurrent failures alert only once

@@ -83,14 +83,15 @@ class QueueNotice:
         async with self._lock:
             if self._finished or self._latest <= 0:
                 return
+            position = self._latest  # what is sent; it may change while the request is out
             try:
                 self._message = await self._sketch_message.reply_text(
-                    texts.QUEUE_POSITION.format(position=self._latest), do_quote=True
+                    texts.QUEUE_POSITION.format(position=position), do_quote=True
                 )
             except TelegramError as err:
                 logger.debug("Queue notice not sent: %s", err)
                 return
-            self._shown, self._edited_at = self._latest, time.monotonic()
+            self._shown, self._edited_at = position, time.monotonic()
 
     async def _refresh(self) -> None:
         async with self._lock:

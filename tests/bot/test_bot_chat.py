@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from telegram import Message
 
 from bot import texts
@@ -136,11 +135,6 @@ async def test_twenty_users_at_once_all_answered(telegram, make_settings, run_bo
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="QueueNotice._show_later records the latest position as shown, not the one it sent: "
-    "a change while the notice is being sent is never shown (bot/services/progress.py)",
-)
 async def test_queue_notice_is_edited_then_removed(telegram, bot):
     sketch = Message.de_json(await telegram.send_photo(42, sketch_bytes()), bot.bot)
     notice = QueueNotice(sketch, delay_s=0.0, min_edit_interval_s=0.0)

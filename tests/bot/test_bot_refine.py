@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from bot.state import STATE_KEY
 from pixelpainter_common.discovery import PLACEHOLDER_TOKEN
 from tests.support.npoint import BIN_ID, discovery_document
 from tests.support.refine import FakeRefineServer
@@ -71,7 +72,7 @@ async def test_refine_tap_gets_refined_image(telegram, refine_server, bot):
 
 
 async def test_refine_server_down_then_back(telegram, refine_server, make_settings, run_bot):
-    async with run_bot(make_settings(health_check_interval_s=0.3)):
+    async with run_bot(make_settings(health_check_interval_s=0.3)) as app:
         _, colored = await colored_reply(telegram)
         await refine_server.stop()
         for _ in range(2):
@@ -80,7 +81,11 @@ async def test_refine_server_down_then_back(telegram, refine_server, make_settin
             lambda c: c.chat_id == USER and "asleep" in c.params.get("text", ""), count=2
         )
         assert offline[0].params["reply_parameters"]["message_id"] == colored["message_id"]
-        await asyncio.sleep(1.0)  # several failed health checks: still one alert
+        health = app.bot_data[STATE_KEY].health
+        seen = health.failures
+        async with asyncio.timeout(10):  # three more failed health checks: still one alert
+            while health.failures < seen + 3:
+                await asyncio.sleep(0.05)
         assert len(admin_texts(telegram)) == 1
         assert "offline" in admin_texts(telegram)[0]
 

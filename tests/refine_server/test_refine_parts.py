@@ -11,7 +11,7 @@ from PIL import Image
 
 from refine_server.download_models import download_all, planned_downloads
 from refine_server.images import match_colors, working_size
-from refine_server.refiner import JobCancelled, RefineParams
+from refine_server.refiner import JobCancelled, RefineParams, scheduled_steps
 from refine_server.worker import GpuWorker, QueueFull, WorkerClosed
 from tests.support.tokens import REFINE_TOKEN
 
@@ -62,9 +62,19 @@ def test_refine_stops_early_when_the_caller_gives_up(refiner) -> None:
         steps.append(1)
         return True
 
-    with pytest.raises(JobCancelled):
-        refiner.refine(image, None, params, should_stop)
-    assert len(steps) >= 1
+    unet = refiner.pipelines["quality"].unet
+    calls: list[int] = []
+    hook = unet.register_forward_hook(lambda module, args, output: calls.append(1))
+    try:
+        with pytest.raises(JobCancelled):
+            refiner.refine(image, None, params, should_stop)
+    finally:
+        hook.remove()
+    planned = scheduled_steps(refiner.settings.steps("quality"), params.strength)
+    scheduled = int(planned * params.strength)  # img2img runs strength × steps of them
+    assert scheduled >= 2
+    # Asked to stop after the first step: far fewer UNet calls than scheduled steps.
+    assert len(steps) >= 1 and 1 <= len(calls) < scheduled
 
 
 async def test_worker_runs_one_job_at_a_time_and_fails_waiters_on_close() -> None:
