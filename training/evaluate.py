@@ -161,29 +161,37 @@ def psnr_ssim(outputs: list[np.ndarray], truths: list[np.ndarray]) -> dict[str, 
 
 
 def run_model(weights: Path | None, pairs: list[dict], **colorizer_kw) -> dict[str, list]:
-    """Raw 256² outputs and the Colorizer's outputs for every pair (uint8 RGB)."""
-    from inference.colorizer import Colorizer
+    """Raw 256² outputs and the Colorizer's output in each style for every pair (uint8 RGB)."""
+    from inference.colorizer import STYLES, Colorizer
 
     colorizer = Colorizer.load(weights, **colorizer_kw)
-    raw, person = [], []
+    outputs: dict[str, list] = {"raw": [], **{style: [] for style in STYLES}}
     for start in range(0, len(pairs), 16):
         chunk = pairs[start : start + 16]
         batch = np.stack([p["sketch"] for p in chunk]).astype(np.float32) / 127.5 - 1.0
         out = np.clip(colorizer.engine.predict(batch), -1.0, 1.0)
-        raw += list(((out + 1.0) * 127.5 + 0.5).astype(np.uint8))
+        outputs["raw"] += list(((out + 1.0) * 127.5 + 0.5).astype(np.uint8))
         images = [Image.fromarray(p["sketch"]) for p in chunk]
-        person += [np.asarray(r.image.convert("RGB")) for r in colorizer.colorize_many(images)]
-    return {"raw": raw, "output": person}
+        for style in STYLES:
+            results = colorizer.colorize_many(images, style=style)
+            outputs[style] += [np.asarray(r.image.convert("RGB")) for r in results]
+    return outputs
 
 
-def report(pairs: list[dict], models: dict[str, Path | None], **colorizer_kw) -> dict[str, dict]:
-    """``{group: {model/variant: metrics}}`` with ``all`` over every pair and the baseline."""
+def report(
+    pairs: list[dict], models: dict[str, Path | None], outputs: dict[str, dict] | None = None
+) -> dict[str, dict]:
+    """``{group: {model/variant: metrics}}`` with ``all`` over every pair and the baseline.
+
+    Variants: ``raw`` (the 256² model output) and each Colorizer style (``cel``, ``soft``).
+    ``outputs``: already computed :func:`run_model` results by model name.
+    """
     groups: dict[str, list[int]] = defaultdict(list)
     for i, pair in enumerate(pairs):
         groups["all"].append(i)
         groups[pair["group"]].append(i)
         groups[pair["group"].split("/")[0]].append(i)
-    outputs = {name: run_model(path, pairs, **colorizer_kw) for name, path in models.items()}
+    outputs = outputs or {name: run_model(path, pairs) for name, path in models.items()}
     result: dict[str, dict] = {}
     for group, index in sorted(groups.items()):
         truths = [pairs[i]["truth"] for i in index]
@@ -207,8 +215,10 @@ def report(pairs: list[dict], models: dict[str, Path | None], **colorizer_kw) ->
     return result
 
 
-def grid(pairs: list[dict], outputs: dict[str, list], path: Path, rows: int = 8) -> Path:
-    """Rows of sketch | output | truth, spread over the groups (vector lines first)."""
+def grid(
+    pairs: list[dict], outputs: dict[str, list], path: Path, rows: int = 8, style: str = "cel"
+) -> Path:
+    """Rows of sketch | output in ``style`` | truth, spread over the groups (vector lines first)."""
     from training.metrics import sample_grid
 
     by_group: dict[str, list[int]] = defaultdict(list)
@@ -262,10 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    result = report(pairs, models)
+    outputs = {name: run_model(path, pairs) for name, path in models.items()}
+    result = report(pairs, models, outputs)
     if args.grid:
-        first = next(iter(models.values()))
-        grid(pairs, run_model(first, pairs), args.grid, args.grid_rows)
+        grid(pairs, outputs[next(iter(models))], args.grid, args.grid_rows)
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.write_text(text + "\n")
