@@ -29,6 +29,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FORM_OVERHEAD_BYTES = 64 * 1024
 
 
+# Copied from refine_server/app.py (the two parts install apart): keep them the same.
 def error_response(status: int, message: str, *, retry_after: int | None = None) -> web.Response:
     """``{"error": message}`` with ``status`` (and ``Retry-After`` in seconds when given)."""
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
