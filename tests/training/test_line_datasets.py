@@ -184,3 +184,16 @@ def test_mix_source_specs():
     assert parse_source("c=/d")[2] == 1.0
     with pytest.raises(DatasetError, match="NAME=DIR"):
         parse_source("/just/a/dir")
+
+
+def test_vector_strokes_stay_single_lines_at_the_render_size():
+    from training.datasets.openclipart import line_render
+
+    thick = SVG.format(
+        '<rect x="20" y="20" width="60" height="60" fill="#e0a040" stroke="#000" stroke-width="1.4"/>'
+    )
+    lines = line_render(thick, 512)  # the stroke is 7 px wide here, as a bold ink line
+    row = lines[256, :, 0]
+    ink = np.flatnonzero(row < 128)
+    left = ink[ink < 256]
+    assert len(left) >= 6 and left.max() - left.min() + 1 == len(left)  # one solid band

@@ -110,7 +110,8 @@ def render(svg_text: str, size: int) -> np.ndarray:
 def line_render(svg_text: str, size: int) -> np.ndarray:
     """uint8 (size, size, 3) vector line art, solid ink areas hollowed to their outline."""
     ink = render(line_svg(svg_text, dark_below=DARK_BELOW), size).min(axis=2) < 128
-    ink = hollow_solid_areas(ink, keep=max(1, size // 256))
+    # Strokes up to 8 px at 512 stay whole; wider ink (a black coat) keeps a 4 px outline.
+    ink = hollow_solid_areas(ink, keep=max(2, round(4 * size / 512)))
     return np.where(ink[:, :, None], 0, 255).astype(np.uint8).repeat(3, axis=2)
 
 
