@@ -233,7 +233,7 @@ def grid(
     unit = [
         tuple(
             np.asarray(a, np.float32) / 127.5 - 1.0
-            for a in (pairs[i]["sketch"], outputs["output"][i], pairs[i]["truth"])
+            for a in (pairs[i]["sketch"], outputs[style][i], pairs[i]["truth"])
         )
         for i in chosen
     ]
@@ -274,11 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     outputs = {name: run_model(path, pairs) for name, path in models.items()}
     result = report(pairs, models, outputs)
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
     if args.grid:
         grid(pairs, outputs[next(iter(models))], args.grid, args.grid_rows)
-    text = json.dumps(result, indent=2)
-    if args.out:
-        args.out.write_text(text + "\n")
     for group, entry in result.items():
         print(f"## {group} ({entry['pairs']['count']} pairs)")
         for name, m in entry.items():
