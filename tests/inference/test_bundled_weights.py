@@ -33,3 +33,22 @@ def test_the_example_sketch_gets_color():
     fill = sketch > 200  # paper inside and around the drawing
     # A trained model puts saturated color somewhere; an untrained one gives grey.
     assert np.percentile(hsv[..., 1][fill], 95) > 60
+
+
+def test_anime_characters_from_no_training_source_are_colored_like_their_truth():
+    """Hand-drawn characters (training/eval_art) the model never saw, vector and traced lines."""
+    from pathlib import Path
+
+    from training.evaluate import color_criteria, pairs_from_svgs, summarize
+
+    root = Path(__file__).resolve().parents[2]
+    colorizer = Colorizer.load(threads=1)
+    rows = []
+    for pair in pairs_from_svgs(root / "training" / "eval_art"):
+        output = colorizer.colorize(Image.fromarray(pair["sketch"])).image.convert("RGB")
+        rows.append(color_criteria(pair["sketch"], pair["truth"], np.asarray(output)))
+    scores = summarize(rows)
+    assert scores["saturation_ratio"] >= 0.5  # colored about as strongly as the truth
+    assert scores["regions_colored"] >= 0.8  # the truth's colored regions are colored
+    assert scores["paper_white"] >= 0.95  # no wash over the paper
+    assert scores["region_contrast_ratio"] >= 0.2  # not one color over everything
