@@ -47,11 +47,15 @@ def test_soft_matches_the_pre_opencv_output(bundled, size):
         prepared, bundled.engine.predict(prepared.model_input[None])[0], style="soft"
     )
     assert result.image.size == image.size
-    assert _psnr(result.image, image) > 38
-    assert _psnr(result.layer, layer) > 35
-    # Given the same model output, post-processing alone is closer still.
+    # End to end the model sees an input resized by OpenCV instead of Pillow; a colorful model
+    # answers those few levels with visibly (not much) different colors.
+    assert _psnr(result.image, image) > 30
+    assert _psnr(result.layer, layer) > 30
+    # Given the same model output, the post-processing is the old one's (≈ 50 dB measured).
     same = bundled.finish(prepared, output, style="soft")
-    assert _psnr(same.layer, layer) > 40
+    assert same.image.size == image.size
+    assert _psnr(same.image, image) > 45
+    assert _psnr(same.layer, layer) > 45
 
 
 class PaintEngine:
