@@ -32,7 +32,6 @@ from bot.services.files import FileStore
 from bot.services.health import RefineHealth
 from bot.services.image_cache import ImageCache
 from bot.services.miniapp import start_miniapp
-from bot.services.rate_limit import RateLimiter
 from bot.services.refine_client import RefineClient
 from bot.services.refine_store import RefineStore
 from bot.services.refining import RefineFlights, Refining
@@ -41,6 +40,7 @@ from bot.settings import BotSettings
 from bot.state import STATE_KEY, BotState
 from inference.colorizer import Colorizer
 from inference.service import InferenceService
+from pixelpainter_common.rate_limit import RateLimiter
 
 logger = logging.getLogger(__name__)
 

@@ -12,13 +12,13 @@ from bot.services.discovery import RefineLocator
 from bot.services.files import FileStore
 from bot.services.health import RefineHealth
 from bot.services.image_cache import ImageCache
-from bot.services.rate_limit import RateLimiter
 from bot.services.refine_client import RefineClient
 from bot.services.refine_store import RefineStore
 from bot.services.refining import Refining
 from bot.services.stats import Stats
 from bot.settings import BotSettings
 from inference.service import InferenceService
+from pixelpainter_common.rate_limit import RateLimiter
 
 STATE_KEY = "pixelpainter"
 

@@ -7,4 +7,6 @@ what they share lives here: standard library only, installed with every extra.
 - :mod:`pixelpainter_common.redaction`: secrets masked in log lines, tracebacks included.
 - :mod:`pixelpainter_common.discovery`: the signed discovery document (version 2).
 - :mod:`pixelpainter_common.settings_values`: id lists and URLs in settings, read alike.
+- :mod:`pixelpainter_common.rate_limit`: per-client rolling-window request limits (the bot and
+  the web app, which runs inside the bot too).
 """

@@ -10,8 +10,8 @@ from aiohttp import web
 
 from inference.colorizer import Colorizer
 from inference.service import InferenceService
+from pixelpainter_common.rate_limit import RateLimiter
 from webapp.errors import ApiError
-from webapp.limits import ClientLimiter
 from webapp.routes import ROUTES, STATIC_DIR
 from webapp.state import (
     BRIDGE_KEY,
@@ -87,7 +87,7 @@ def create_app(
         middlewares=[errors_middleware],
     )
     app[CONFIG_KEY] = config
-    app[LIMITER_KEY] = ClientLimiter(config.requests_per_minute)
+    app[LIMITER_KEY] = RateLimiter(config.requests_per_minute)
     if bridge is not None:
         app[BRIDGE_KEY] = bridge
     if inference is not None:

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from inference.colorizer import Colorized, Style
 from inference.service import InferenceService
-from webapp.limits import ClientLimiter
+from pixelpainter_common.rate_limit import RateLimiter
 
 DEFAULT_MAX_UPLOAD_MB = 20.0
 DEFAULT_REQUESTS_PER_MINUTE = 30
@@ -50,5 +50,5 @@ class ChatBridge(Protocol):
 
 CONFIG_KEY = web.AppKey("config", WebAppConfig)
 INFERENCE_KEY = web.AppKey("inference", InferenceService)
-LIMITER_KEY = web.AppKey("limiter", ClientLimiter)
+LIMITER_KEY = web.AppKey("limiter", RateLimiter)
 BRIDGE_KEY = web.AppKey("bridge", ChatBridge)

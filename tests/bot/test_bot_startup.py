@@ -16,8 +16,8 @@ from bot.__main__ import main
 from bot.callbacks import MAX_CALLBACK_BYTES, Action, ButtonData
 from bot.keyboards import all_keyboards
 from bot.services.image_cache import ImageCache
-from bot.services.rate_limit import RateLimiter
 from bot.settings import BotSettings
+from pixelpainter_common.rate_limit import RateLimiter
 from tests.support.tokens import BOT_TOKEN, REFINE_TOKEN
 
 REPO = Path(__file__).resolve().parents[2]
