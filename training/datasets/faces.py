@@ -27,6 +27,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from training.datasets.openmoji import DatasetError, render_svg, split_of
+from training.datasets.svglines import hollow_solid_areas
 
 logger = logging.getLogger(__name__)
 
@@ -107,13 +108,9 @@ def render_characters(project: Path, count: int, svgs: Path, seed: int) -> dict:
 
 def hollow_solid_ink(line: Image.Image) -> Image.Image:
     """Keep only the outline of solid black areas: ink far from the paper turns white."""
-    import cv2
-
-    gray = np.asarray(line.convert("L"))
-    ink = (gray < INK_LEVEL).astype(np.uint8)
+    ink = np.asarray(line.convert("L")) < INK_LEVEL
     width = max(1, round(line.width * OUTLINE_FRACTION))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
-    inside = cv2.erode(ink, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    inside = ink & ~hollow_solid_areas(ink, keep=width)  # the ink deeper than the outline
     out = np.asarray(line.convert("RGB")).copy()
     out[inside] = 255
     return Image.fromarray(out)
