@@ -18,6 +18,8 @@ from collections.abc import Iterable
 import keras
 import tensorflow as tf
 
+from training.data import Split, make_dataset
+
 
 def _layers(model: keras.Model) -> list[keras.layers.Layer]:
     found = []
@@ -62,3 +64,13 @@ def recalibrate_batchnorm(
         for layer, rate in zip(drops, rates, strict=True):
             layer.rate = rate
     return used
+
+
+def recalibrate_on_split(
+    model: keras.Model, split: Split, *, batch_size: int = 16, steps: int = 100, seed: int = 0
+) -> int:
+    """:func:`recalibrate_batchnorm` on shuffled, un-augmented sketches of a training split."""
+    if steps <= 0:
+        return 0
+    sketches = make_dataset(split, batch_size, shuffle=True, cache=False, seed=seed)
+    return recalibrate_batchnorm(model, sketches.map(lambda sketch, color: sketch), steps)

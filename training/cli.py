@@ -127,7 +127,7 @@ def _export(args: argparse.Namespace) -> int:
 
     from inference.errors import WeightsError
     from inference.weights import detect_format, load_generator
-    from training.calibration import recalibrate_batchnorm
+    from training.calibration import recalibrate_on_split
     from training.data import make_dataset, scan_dataset
     from training.export import export, margins
     from training.metrics import colorizer_predict, evaluate
@@ -147,11 +147,8 @@ def _export(args: argparse.Namespace) -> int:
             card["epochs_trained" if name == "epoch" else "steps"] = int(reader.get_tensor(key))
     if args.data:
         train, val = scan_dataset(args.data)
-        if args.calibrate_steps > 0:
-            sketches = make_dataset(train, 16, shuffle=True, cache=False, seed=0)
-            used = recalibrate_batchnorm(
-                generator, sketches.map(lambda sketch, color: sketch), args.calibrate_steps
-            )
+        used = recalibrate_on_split(generator, train, steps=args.calibrate_steps)
+        if used:
             card["batchnorm_recalibrated_on"] = f"{used} batches of 16 training sketches"
         val_ds = make_dataset(val, 32, shuffle=False, cache=False)
         # training=False: the mode inference runs in, so the numbers are what users get.

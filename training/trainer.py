@@ -18,7 +18,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from inference.generator import build_generator, width_of
-from training.calibration import recalibrate_batchnorm
+from training.calibration import recalibrate_on_split
 from training.config import TrainConfig
 from training.data import Split, make_dataset, scan_dataset
 from training.discriminator import build_discriminator
@@ -230,12 +230,13 @@ class Trainer:
 
     def calibrate(self) -> int:
         """BatchNorm statistics as inference will use them (see :mod:`training.calibration`)."""
-        if self.config.calibrate_steps <= 0:
-            return 0
-        sketches = make_dataset(
-            self.train_split, self.global_batch, shuffle=True, cache=False, seed=self.config.seed
-        ).map(lambda sketch, color: sketch)
-        return recalibrate_batchnorm(self.generator, sketches, self.config.calibrate_steps)
+        return recalibrate_on_split(
+            self.generator,
+            self.train_split,
+            batch_size=self.global_batch,
+            steps=self.config.calibrate_steps,
+            seed=self.config.seed,
+        )
 
     def predict(self, sketch: tf.Tensor) -> tf.Tensor:
         # training=False: moving BatchNorm statistics and no Dropout, as inference/ runs it, so
