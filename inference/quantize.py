@@ -15,6 +15,7 @@ line weights and drawing styles from the training data.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import os
 from collections.abc import Sequence
@@ -271,6 +272,12 @@ def int8_for(fp32: Path, sources: Sequence[str | Path] | None = None) -> Path:
     """
     from inference.engine import cache_dir
 
+    if importlib.util.find_spec("onnx") is None:
+        raise WeightsError(
+            f"{fp32}: int8 needs the onnx package, which is not installed: "
+            'pip install "pixelpainter-colorize[int8]" (in a clone: pip install -e ".[int8]"), '
+            "or use fp32."
+        )
     digest = _digest(fp32)
     candidates = [fp32.with_suffix(".int8.onnx"), cache_dir() / f"generator-{digest}.int8.onnx"]
     for path in candidates:

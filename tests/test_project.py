@@ -122,8 +122,7 @@ def _requirements(extra: str | None) -> set[str]:
 
 @pytest.mark.parametrize("extra", [None, "bot"])
 def test_runtime_installs_need_no_tensorflow(extra):
-    # onnx itself (17 MB, the int8 rewrite and quantizer) is fine; the converters are not.
-    heavy = {"tensorflow", "tensorflow-cpu", "keras", "h5py", "tf2onnx", "torch"}
+    heavy = {"tensorflow", "tensorflow-cpu", "keras", "h5py", "onnx", "tf2onnx", "torch"}
     assert not heavy & _requirements(extra)
 
 

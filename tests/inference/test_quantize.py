@@ -134,3 +134,16 @@ def test_colorizer_loads_int8(tiny_onnx, sketch_dir, tmp_path, monkeypatch):
         load_engine(fp32, precision="int4")
     with pytest.raises(ValueError, match="int8"):
         load_engine(fp32, backend="tensorflow", precision="int8")
+
+
+def test_int8_without_the_onnx_package_says_which_extra(tiny_onnx, monkeypatch):
+    import importlib.util
+
+    from inference.errors import WeightsError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else real(name, *a)
+    )
+    with pytest.raises(WeightsError, match=r"pixelpainter-colorize\[int8\]"):
+        load_engine(tiny_onnx, precision="int8")
