@@ -14,7 +14,17 @@ vector vs traced lines), through the real inference path (:class:`inference.Colo
 - **paper white**: the share of paper pixels (white in truth and sketch, connected to the border)
   that stay white in the output (a model that washes everything tan fails this);
 - **region contrast**: mean color distance between a picture's regions in the output / in the
-  truth (one uniform wash scores near 0).
+  truth (one uniform wash scores near 0);
+- **flat margin**: PSNR of the output minus PSNR of the output *flattened to its own mean color*
+  (the figure painted in one color under the sketch's lines, paper kept): a coloring that puts
+  colors in the wrong places scores no better than its own flat version (target ≥ 1 dB);
+- **part hues** (where the data has part maps, ``parts/NAME.png``: skin, hair, eyes, clothes):
+  the share of parts whose mean output color has the truth's hue within 30° (or is, like the
+  truth's, achromatic: gray, black, white).
+
+``--hints 4 --hints 12``: the same for hint models with that many hints sampled from the truth
+(:func:`training.hints.sample_hints`, the same dots for every model), beside no hints, as
+``NAME/raw+4h``: what each hint count gains.
 """
 
 from __future__ import annotations
@@ -37,10 +47,15 @@ WHITE = 235  # a channel above this on every channel is paper
 LINE = 200  # a sketch pixel darker than this is line art
 MIN_REGION = 24  # px at 256²: smaller areas are line texture, not a region
 COLORED = 0.18  # mean saturation above which a region counts as colored
+HUE_TOLERANCE = 30.0  # degrees: a part's hue this close to the truth's is right
+ACHROMATIC = 0.2  # a part's mean color below this saturation (or value) has no hue
+MIN_PART = 20  # px at 256²: smaller parts are not judged
 
 
 def load_pairs(data: Path, split: str = "val", limit: int | None = None) -> list[dict]:
-    """``[{"name", "group", "sketch", "truth"}]`` with uint8 256² RGB halves (bicubic)."""
+    """``[{"name", "group", "sketch", "truth"[, "parts"]}]`` with uint8 256² RGB halves (bicubic)
+    and, where ``data/parts/DRAWING.png`` exists, the part map (uint8 256², 0 = no part).
+    """
     files = sorted((data / split).glob("*.png"))[:limit]
     pairs = []
     for path in files:
@@ -51,14 +66,19 @@ def load_pairs(data: Path, split: str = "val", limit: int | None = None) -> list
         stem = path.stem.split("#")[0]
         source = stem.split("-", 1)[0] if "-" in stem else "all"
         kind = "traced" if stem != drawing_of(stem) else "vector"
-        pairs.append(
-            {
-                "name": stem,
-                "group": f"{source}/{kind}",
-                "sketch": np.asarray(sketch),
-                "truth": np.asarray(color),
-            }
-        )
+        pair = {
+            "name": stem,
+            "group": f"{source}/{kind}",
+            "sketch": np.asarray(sketch),
+            "truth": np.asarray(color),
+        }
+        part_file = data / "parts" / f"{drawing_of(stem)}.png"
+        if part_file.exists():
+            parts = Image.open(part_file).convert("L")
+            if parts.size != (SIZE, SIZE):
+                parts = parts.resize((SIZE, SIZE), Image.Resampling.NEAREST)
+            pair["parts"] = np.asarray(parts)
+        pairs.append(pair)
     return pairs
 
 
@@ -135,6 +155,51 @@ def color_criteria(sketch: np.ndarray, truth: np.ndarray, output: np.ndarray) ->
     return result
 
 
+def flatten(sketch: np.ndarray, truth: np.ndarray, output: np.ndarray) -> np.ndarray:
+    """The output flattened to its own mean color: the figure (all but the paper) painted in the
+    mean output color of its unlined pixels, times the sketch's lines; the paper as output.
+    """
+    paper = paper_mask(sketch, truth)
+    figure = ~paper & (sketch.min(axis=-1) > LINE)
+    mean = output[figure].mean(axis=0) if figure.any() else np.full(3, 255.0)
+    lines = sketch.min(axis=-1, keepdims=True).astype(np.float32) / 255.0
+    flat = np.where(paper[..., None], output.astype(np.float32), mean * lines)
+    return np.clip(flat + 0.5, 0, 255).astype(np.uint8)
+
+
+def _hsv_of(rgb: np.ndarray) -> tuple[float, float, float]:
+    """Hue (degrees), saturation and value of one mean RGB color (0–255 floats)."""
+    hsv = cv2.cvtColor(np.clip(rgb, 0, 255).astype(np.uint8).reshape(1, 1, 3), cv2.COLOR_RGB2HSV)
+    h, s, v = hsv[0, 0].astype(np.float32)
+    return float(h) * 2.0, float(s) / 255.0, float(v) / 255.0
+
+
+def hue_right(truth_rgb: np.ndarray, output_rgb: np.ndarray) -> bool:
+    """Whether a part's mean output color has the truth's hue (within ``HUE_TOLERANCE``°), or
+    both are achromatic (saturation or value below ``ACHROMATIC``)."""
+    ht, st, vt = _hsv_of(truth_rgb)
+    ho, so, vo = _hsv_of(output_rgb)
+    gray_t, gray_o = min(st, vt) < ACHROMATIC, min(so, vo) < ACHROMATIC
+    if gray_t or gray_o:
+        return gray_t and gray_o
+    return min(abs(ht - ho), 360.0 - abs(ht - ho)) <= HUE_TOLERANCE
+
+
+def part_hues(
+    sketch: np.ndarray, truth: np.ndarray, output: np.ndarray, parts: np.ndarray
+) -> tuple[int, int]:
+    """(parts with the right hue, parts judged) of one picture; lines are left out."""
+    unlined = sketch.min(axis=-1) > LINE
+    right = judged = 0
+    for part in np.unique(parts):
+        mask = (parts == part) & unlined
+        if part == 0 or mask.sum() < MIN_PART:
+            continue
+        judged += 1
+        right += hue_right(truth[mask].mean(axis=0), output[mask].mean(axis=0))
+    return right, judged
+
+
 def summarize(rows: list[dict[str, float]]) -> dict[str, float]:
     total: dict[str, float] = defaultdict(float)
     for row in rows:
@@ -146,6 +211,11 @@ def summarize(rows: list[dict[str, float]]) -> dict[str, float]:
         "paper_white": total["paper_white_px"] / max(total["paper_px"], 1),
         "region_contrast_ratio": total["contrast_output"] / max(total["contrast_truth"], 1e-9),
         "pictures": float(len(rows)),
+        **(
+            {"part_hues": total["parts_right"] / total["parts_judged"]}
+            if total["parts_judged"]
+            else {}
+        ),
     }
 
 
@@ -160,19 +230,56 @@ def psnr_ssim(outputs: list[np.ndarray], truths: list[np.ndarray]) -> dict[str, 
     return {"psnr": 10.0 * float(np.log10(1.0 / mse)), "ssim": ssim}
 
 
-def run_model(weights: Path | None, pairs: list[dict], **colorizer_kw) -> dict[str, list]:
-    """Raw 256² outputs and the Colorizer's output in each style for every pair (uint8 RGB)."""
+def sampled_hints(pairs: list[dict], count: int, seed: int = 0) -> list[list]:
+    """``count`` hints per pair sampled from its truth (model pixels = pair pixels at 256²);
+    the same for every model scored with the same ``seed``."""
+    from training.hints import sample_hints
+
+    rng = np.random.default_rng(seed + count)
+    return [sample_hints(p["truth"], rng, count=count) for p in pairs]
+
+
+def run_model(
+    weights: Path | None,
+    pairs: list[dict],
+    *,
+    hint_counts: Sequence[int] = (),
+    styles: Sequence[str] | None = None,
+    **colorizer_kw,
+) -> dict[str, list]:
+    """Raw 256² outputs and the Colorizer's output in each style for every pair (uint8 RGB);
+    for a hint model also ``raw+Kh``: the raw output with K hints sampled from the truth.
+    """
     from inference.colorizer import STYLES, Colorizer
+    from inference.hints import with_hint_planes
+    from training.hints import hint_input
 
     colorizer = Colorizer.load(weights, **colorizer_kw)
-    outputs: dict[str, list] = {"raw": [], **{style: [] for style in STYLES}}
+    channels = colorizer.engine.input_channels
+    styles = STYLES if styles is None else styles
+    counts = [k for k in hint_counts if channels != 3]
+    hints = {k: sampled_hints(pairs, k) for k in counts}
+    outputs: dict[str, list] = {
+        "raw": [],
+        **{style: [] for style in styles},
+        **{f"raw+{k}h": [] for k in counts},
+    }
+
+    def raw(batch: np.ndarray) -> list[np.ndarray]:
+        out = np.clip(colorizer.engine.predict(batch), -1.0, 1.0)
+        return list(((out + 1.0) * 127.5 + 0.5).astype(np.uint8))
+
     for start in range(0, len(pairs), 16):
         chunk = pairs[start : start + 16]
         batch = np.stack([p["sketch"] for p in chunk]).astype(np.float32) / 127.5 - 1.0
-        out = np.clip(colorizer.engine.predict(batch), -1.0, 1.0)
-        outputs["raw"] += list(((out + 1.0) * 127.5 + 0.5).astype(np.uint8))
+        outputs["raw"] += raw(with_hint_planes(batch, channels))
+        for k in counts:
+            dots = hints[k][start : start + 16]
+            outputs[f"raw+{k}h"] += raw(
+                np.stack([hint_input(x, h) for x, h in zip(batch, dots, strict=True)])
+            )
         images = [Image.fromarray(p["sketch"]) for p in chunk]
-        for style in STYLES:
+        for style in styles:
             results = colorizer.colorize_many(images, style=style)
             outputs[style] += [np.asarray(r.image.convert("RGB")) for r in results]
     return outputs
@@ -201,14 +308,19 @@ def report(
             for variant, images in out.items():
                 chosen = [images[i] for i in index]
                 metrics = psnr_ssim(chosen, truths)
-                metrics.update(
-                    summarize(
-                        [
-                            color_criteria(s, t, o)
-                            for s, t, o in zip(sketches, truths, chosen, strict=True)
-                        ]
-                    )
-                )
+                flats = [flatten(s, t, o) for s, t, o in zip(sketches, truths, chosen, strict=True)]
+                metrics["psnr_flat"] = psnr_ssim(flats, truths)["psnr"]
+                metrics["flat_margin_db"] = metrics["psnr"] - metrics["psnr_flat"]
+                rows = []
+                for i, o in zip(index, chosen, strict=True):
+                    row = color_criteria(pairs[i]["sketch"], pairs[i]["truth"], o)
+                    if "parts" in pairs[i]:
+                        right, judged = part_hues(
+                            pairs[i]["sketch"], pairs[i]["truth"], o, pairs[i]["parts"]
+                        )
+                        row.update(parts_right=float(right), parts_judged=float(judged))
+                    rows.append(row)
+                metrics.update(summarize(rows))
                 entry[f"{name}/{variant}"] = metrics
         entry["pairs"] = {"count": len(index)}
         result[group] = entry
@@ -230,6 +342,7 @@ def grid(
         for group in order:
             if by_group[group] and len(chosen) < rows:
                 chosen.append(by_group[group].pop(0))
+    style = style if style in outputs else "raw"
     unit = [
         tuple(
             np.asarray(a, np.float32) / 127.5 - 1.0
@@ -258,6 +371,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the report as JSON here")
     parser.add_argument("--grid", type=Path, help="save sketch | output | truth rows (first model)")
     parser.add_argument("--grid-rows", type=int, default=8)
+    parser.add_argument(
+        "--hints",
+        type=int,
+        action="append",
+        default=[],
+        metavar="K",
+        help="also score hint models with K hints sampled from the truth (repeatable)",
+    )
+    parser.add_argument(
+        "--styles",
+        default="cel,soft",
+        help="Colorizer styles to score beside the raw output (comma-separated; '' for none)",
+    )
     args = parser.parse_args(argv)
     models: dict[str, Path | None] = {}
     for spec in args.model:
@@ -272,7 +398,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    outputs = {name: run_model(path, pairs) for name, path in models.items()}
+    styles = [s for s in args.styles.split(",") if s]
+    outputs = {
+        name: run_model(path, pairs, hint_counts=args.hints, styles=styles)
+        for name, path in models.items()
+    }
     result = report(pairs, models, outputs)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
@@ -286,7 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             extra = "".join(
                 f"  {k} {m[k]:.2f}"
                 for k in (
+                    "flat_margin_db",
                     "saturation_ratio",
+                    "part_hues",
                     "regions_colored",
                     "paper_white",
                     "region_contrast_ratio",
