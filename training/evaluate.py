@@ -52,11 +52,13 @@ ACHROMATIC = 0.2  # a part's mean color below this saturation (or value) has no 
 MIN_PART = 20  # px at 256²: smaller parts are not judged
 
 
-def load_pairs(data: Path, split: str = "val", limit: int | None = None) -> list[dict]:
+def load_pairs(
+    data: Path, split: str = "val", limit: int | None = None, every: int = 1
+) -> list[dict]:
     """``[{"name", "group", "sketch", "truth"[, "parts"]}]`` with uint8 256² RGB halves (bicubic)
     and, where ``data/parts/DRAWING.png`` exists, the part map (uint8 256², 0 = no part).
     """
-    files = sorted((data / split).glob("*.png"))[:limit]
+    files = sorted((data / split).glob("*.png"))[::every][:limit]
     pairs = []
     for path in files:
         image = Image.open(path).convert("RGB")
@@ -353,6 +355,52 @@ def grid(
     return sample_grid(unit, path)
 
 
+def before_after(
+    pairs: list[dict],
+    old: Path | None,
+    new: Path | None,
+    path: Path,
+    *,
+    names: Sequence[str],
+    hints: int = 4,
+    style: str = "cel",
+) -> Path:
+    """Rows of sketch | old model | new model | new model with ``hints`` hints (dots drawn) |
+    truth, for the pairs named ``names`` (``name`` or ``name/kind``), in ``style``.
+    """
+    from inference.colorizer import Colorizer
+    from training.metrics import sample_grid
+
+    chosen = [p for n in names for p in pairs if n in (p["name"], f"{p['name']}/{p['group']}")]
+    chosen = [p for p in chosen if p["group"].endswith("vector")] or chosen
+    before, after = Colorizer.load(old), Colorizer.load(new)
+    dots = sampled_hints(chosen, hints)
+    unit = lambda a: np.asarray(a, np.float32) / 127.5 - 1.0  # noqa: E731
+    rows = []
+    for pair, pair_hints in zip(chosen, dots, strict=True):
+        image = Image.fromarray(pair["sketch"])
+        hinted = after.run([after.prepare(image, hints=pair_hints)], style=style)[0]
+        shown = np.asarray(hinted.image.convert("RGB")).copy()
+        for h in pair_hints:  # the dots a person placed, ringed so they show on any color
+            center = (round(h.x), round(h.y))
+            cv2.circle(shown, center, 5, (0, 0, 0), 1, cv2.LINE_AA)
+            cv2.circle(shown, center, 4, (255, 255, 255), 1, cv2.LINE_AA)
+            cv2.circle(shown, center, 3, tuple(int(c) for c in h.color), -1, cv2.LINE_AA)
+        rows.append(
+            tuple(
+                unit(a)
+                for a in (
+                    pair["sketch"],
+                    np.asarray(before.colorize(image, style=style).image.convert("RGB")),
+                    np.asarray(after.colorize(image, style=style).image.convert("RGB")),
+                    shown,
+                    pair["truth"],
+                )
+            )
+        )
+    return sample_grid(rows, path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__)
     parser.add_argument("--data", type=Path, help="dataset with val/ pairs")
@@ -368,6 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--split", default="val")
     parser.add_argument("--limit", type=int, help="only the first N pairs")
+    parser.add_argument(
+        "--every", type=int, default=1, help="only every K-th pair (a spread-out subset)"
+    )
     parser.add_argument("--out", type=Path, help="write the report as JSON here")
     parser.add_argument("--grid", type=Path, help="save sketch | output | truth rows (first model)")
     parser.add_argument("--grid-rows", type=int, default=8)
@@ -389,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for spec in args.model:
         name, _, path = spec.partition("=")
         models[name] = None if path in ("", "bundled") else Path(path)
-    pairs = load_pairs(args.data, args.split, args.limit) if args.data else []
+    pairs = load_pairs(args.data, args.split, args.limit, args.every) if args.data else []
     if args.svgs:
         pairs += pairs_from_svgs(args.svgs)
     if not pairs:

@@ -56,7 +56,11 @@ def rgb_to_ab(rgb: tf.Tensor) -> tf.Tensor:
         u <= 0.04045, u / 12.92, tf.pow((tf.maximum(u, 0.04045) + 0.055) / 1.055, 2.4)
     )
     m = tf.constant(
-        [[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]]
+        [
+            [0.412453, 0.357580, 0.180423],
+            [0.212671, 0.715160, 0.072169],
+            [0.019334, 0.119193, 0.950227],
+        ]
     )
     xyz = tf.einsum("...c,kc->...k", linear, m) / tf.constant([0.950456, 1.0, 1.088754])
     f = tf.where(
@@ -65,14 +69,20 @@ def rgb_to_ab(rgb: tf.Tensor) -> tf.Tensor:
     return tf.stack([500.0 * (f[..., 0] - f[..., 1]), 200.0 * (f[..., 1] - f[..., 2])], axis=-1)
 
 
-def color_prior(colors: np.ndarray) -> np.ndarray:
-    """Empirical share p̃ of each ab bin over pixels of truths ``colors`` ((N, H, W, 3) in [-1, 1]),
-    softened by the target encoding (σ = ``TARGET_SIGMA``)."""
+def color_prior(colors: np.ndarray, pixels: int = 50_000, seed: int = 0) -> np.ndarray:
+    """Empirical share p̃ of each ab bin over pixels of truths ``colors`` ((N, H, W, 3) in [-1, 1];
+    at most ``pixels`` of them, drawn at random), softened by the target encoding
+    (σ = ``TARGET_SIGMA``)."""
     bins = ab_bins()
-    ab = rgb_to_ab(tf.constant(colors, tf.float32)).numpy().reshape(-1, 2)
-    d2 = ((ab[:, None, :] - bins[None]) ** 2).sum(-1)
-    q = np.exp(-(d2 - d2.min(axis=1, keepdims=True)) / (2 * TARGET_SIGMA**2))
-    p = (q / q.sum(axis=1, keepdims=True)).sum(axis=0)
+    rgb = np.asarray(colors, np.float32).reshape(-1, 3)
+    if len(rgb) > pixels:
+        rgb = rgb[np.random.default_rng(seed).choice(len(rgb), pixels, replace=False)]
+    ab = rgb_to_ab(tf.constant(rgb)).numpy()
+    p = np.zeros(len(bins), np.float64)
+    for start in range(0, len(ab), 4096):  # (4096, Q) at a time: bounded memory
+        d2 = ((ab[start : start + 4096, None, :] - bins[None]) ** 2).sum(-1)
+        q = np.exp(-(d2 - d2.min(axis=1, keepdims=True)) / (2 * TARGET_SIGMA**2))
+        p += (q / q.sum(axis=1, keepdims=True)).sum(axis=0)
     return (p / p.sum()).astype(np.float32)
 
 

@@ -12,7 +12,15 @@ from inference.hints import HINT_RADIUS
 from training.cli import main
 from training.config import TrainConfig
 from training.data import make_dataset, scan_dataset
-from training.evaluate import flatten, hue_right, part_hues, psnr_ssim, report, run_model
+from training.evaluate import (
+    before_after,
+    flatten,
+    hue_right,
+    part_hues,
+    psnr_ssim,
+    report,
+    run_model,
+)
 from training.export import export
 from training.hints import sample_hints, widen_to_hints
 from training.losses import (
@@ -219,10 +227,26 @@ def test_hint_gains_are_scored_for_hint_models_only(tmp_path):
     assert set(outputs["hint"]) == {"raw", "cel", "raw+4h", "raw+12h"}
     assert set(outputs["plain"]) == {"raw", "cel"}
     # Random weights: hints change the output (the hint channels reach it).
-    assert np.abs(
-        outputs["hint"]["raw+12h"][0].astype(int) - outputs["hint"]["raw"][0].astype(int)
-    ).max() > 0
+    assert (
+        np.abs(
+            outputs["hint"]["raw+12h"][0].astype(int) - outputs["hint"]["raw"][0].astype(int)
+        ).max()
+        > 0
+    )
     result = report(pairs, paths, outputs)
     entry = result["x/vector"]["hint/raw+4h"]
     assert {"psnr", "psnr_flat", "flat_margin_db", "saturation_ratio", "part_hues"} <= set(entry)
     assert entry["flat_margin_db"] == pytest.approx(entry["psnr"] - entry["psnr_flat"])
+
+
+def test_before_after_grid_shows_old_new_and_hinted(tmp_path):
+    from PIL import Image
+
+    truth = _truth()
+    pairs = [{"name": "a", "group": "x/vector", "sketch": _sketch_of(truth), "truth": truth}]
+    old = export(build_generator(4), tmp_path / "o", {})["weights"]
+    new = export(build_generator(4, hints=True), tmp_path / "n", {})["weights"]
+    path = before_after(pairs, old, new, tmp_path / "grid.png", names=["a"], hints=4)
+    grid = np.asarray(Image.open(path).convert("RGB"))
+    assert grid.shape == (256, 5 * 256, 3)
+    assert (grid[:, :256] == pairs[0]["sketch"]).all() and (grid[:, -256:] == truth).all()
