@@ -198,7 +198,7 @@ def vary_lines(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tenso
 HINT_MODES = (None, "empty", "sampled")
 
 
-def add_hint_planes(mode: str):  # noqa: ANN201 (a tf.data map function)
+def add_hint_planes(mode: str):
     """A map function (sketch, color) → (sketch + 4 hint planes, color) for a hint model:
     ``"empty"`` adds zero planes (no hints), ``"sampled"`` dots sampled from the truth.
     """

@@ -64,7 +64,7 @@ def sampled_planes(color: np.ndarray, seed: np.ndarray) -> np.ndarray:
     return hint_planes(sample_hints(truth, rng), IMAGE_SIZE)
 
 
-def widen_to_hints(source, target) -> None:  # noqa: ANN001 (keras models, imported lazily)
+def widen_to_hints(source, target) -> None:
     """Copy a 3-channel generator's weights into a 7-channel one of the same width; the first
     convolution's hint channels start at zero (same output as ``source`` without hints).
     """

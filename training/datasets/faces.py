@@ -203,10 +203,10 @@ def build_faces(
             target = out / split / f"{name}.png"
             if not target.exists():
                 svg = svgs / name
-                jobs.append(
-                    (svg.with_suffix(".color.svg"), svg.with_suffix(".line.svg"), target, size)
-                    + (svg.with_suffix(".parts.svg"),)
+                color, line, parts = (
+                    svg.with_suffix(f".{k}.svg") for k in ("color", "line", "parts")
                 )
+                jobs.append((color, line, target, size, parts))
         workers = workers or os.cpu_count() or 1
         with ProcessPoolExecutor(workers) as pool:
             futures = [pool.submit(make_face_pair, *job) for job in jobs]
