@@ -89,15 +89,28 @@ def pairs_from_svgs(folder: Path, group: str = "anime") -> list[dict]:
     from training.datasets.lineart import extract_lines
     from training.datasets.openclipart import line_render, render
 
+    parts_file = folder / "parts.json"
+    known = json.loads(parts_file.read_text()) if parts_file.exists() else {}
     pairs = []
     for svg in sorted(folder.glob("*.svg")):
         text = svg.read_text()
         color = render(text, SIZE)
         for kind, lines in (("vector", line_render(text, SIZE)), ("traced", extract_lines(color))):
-            pairs.append(
-                {"name": svg.stem, "group": f"{group}/{kind}", "sketch": lines, "truth": color}
-            )
+            pair = {"name": svg.stem, "group": f"{group}/{kind}", "sketch": lines, "truth": color}
+            if svg.stem in known.get("drawings", {}):
+                pair["parts"] = parts_by_color(color, known["drawings"][svg.stem], known["index"])
+            pairs.append(pair)
     return pairs
+
+
+def parts_by_color(color: np.ndarray, fills: dict[str, str], index: list[str]) -> np.ndarray:
+    """A part map of a flat-colored render: pixels of each part's fill color (within 6 levels,
+    so anti-aliased edges stay out) get the part's index in ``index``; the rest 0."""
+    parts = np.zeros(color.shape[:2], np.uint8)
+    for part, fill in fills.items():
+        rgb = np.array([int(fill[i : i + 2], 16) for i in (1, 3, 5)])
+        parts[np.abs(color.astype(int) - rgb).max(axis=-1) <= 6] = index.index(part)
+    return parts
 
 
 def saturation(rgb: np.ndarray) -> np.ndarray:

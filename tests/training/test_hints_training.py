@@ -250,3 +250,19 @@ def test_before_after_grid_shows_old_new_and_hinted(tmp_path):
     grid = np.asarray(Image.open(path).convert("RGB"))
     assert grid.shape == (256, 5 * 256, 3)
     assert (grid[:, :256] == pairs[0]["sketch"]).all() and (grid[:, -256:] == truth).all()
+
+
+def test_eval_art_has_part_maps_and_the_truth_gets_every_hue():
+    from pathlib import Path
+
+    from training.evaluate import pairs_from_svgs
+
+    root = Path(__file__).resolve().parents[2]
+    pairs = pairs_from_svgs(root / "training" / "eval_art")
+    for pair in pairs:
+        counts = np.bincount(pair["parts"].ravel(), minlength=6)
+        assert (counts[1:] > 100).all(), (pair["name"], counts)  # skin, hair, eyes, clothes, …
+        assert part_hues(pair["sketch"], pair["truth"], pair["truth"], pair["parts"])[0] == 5
+        gray = np.repeat(pair["truth"].mean(axis=-1, keepdims=True), 3, -1).astype(np.uint8)
+        right, judged = part_hues(pair["sketch"], pair["truth"], gray, pair["parts"])
+        assert judged == 5 and right <= 1  # an uncolored output gets (at most) the black hair
