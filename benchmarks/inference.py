@@ -110,6 +110,7 @@ def main() -> None:
 
     from inference.colorizer import Colorizer
     from inference.engine import OnnxEngine, onnx_for
+    from inference.hints import with_hint_planes
     from inference.quantize import calibration_inputs, int8_for, psnr
 
     onnx_paths = {"bundled": onnx_for(None), "full": full_size_onnx(args.width)}
@@ -133,7 +134,7 @@ def main() -> None:
         for sketch in sketches.values():
             colorizer.colorize(sketch)
     for engine in engines.values():
-        engine.predict(x1)
+        engine.predict(with_hint_planes(x1, engine.input_channels))
     parts: dict[tuple, list[float]] = {}
 
     def add(key: tuple, value: float) -> None:
@@ -160,7 +161,10 @@ def main() -> None:
                     )
                     add((name, size, "colorize", style), t_all)
         for key, engine in engines.items():
-            add(("engine", key), timed(lambda e=engine: e.predict(x1))[0])
+            add(
+                ("engine", key),
+                timed(lambda e=engine: e.predict(with_hint_planes(x1, e.input_channels)))[0],
+            )
     if args.openvino:
         # After the loop above: OpenVINO's worker threads stay busy a while after each call and
         # would slow whatever is timed next. Its own interleaved loop, ONNX Runtime alongside.
@@ -170,10 +174,13 @@ def main() -> None:
             # DepthToSpace transformation).
             engines[f"{name} int8 OpenVINO"] = OpenVinoEngine(plain_paths[name], args.threads)
         for engine in engines.values():
-            engine.predict(x1)
+            engine.predict(with_hint_planes(x1, engine.input_channels))
         for _ in range(args.reps):
             for key, engine in engines.items():
-                add(("openvino phase", key), timed(lambda e=engine: e.predict(x1))[0])
+                add(
+                    ("openvino phase", key),
+                    timed(lambda e=engine: e.predict(with_hint_planes(x1, e.input_channels)))[0],
+                )
 
     print(f"\n{args.threads} threads, {args.reps} interleaved reps; medians in ms")
     print(
@@ -219,8 +226,18 @@ def main() -> None:
         for name in onnx_paths:
             fp32 = engines[f"{name} fp32 ORT"]
             int8 = engines[f"{name} int8 ORT"]
-            a = np.concatenate([fp32.predict(val[i : i + 1]) for i in range(len(val))])
-            b = np.concatenate([int8.predict(val[i : i + 1]) for i in range(len(val))])
+            a = np.concatenate(
+                [
+                    fp32.predict(with_hint_planes(val[i : i + 1], fp32.input_channels))
+                    for i in range(len(val))
+                ]
+            )
+            b = np.concatenate(
+                [
+                    int8.predict(with_hint_planes(val[i : i + 1], int8.input_channels))
+                    for i in range(len(val))
+                ]
+            )
             worst = min(psnr(a[i], b[i]) for i in range(len(val)))
             print(
                 f"  {name}: PSNR {psnr(a, b):.1f} dB (worst image {worst:.1f} dB), max |diff| {np.abs(a - b).max():.3f}"

@@ -7,15 +7,21 @@ from PIL import Image
 
 from inference.colorizer import Colorizer
 from inference.engine import KerasEngine, OnnxEngine
+from inference.hints import Hint, hint_planes
 from inference.weights import ASSETS, DEFAULT_ONNX, DEFAULT_WEIGHTS, inspect_weights, load_generator
 
 
 def test_onnx_copy_matches_the_keras_weights():
     x = np.asarray(Image.open(ASSETS / "example_sketch.png").convert("RGB").resize((256, 256)))
     batch = (x[None].astype(np.float32) / 127.5 - 1.0).astype(np.float32)
-    keras_out = KerasEngine(load_generator(DEFAULT_WEIGHTS), threads=1).predict(batch)
-    onnx_out = OnnxEngine(DEFAULT_ONNX, threads=1).predict(batch)
-    assert np.abs(keras_out - onnx_out).max() < 1e-4
+    keras_engine = KerasEngine(load_generator(DEFAULT_WEIGHTS), threads=1)
+    onnx_engine = OnnxEngine(DEFAULT_ONNX, threads=1)
+    assert keras_engine.input_channels == onnx_engine.input_channels == 7  # reads color hints
+    # With hints (two dots) and without: the same numbers from both.
+    hints = [Hint(60, 80, (200, 40, 40)), Hint(180, 120, (40, 80, 200))]
+    for planes in (hint_planes([]), hint_planes(hints)):
+        inputs = np.concatenate([batch, planes[None]], axis=-1)
+        assert np.abs(keras_engine.predict(inputs) - onnx_engine.predict(inputs)).max() < 1e-4
 
 
 def test_bundled_weights_are_small_and_described():
