@@ -237,14 +237,18 @@ def make_dataset(
         raise ValueError(f"hints must be one of {HINT_MODES}, not {hints!r}")
     autotune = tf.data.AUTOTUNE
     if split.pairs:
-        ds = tf.data.Dataset.from_tensor_slices(list(split.pairs)).map(load_pair, autotune)
+        ds = tf.data.Dataset.from_tensor_slices(list(split.pairs))
     else:
         ds = tf.data.Dataset.from_tensor_slices((list(split.sketches), list(split.colors)))
-        ds = ds.map(load_separate, autotune)
+    if shuffle and not cache:
+        # Shuffle the file names, not decoded images: a pass over a few batches (BatchNorm
+        # calibration) then decodes only what it takes, and holds no split-sized buffer.
+        ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.map(load_pair if split.pairs else load_separate, autotune)
     if cache:  # 256² uint8 pairs: 0.4 MB each, decoding 1024×512 PNGs every epoch costs more
         ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+        if shuffle:
+            ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
     if augment:
         ds = ds.map(jitter, autotune)
     if vary:

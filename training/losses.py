@@ -32,14 +32,14 @@ def discriminator_loss(disc_real: tf.Tensor, disc_fake: tf.Tensor) -> tf.Tensor:
 # colors weigh as much as the common dull ones. Here the generator stays an ordinary RGB-out
 # network: its output color is soft-assigned to the bins (a Gaussian kernel over bin centres),
 # and the loss is the rebalanced cross-entropy of that soft assignment against the soft-encoded
-# true color. Computed at 64² (4×4 means) to keep it cheap on CPUs.
+# true color. Computed at 32² (8×8 means of the 256² images) to keep it cheap on CPUs.
 
 AB_STEP = 10.0  # bin side in ab units (Zhang et al.: 10)
 AB_RANGE = 110.0  # bins cover [-110, 110]² of ab
 TARGET_SIGMA = 5.0  # soft encoding of the true color (Zhang et al.: σ = 5)
 OUTPUT_SIGMA = 10.0  # soft assignment of the output color to the bins
 REBALANCE_MIX = 0.5  # λ in w ∝ ((1 − λ)·p̃ + λ/Q)⁻¹ (Zhang et al.: 0.5)
-POOL = 4
+POOL = 8
 
 
 def ab_bins() -> np.ndarray:

@@ -24,6 +24,7 @@ from training.config import TrainConfig
 from training.data import Split, make_dataset, scan_dataset
 from training.discriminator import build_discriminator
 from training.losses import (
+    POOL,
     color_class_loss,
     color_prior,
     discriminator_loss,
@@ -112,7 +113,7 @@ class Trainer:
     def _color_weights(self) -> tf.Tensor:
         """Rebalancing weights of the color bins from the training truths' color prior."""
         ds = make_dataset(self.train_split, 16, shuffle=True, cache=False, seed=self.config.seed)
-        truths = [tf.nn.avg_pool2d(color, 4, 4, "VALID").numpy() for _, color in ds.take(16)]
+        truths = [tf.nn.avg_pool2d(color, POOL, POOL, "VALID").numpy() for _, color in ds.take(16)]
         return tf.constant(rebalance_weights(color_prior(np.concatenate(truths))))
 
     # -- the GAN step -------------------------------------------------------------------------
