@@ -314,29 +314,33 @@ def report(
         groups[pair["group"]].append(i)
         groups[pair["group"].split("/")[0]].append(i)
     outputs = outputs or {name: run_model(path, pairs) for name, path in models.items()}
+    # Per-picture work once per output (every pair is in three groups): flat versions and the
+    # color-criteria sums; the groups then sum their pairs' rows.
+    flats: dict[tuple[str, str], list[np.ndarray]] = {}
+    rows: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for name, out in outputs.items():
+        for variant, images in out.items():
+            key = (name, variant)
+            flats[key], rows[key] = [], []
+            for pair, o in zip(pairs, images, strict=True):
+                flats[key].append(flatten(pair["sketch"], pair["truth"], o))
+                row = color_criteria(pair["sketch"], pair["truth"], o)
+                if "parts" in pair:
+                    right, judged = part_hues(pair["sketch"], pair["truth"], o, pair["parts"])
+                    row.update(parts_right=float(right), parts_judged=float(judged))
+                rows[key].append(row)
     result: dict[str, dict] = {}
     for group, index in sorted(groups.items()):
         truths = [pairs[i]["truth"] for i in index]
         sketches = [pairs[i]["sketch"] for i in index]
         entry: dict[str, dict] = {"baseline_sketch_itself": psnr_ssim(sketches, truths)}
-        for name, out in outputs.items():
-            for variant, images in out.items():
-                chosen = [images[i] for i in index]
-                metrics = psnr_ssim(chosen, truths)
-                flats = [flatten(s, t, o) for s, t, o in zip(sketches, truths, chosen, strict=True)]
-                metrics["psnr_flat"] = psnr_ssim(flats, truths)["psnr"]
-                metrics["flat_margin_db"] = metrics["psnr"] - metrics["psnr_flat"]
-                rows = []
-                for i, o in zip(index, chosen, strict=True):
-                    row = color_criteria(pairs[i]["sketch"], pairs[i]["truth"], o)
-                    if "parts" in pairs[i]:
-                        right, judged = part_hues(
-                            pairs[i]["sketch"], pairs[i]["truth"], o, pairs[i]["parts"]
-                        )
-                        row.update(parts_right=float(right), parts_judged=float(judged))
-                    rows.append(row)
-                metrics.update(summarize(rows))
-                entry[f"{name}/{variant}"] = metrics
+        for (name, variant), images in ((k, outputs[k[0]][k[1]]) for k in rows):
+            metrics = psnr_ssim([images[i] for i in index], truths)
+            flat = [flats[name, variant][i] for i in index]
+            metrics["psnr_flat"] = psnr_ssim(flat, truths)["psnr"]
+            metrics["flat_margin_db"] = metrics["psnr"] - metrics["psnr_flat"]
+            metrics.update(summarize([rows[name, variant][i] for i in index]))
+            entry[f"{name}/{variant}"] = metrics
         entry["pairs"] = {"count": len(index)}
         result[group] = entry
     return result
