@@ -210,7 +210,7 @@ def add_hint_planes(mode: str):
 
     def sampled(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         seed = tf.random.uniform([2], 0, 2**31 - 1, tf.int64)
-        planes = tf.numpy_function(sampled_planes, [color, seed], tf.float32, stateful=True)
+        planes = tf.numpy_function(sampled_planes, [sketch, color, seed], tf.float32, stateful=True)
         planes.set_shape([IMAGE_SIZE, IMAGE_SIZE, 4])
         return tf.concat([sketch, planes], axis=-1), color
 

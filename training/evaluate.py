@@ -251,7 +251,7 @@ def sampled_hints(pairs: list[dict], count: int, seed: int = 0) -> list[list]:
     from training.hints import sample_hints
 
     rng = np.random.default_rng(seed + count)
-    return [sample_hints(p["truth"], rng, count=count) for p in pairs]
+    return [sample_hints(p["truth"], rng, sketch=p["sketch"], count=count) for p in pairs]
 
 
 def run_model(

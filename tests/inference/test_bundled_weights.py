@@ -58,3 +58,27 @@ def test_anime_characters_from_no_training_source_are_colored_like_their_truth()
     assert scores["regions_colored"] >= 0.8  # the truth's colored regions are colored
     assert scores["paper_white"] >= 0.95  # no wash over the paper
     assert scores["region_contrast_ratio"] >= 0.2  # not one color over everything
+
+
+def test_a_color_hint_steers_its_part():
+    """A red and a blue dot on the hand-drawn girl's hair: the hair around each turns that way."""
+    from pathlib import Path
+
+    from training.evaluate import pairs_from_svgs
+
+    root = Path(__file__).resolve().parents[2]
+    pair = next(
+        p for p in pairs_from_svgs(root / "training" / "eval_art") if p["name"] == "anime_girl"
+    )
+    sketch, hair = Image.fromarray(pair["sketch"]), pair["parts"] == 2
+    colorizer = Colorizer.load(threads=1)
+    assert colorizer.takes_hints
+    plain = np.asarray(colorizer.colorize(sketch).layer.convert("RGB"), np.float32)
+    ys, xs = np.nonzero(hair)
+    dots = [(float(xs[i]), float(ys[i])) for i in np.linspace(0, len(ys) - 1, 6).astype(int)]
+    for color in ((210, 30, 40), (30, 60, 210)):
+        hinted = colorizer.colorize(sketch, hints=[(x, y, color) for x, y in dots])
+        out = np.asarray(hinted.layer.convert("RGB"), np.float32)
+        channel = 0 if color[0] > color[2] else 2
+        # The hinted channel rises over the hair, against the output without hints.
+        assert out[hair][:, channel].mean() > plain[hair][:, channel].mean() + 15, color

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from inference.generator import build_generator, input_channels_of
-from inference.hints import HINT_RADIUS
+from inference.hints import HINT_RADIUS, hint_planes
 from training.cli import main
 from training.config import TrainConfig
 from training.data import make_dataset, scan_dataset
@@ -51,6 +51,17 @@ def test_sampled_hints_sit_on_the_figure_with_its_colors():
     for h in hints:
         assert tuple(truth[int(h.y), int(h.x)]) == h.color  # the truth's color at the dot
         assert h.color != (255, 255, 255)  # never on paper
+
+
+def test_dots_stay_clear_of_the_lines():
+    truth = _truth()
+    sketch = _sketch_of(truth)
+    truth[sketch.min(axis=-1) < 200] = 0  # black outlines in the truth too: never a hint color
+    hints = sample_hints(truth, np.random.default_rng(2), sketch=sketch, count=40)
+    assert len(hints) == 40
+    planes = hint_planes(hints)
+    assert not (planes[..., 3] > 0)[sketch.min(axis=-1) < 200].any()  # no dot on a line
+    assert {h.color for h in hints} == {(220, 30, 30), (30, 60, 220)}  # each a part's color
 
 
 def test_hint_counts_often_zero_never_above_the_maximum():
