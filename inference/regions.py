@@ -33,6 +33,8 @@ PAPER_WINDOW = 1 / 8
 # Relative luminance scale: the paper maps to about this level, leaving room above it for the
 # paper's noise to be measured on both sides.
 PAPER_REF = 224
+# No paper is darker than this (an all-black picture is all line, as before).
+MIN_PAPER = 96
 # A pixel is line art when darker than the local paper by more than the paper's noise (4 σ)
 # and at least this many levels of PAPER_REF (≈ 15 levels on a 245 paper): faint pencil
 # (200 on 245) is line, the grain of a photographed page is not.
@@ -81,8 +83,8 @@ def paper_tone(gray: np.ndarray) -> np.ndarray:
         )
         surface = surface * cv2.GaussianBlur(ratio, (0, 0), r / 2, borderType=cv2.BORDER_REPLICATE)
     # A dark area wider than the window (a black background) is not paper: the tone stays
-    # within reach of the brightest paper.
-    tone = np.maximum(surface, 0.6 * float(np.percentile(surface, 90)))
+    # within reach of the brightest paper, and no paper is darker than MIN_PAPER.
+    tone = np.maximum(surface, max(0.6 * float(np.percentile(surface, 90)), MIN_PAPER))
     tone = np.clip(tone + 0.5, 1, 255).astype(np.uint8)
     return cv2.resize(tone, (w, h), interpolation=cv2.INTER_LINEAR)
 
@@ -99,7 +101,10 @@ def find_lines(gray: np.ndarray) -> LineArt:
     relative = cv2.divide(gray, paper_tone(gray), scale=PAPER_REF)
     step = max(1, int(np.sqrt(relative.size / 65536)))
     hist = np.bincount(relative[::step, ::step].ravel(), minlength=256).astype(np.float64)
-    mode = int(np.argmax(cv2.GaussianBlur(hist[:, None], (1, 5), 0)[:, 0]))
+    # The paper's level: the histogram's peak near PAPER_REF (where the tone maps the paper).
+    low = int(0.75 * PAPER_REF)
+    peak = cv2.GaussianBlur(hist[low:, None], (1, 5), 0)[:, 0]
+    mode = low + int(np.argmax(peak)) if peak.max() > 0 else PAPER_REF
     # σ from the bright side: 68 % of the pixels above the mode lie within one σ of it.
     above = np.cumsum(hist[mode + 1 :])
     noise = float(np.searchsorted(above, 0.68 * above[-1]) + 1) if above.size and above[-1] else 0

@@ -105,9 +105,9 @@ def test_cel_fills_each_region_with_its_median_color():
     assert tuple(cel.layer_array[130, 7]) == tuple(cel.layer_array[130, 100])
 
 
-def test_a_region_painted_in_two_colors_stays_soft():
+def test_a_region_painted_in_two_colors_keeps_both():
     picture = np.full((256, 256, 3), 250, np.uint8)
-    picture[:, :128] = (30, 30, 220)  # the left box half blue, half white: not one cel
+    picture[:, :128] = (30, 30, 220)  # the left box half blue, half white: two cels
     picture[:, 64:128] = 250
     colorizer = Colorizer(PaintEngine(picture), style="cel")
     cel = colorizer.colorize(_square_boxes())

@@ -78,6 +78,21 @@ def training_set(root: Path, train: int = 8, val: int = 3) -> Path:
     return root
 
 
+# Sketches as people send them, as :func:`geometric` arguments: the issue's drawing (5 px black
+# on white), gray lines of 170–220 on 245 paper, gaps of 2–6 px, a shadow and grain, and a
+# photographed page (yellowish, vignetted, grain, JPEG).
+SKETCH_VARIANTS: dict[str, dict] = {
+    "geometric": {},
+    "pencil-220": {"ink": 220, "paper": 245, "line": 2},
+    "pencil-200": {"ink": 200, "paper": 245, "line": 3},
+    "gray-170-gaps": {"ink": 170, "paper": 245, "line": 3, "gaps": (2, 4, 6)},
+    "pencil-gaps": {"ink": 200, "paper": 245, "line": 3, "gaps": (3, 5)},
+    "shadow-grain": {"ink": 200, "paper": 245, "line": 3, "gradient": 40, "noise": 4},
+    "photo": {"ink": 120, "paper": 235, "line": 3, "photo": True, "gaps": (3,)},
+    "photo-pencil": {"ink": 190, "paper": 240, "line": 3, "photo": True},
+}
+
+
 @dataclass(frozen=True)
 class Drawing:
     """A generated sketch and what is known about it: ``paper`` (bool (H, W)) the paper around
