@@ -1,0 +1,160 @@
+"""The int8 sketch sets: what quantization calibrates on, and what it checks itself against.
+
+``python -m training.int8_sketches [--data TRAIN_FOLDER...]`` writes
+``inference/assets/calibration.npz`` and ``inference/assets/int8_check.npz``: 256² gray model
+inputs (letterboxed sketches, uint8 (n, 256, 256)) with a family name each.
+
+int8 ranges calibrated on one kind of line clip another's activations: calibrated on the
+training mix alone, the bundled model kept 45 dB against fp32 there but fell to 22–26 dB on
+anime sketches with light lines and on bold shapes. So both sets mix the families people send:
+
+- ``mix``: the training sources (facesjs, DiceBear, Open Clip Art), vector and traced lines:
+  from ``--data`` folders when given (Kaggle pairs), else the mix sketches already in the
+  bundled calibration file (the training data are not shipped);
+- ``pencil``: light gray, broken, shaded and photographed lines (generated, and mix sketches
+  lightened to a darkest 200);
+- ``bold``: thick strokes and closed shapes (generated);
+- ``anime``: characters: the hand-drawn example sketch (calibration) and the colored SVGs of
+  ``training/eval_art`` as vector, traced and faint line art (check only: the check set holds
+  none of the calibration pictures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from inference.colorizer import MODEL_SIZE, letterbox
+from inference.quantize import CALIBRATION, CHECK_SET, calibration_inputs
+
+ASSETS = Path(__file__).resolve().parents[1] / "inference" / "assets"
+EVAL_ART = Path(__file__).parent / "eval_art"
+MIX_CALIBRATION = 48  # mix sketches to calibrate on; the next MIX_CHECK are held out to check
+MIX_CHECK = 12
+FAINT = 200
+
+
+def to_gray(rgb: np.ndarray) -> np.ndarray:
+    """A sketch (H, W, 3) or (H, W) uint8 as the 256² gray model input, letterboxed on white."""
+    if rgb.ndim == 2:
+        rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
+    model_input = letterbox(rgb)[0]
+    return np.round((model_input.mean(axis=2) + 1.0) * 127.5).astype(np.uint8)
+
+
+def lighten(gray: np.ndarray, darkest: int = FAINT) -> np.ndarray:
+    """Line art whose darkest line becomes ``darkest``: pencil-like light lines."""
+    return (255 - (255 - gray.astype(np.float32)) * (255 - darkest) / 255).round().astype(np.uint8)
+
+
+def mix_sketches(data: Sequence[Path] | None) -> np.ndarray:
+    """Training-mix sketches (n, 256, 256) uint8: from ``data`` folders, or the shipped sets'
+    ``mix`` sketches (calibration first, then check: rebuilding keeps them where they are)."""
+    count = MIX_CALIBRATION + MIX_CHECK
+    if data:
+        inputs = calibration_inputs(list(data), limit=count)
+        return np.round((inputs.mean(axis=3) + 1.0) * 127.5).astype(np.uint8)
+    found = []
+    for path in (CALIBRATION, CHECK_SET):
+        if not path.exists():
+            continue
+        with np.load(path) as shipped:
+            sketches = shipped["sketches"]
+            if "families" in shipped.files:
+                sketches = sketches[shipped["families"] == "mix"]
+        found.append(sketches)
+    return np.concatenate(found)[:count]
+
+
+def generated(seed: int, count: int) -> dict[str, list[np.ndarray]]:
+    """``pencil`` and ``bold`` generated sketches, ``count`` of each, drawn from ``seed``."""
+    from tests.support.sketches import SKETCH_VARIANTS, geometric, sketch
+
+    rng = np.random.default_rng(seed)
+    light = [v for k, v in SKETCH_VARIANTS.items() if k != "geometric"]
+    pencil, bold = [], []
+    for i in range(count):
+        kwargs = dict(light[(seed + i) % len(light)])
+        size = int(rng.integers(320, 900))
+        pencil.append(to_gray(np.asarray(geometric(size, seed=seed + i, **kwargs).image)))
+        w, h = (int(v) for v in rng.integers(200, 700, 2))
+        line = int(rng.integers(6, 16))
+        strokes = int(rng.integers(2, 12))
+        drawn = sketch((w, h), seed=seed + i, strokes=strokes, line=line)
+        bold.append(to_gray(np.asarray(drawn)))
+    # The issue's drawing (5 px outlines at 768²), and another size and weight of it.
+    size, line = (768, 5) if seed == 0 else (600, 9)
+    bold[0] = to_gray(np.asarray(geometric(size, line=line, seed=seed).image))
+    return {"pencil": pencil, "bold": bold}
+
+
+def eval_art() -> list[np.ndarray]:
+    """The eval_art characters as vector, traced and faint line art (256²)."""
+    from training.datasets.lineart import extract_lines
+    from training.datasets.openclipart import line_render, render
+
+    out = []
+    for svg in sorted(EVAL_ART.glob("*.svg")):
+        text = svg.read_text()
+        vector = to_gray(line_render(text, MODEL_SIZE))
+        out += [vector, to_gray(extract_lines(render(text, MODEL_SIZE))), lighten(vector)]
+    return out
+
+
+def example_sketch() -> list[np.ndarray]:
+    """The bundled hand-drawn anime sketch: as drawn, faint, and bolder (a 3×3 erosion)."""
+    with Image.open(ASSETS / "example_sketch.png") as img:
+        gray = to_gray(np.asarray(img.convert("RGB")))
+    return [gray, lighten(gray), cv2.erode(gray, np.ones((3, 3), np.uint8))]
+
+
+def build(data: Sequence[Path] | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{"calibration": (sketches, families), "check": (sketches, families)}``."""
+    mix = mix_sketches(data)
+    mix_cal, mix_check = mix[:MIX_CALIBRATION], mix[MIX_CALIBRATION:]
+    cal_gen, check_gen = generated(0, 12), generated(1000, 6)
+    calibration = {
+        "mix": list(mix_cal),
+        "pencil": cal_gen["pencil"] + [lighten(s) for s in mix_cal[::4]],
+        "bold": cal_gen["bold"],
+        "anime": example_sketch(),
+    }
+    check = {
+        "mix": list(mix_check),
+        "pencil": check_gen["pencil"] + [lighten(s) for s in mix_check[:4]],
+        "bold": check_gen["bold"],
+        "anime": eval_art(),
+    }
+    sets = {}
+    for name, families in (("calibration", calibration), ("check", check)):
+        sketches = np.stack([s for group in families.values() for s in group])
+        labels = np.array([f for f, group in families.items() for _ in group])
+        sets[name] = (sketches, labels)
+    return sets
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.int8_sketches", description=__doc__)
+    parser.add_argument("--data", type=Path, nargs="*", help="training folders (Kaggle pairs)")
+    parser.add_argument("--calibration", type=Path, default=CALIBRATION)
+    parser.add_argument("--check", type=Path, default=CHECK_SET)
+    args = parser.parse_args(argv)
+    sets = build(args.data)
+    for name, path in (("calibration", args.calibration), ("check", args.check)):
+        sketches, families = sets[name]
+        np.savez_compressed(path, sketches=sketches, families=families)
+        counts = ", ".join(f"{f} {int((families == f).sum())}" for f in dict.fromkeys(families))
+        print(
+            f"wrote {len(sketches)} sketches ({counts}) to {path} ({path.stat().st_size / 1e3:.0f} KB)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
