@@ -114,7 +114,7 @@ def _split(
     """Regions the model clearly paints in two colors: (bool (count,) which regions, their
     second colors (count, 3), uint8 (h, w) mask: 255 where the second color is painted)."""
     count = medians.shape[0]
-    far = _distance(soft, medians.take(sampled, axis=0)) > SPLIT_DISTANCE
+    far = _distance(soft, _image(medians, sampled)) > SPLIT_DISTANCE
     far_ids = np.where(far, sampled, 0)
     seconds, far_count = region_medians(soft, far_ids, count)
     candidate = flat & (far_count >= SPLIT_SHARE * samples) & (far_count >= MIN_CEL_SAMPLES)
@@ -124,8 +124,8 @@ def _split(
     if not candidate.any():
         return candidate, seconds, np.zeros(soft.shape[:2], np.uint8)
     # Each pixel of a candidate region to the nearer of its two colors, specks smoothed away.
-    nearer = _distance(soft, seconds.take(everywhere, axis=0)) < _distance(
-        soft, medians.take(everywhere, axis=0)
+    nearer = _distance(soft, _image(seconds, everywhere)) < _distance(
+        soft, _image(medians, everywhere)
     )
     second = cv2.medianBlur((nearer & candidate.take(everywhere)).view(np.uint8) * np.uint8(255), 5)
     first = cv2.bitwise_and(
@@ -147,8 +147,15 @@ def _split(
 
 
 def _distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per-pixel distance of two color images (..., 3): the largest channel difference."""
-    return np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=-1)
+    """Per-pixel distance of two uint8 color images (h, w, 3): the largest channel difference,
+    uint8 (h, w)."""
+    c0, c1, c2 = cv2.split(cv2.absdiff(a, b))
+    return cv2.max(cv2.max(c0, c1), c2)
+
+
+def _image(colors: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """uint8 (h, w, 3): each pixel the color (``colors`` (count, 3), 0..255) of its id."""
+    return colors.astype(np.uint8).take(ids, axis=0)
 
 
 def _pack(rgb: np.ndarray) -> np.ndarray:

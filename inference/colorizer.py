@@ -202,7 +202,10 @@ class Colorizer:
         if max(w, h) > self.max_side:
             k = self.max_side / max(w, h)
             rgb = _resize(rgb, (max(1, round(w * k)), max(1, round(h * k))))
-        model_input, box = letterbox(rgb)
+        found = find_lines(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+        # The model sees the lines on white, the darkest black (faint pencil, a gray page and
+        # a scan's yellow are not what it was trained on; the lines' shapes are).
+        model_input, box = letterbox(found.model)
         # Hints come in the sketch's own pixels; the output may be smaller (max_side, draft).
         out_size = (rgb.shape[1], rgb.shape[0])
         scaled = to_model(checked, source_size, (0, 0, *out_size))
@@ -212,7 +215,6 @@ class Colorizer:
         # The model's lines bleed a pixel wider than the sketch's, hence the dilation.
         dark = (model_input[..., :3].mean(axis=2) + 1.0) / 2.0 < LINE_THRESHOLD
         model_lines = cv2.dilate(dark.view(np.uint8), np.ones((3, 3), np.uint8))
-        found = find_lines(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
         regions, fills, paper = segment(found.mask)
         count = int(fills.max()) if fills.size else 0
         return Prepared(
@@ -250,8 +252,8 @@ class Colorizer:
 
 
 def letterbox(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """The model input for uint8 RGB (H, W, 3): (256, 256, 3) float32 in [-1, 1], and the box
-    (left, top, right, bottom) the sketch fills inside that square."""
+    """The model input for uint8 RGB (H, W, 3) or gray (H, W): (256, 256, 3) float32 in [-1, 1],
+    and the box (left, top, right, bottom) the sketch fills inside that square."""
     h, w = rgb.shape[:2]
     # Letterbox on white rather than squash: the model was trained on square, undistorted
     # drawings, and a stretched face gets worse colors than a smaller one.
@@ -259,7 +261,8 @@ def letterbox(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     inner = (max(1, round(w * k)), max(1, round(h * k)))
     left, top = (MODEL_SIZE - inner[0]) // 2, (MODEL_SIZE - inner[1]) // 2
     square = np.full((MODEL_SIZE, MODEL_SIZE, 3), 255, np.uint8)
-    square[top : top + inner[1], left : left + inner[0]] = _resize(rgb, inner)
+    inside = _resize(rgb, inner)
+    square[top : top + inner[1], left : left + inner[0]] = inside.reshape(*inside.shape[:2], -1)
     model_input = square.astype(np.float32) / 127.5 - 1.0
     return model_input, (left, top, left + inner[0], top + inner[1])
 

@@ -48,11 +48,14 @@ PAPER_BORDER_SHARE = 0.25
 class LineArt:
     """A sketch's lines: ``lines`` uint8 (H, W), the luminance with the paper lifted to 255
     (its shading and grain gone, what multiplies over the colors); ``mask`` bool (H, W), true
-    on line pixels (what bounds the regions); ``noise``: the paper's grain, σ in levels."""
+    on line pixels (what bounds the regions); ``noise``: the paper's grain, σ in levels;
+    ``model`` uint8 (H, W): the sketch as the model should see it (the lines on white, the
+    darkest of them black)."""
 
     lines: np.ndarray
     mask: np.ndarray
     noise: float
+    model: np.ndarray
 
 
 def paper_tone(gray: np.ndarray) -> np.ndarray:
@@ -76,7 +79,8 @@ def paper_tone(gray: np.ndarray) -> np.ndarray:
     paper = small >= 0.93 * closed
     surface = closed
     if paper.sum() >= 4 * terms.shape[-1]:
-        coef = np.linalg.lstsq(terms[paper], small[paper], rcond=None)[0]
+        a, b = terms[paper], small[paper]
+        coef = np.linalg.solve(a.T @ a + 1e-6 * np.eye(a.shape[1]), a.T @ b)  # least squares
         surface = np.maximum(terms @ coef, 1.0).astype(np.float32)
         ratio = cv2.morphologyEx(
             small / surface, cv2.MORPH_CLOSE, disc, borderType=cv2.BORDER_REPLICATE
@@ -97,7 +101,7 @@ def find_lines(gray: np.ndarray) -> LineArt:
     its grain), and a pixel clearly darker than the paper is line.
     """
     if gray.size == 0:
-        return LineArt(gray.copy(), np.zeros(gray.shape, bool), 0.0)
+        return LineArt(gray.copy(), np.zeros(gray.shape, bool), 0.0, gray.copy())
     relative = cv2.divide(gray, paper_tone(gray), scale=PAPER_REF)
     step = max(1, int(np.sqrt(relative.size / 65536)))
     hist = np.bincount(relative[::step, ::step].ravel(), minlength=256).astype(np.float64)
@@ -109,11 +113,20 @@ def find_lines(gray: np.ndarray) -> LineArt:
     above = np.cumsum(hist[mode + 1 :])
     noise = float(np.searchsorted(above, 0.68 * above[-1]) + 1) if above.size and above[-1] else 0
     noise = min(noise, 20.0)
-    mask = relative < mode - max(MIN_CONTRAST, NOISE_SIGMAS * noise)
+    cut = mode - max(MIN_CONTRAST, NOISE_SIGMAS * noise)
+    mask = relative < cut
     # The visible lines: the paper and its grain (within 2.5 σ) are white, darker is scaled.
     white = max(mode - 2.5 * noise, 1.0)
     lut = np.clip(np.arange(256) * (255.0 / white), 0, 255).round().astype(np.uint8)
-    return LineArt(cv2.LUT(relative, lut), mask, noise)
+    lines = cv2.LUT(relative, lut)
+    # What the model sees: the lines on white paper, their darkest (a robust 5 %) made black, so
+    # light pencil on a gray page looks like the dark lines on white it was trained on.
+    level = np.percentile(relative[::step, ::step][mask[::step, ::step]], 5) if mask.any() else 0
+    ink = float(min(level, white - 1.0))
+    stretch = np.clip((np.arange(256) - ink) * (255.0 / (white - ink)), 0, 255)
+    model = cv2.LUT(relative, stretch.round().astype(np.uint8))
+    model = cv2.max(model, cv2.compare(relative, cut, cv2.CMP_GE))  # not line: white
+    return LineArt(lines, mask, noise, model)
 
 
 def paper_region(labels: np.ndarray) -> int:
