@@ -31,7 +31,7 @@ from inference.engine import Engine, Precision, load_engine
 from inference.errors import HintsError
 from inference.hints import Hint, HintLike, as_hints, hint_planes, to_model
 from inference.images import SketchSource, open_sketch
-from inference.regions import find_lines, segment
+from inference.regions import LineArt, find_lines, segment
 
 MODEL_SIZE = 256
 DEFAULT_MAX_SIDE = 2048
@@ -202,10 +202,7 @@ class Colorizer:
         if max(w, h) > self.max_side:
             k = self.max_side / max(w, h)
             rgb = _resize(rgb, (max(1, round(w * k)), max(1, round(h * k))))
-        found = find_lines(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
-        # The model sees the lines on white, the darkest black (faint pencil, a gray page and
-        # a scan's yellow are not what it was trained on; the lines' shapes are).
-        model_input, box = letterbox(found.model)
+        model_input, box, found = sketch_input(rgb)
         # Hints come in the sketch's own pixels; the output may be smaller (max_side, draft).
         out_size = (rgb.shape[1], rgb.shape[0])
         scaled = to_model(checked, source_size, (0, 0, *out_size))
@@ -249,6 +246,16 @@ class Colorizer:
             regions=prepared.regions,
             style=style,
         )
+
+
+def sketch_input(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int], LineArt]:
+    """What the model sees of a uint8 RGB sketch (H, W, 3): (the (256, 256, 3) float32 input in
+    [-1, 1], its box as :func:`letterbox` gives it, the sketch's :class:`LineArt`)."""
+    found = find_lines(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    # The lines on white, the darkest black: faint pencil, a gray page and a scan's yellow are
+    # not what the model was trained on; the lines' shapes are.
+    model_input, box = letterbox(found.model)
+    return model_input, box, found
 
 
 def letterbox(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
