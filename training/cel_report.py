@@ -9,7 +9,7 @@ unless ``--weights``):
   ``--size`` (512: the size people send), with three kinds of line art: vector, traced from the
   color render, and *faint* (the vector lines lightened so the darkest is 200, like pencil);
 - ``--data``: the val split of a training folder (Kaggle pairs), when it is on this machine;
-- the generated sketches of :data:`tests.support.sketches.SKETCH_VARIANTS` (faint, broken,
+- the generated sketches of :data:`training.sketches.SKETCH_VARIANTS` (faint, broken,
   shaded, photographed lines), whose figure and paper are known exactly.
 
 For each: **figure in paper**, the share of figure pixels (off the lines) that end up in the
@@ -33,6 +33,7 @@ import numpy as np
 from PIL import Image
 
 from training.evaluate import LINE, WHITE, load_pairs, paper_mask, psnr_ssim
+from training.sketches import SKETCH_VARIANTS, geometric
 
 FAINT = 200  # the darkest level of the faint line art
 
@@ -67,8 +68,11 @@ def svg_pairs(folder: Path, size: int) -> list[dict]:
 
 
 def val_pairs(data: Path, limit: int | None) -> list[dict]:
-    """The val split's pairs with their figure and paper masks (from the truth and sketch)."""
-    pairs = load_pairs(data, "val", limit)
+    """The val split's pairs with their figure and paper masks (from the truth and sketch);
+    ``limit``: that many, spread evenly over the split (every source, both line kinds)."""
+    pairs = load_pairs(data, "val")
+    if limit and limit < len(pairs):
+        pairs = [pairs[round(i * len(pairs) / limit)] for i in range(limit)]
     for pair in pairs:
         pair["paper"] = paper_mask(pair["sketch"], pair["truth"])
         pair["figure"] = (
@@ -82,7 +86,6 @@ def val_pairs(data: Path, limit: int | None) -> list[dict]:
 
 def generated_pairs() -> list[dict]:
     """The generated sketches (no truth): figure, paper and the closed shapes are known."""
-    from tests.support.sketches import SKETCH_VARIANTS, geometric
 
     pairs = []
     for name, kwargs in SKETCH_VARIANTS.items():
@@ -166,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.cel_report", description=__doc__)
     parser.add_argument("--svgs", type=Path, default=Path(__file__).parent / "eval_art")
     parser.add_argument("--data", type=Path, help="a training folder whose val/ split to score")
-    parser.add_argument("--limit", type=int, help="only the first N val pairs")
+    parser.add_argument("--limit", type=int, help="only N val pairs, spread over the split")
     parser.add_argument("--size", type=int, default=512, help="render the SVGs this large")
     parser.add_argument("--weights", type=Path, help="generator weights (default: bundled)")
     parser.add_argument("--out", type=Path, help="write the report as JSON here")

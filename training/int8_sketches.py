@@ -38,6 +38,7 @@ from PIL import Image
 
 from inference.colorizer import MODEL_SIZE, letterbox, sketch_input
 from inference.quantize import CALIBRATION, CHECK_SET, calibration_inputs
+from training.sketches import SKETCH_VARIANTS, bold_strokes, geometric
 
 ASSETS = Path(__file__).resolve().parents[1] / "inference" / "assets"
 EVAL_ART = Path(__file__).parent / "eval_art"
@@ -87,8 +88,6 @@ def mix_sketches(data: Sequence[Path] | None) -> tuple[np.ndarray, np.ndarray]:
 
 def generated(seed: int, count: int, view: View) -> dict[str, list[np.ndarray]]:
     """``pencil`` and ``bold`` generated sketches, ``count`` of each, drawn from ``seed``."""
-    from tests.support.sketches import SKETCH_VARIANTS, geometric, sketch
-
     rng = np.random.default_rng(seed)
     light = [v for k, v in SKETCH_VARIANTS.items() if k != "geometric"]
     pencil, bold = [], []
@@ -97,9 +96,7 @@ def generated(seed: int, count: int, view: View) -> dict[str, list[np.ndarray]]:
         size = int(rng.integers(320, 900))
         pencil.append(view(np.asarray(geometric(size, seed=seed + i, **kwargs).image)))
         w, h = (int(v) for v in rng.integers(200, 700, 2))
-        line = int(rng.integers(6, 16))
-        strokes = int(rng.integers(2, 12))
-        drawn = sketch((w, h), seed=seed + i, strokes=strokes, line=line)
+        drawn = bold_strokes((w, h), seed=seed + i)
         bold.append(view(np.asarray(drawn)))
     # The issue's drawing (5 px outlines at 768²), and another size and weight of it.
     size, line = (768, 5) if seed == 0 else (600, 9)

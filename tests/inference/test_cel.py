@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from inference.colorizer import Colorizer
 from inference.regions import find_lines
-from tests.support.sketches import SKETCH_VARIANTS, Drawing, geometric
+from training.sketches import SKETCH_VARIANTS, Drawing, geometric
 
 
 def _away(mask: np.ndarray, px: int = 6) -> np.ndarray:
