@@ -127,10 +127,9 @@ def _split(
     nearer = _distance(soft, _image(seconds, everywhere)) < _distance(
         soft, _image(medians, everywhere)
     )
-    second = cv2.medianBlur((nearer & candidate.take(everywhere)).view(np.uint8) * np.uint8(255), 5)
-    first = cv2.bitwise_and(
-        candidate.take(everywhere).view(np.uint8) * np.uint8(255), cv2.bitwise_not(second)
-    )
+    in_candidate = candidate.take(everywhere)
+    second = cv2.medianBlur((nearer & in_candidate).view(np.uint8) * np.uint8(255), 5)
+    first = cv2.bitwise_and(in_candidate.view(np.uint8) * np.uint8(255), cv2.bitwise_not(second))
     touching = cv2.bitwise_and(second, cv2.dilate(first, np.ones((3, 3), np.uint8)))
     ids = everywhere.ravel()
     area = np.bincount(ids, weights=second.ravel() > 0, minlength=count)
