@@ -66,7 +66,7 @@ def test_settings_read_lists_and_empty_values(clean_env):
     clean_env.setenv("REFINE_TOKEN", REFINE_TOKEN)
     settings = BotSettings()
     assert settings.admin_chat_ids == [1, 2, 3]
-    assert settings.generator_weights is None
+    assert settings.inference.generator_weights is None
     assert REFINE_TOKEN not in repr(settings) and BOT_TOKEN not in repr(settings)
 
 

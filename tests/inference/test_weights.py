@@ -55,12 +55,11 @@ def test_onnx_export_matches_keras(tiny_generator, tiny_onnx, batch):
     assert (info.format, info.width, info.parameters) == ("onnx", 8, tiny_generator.count_params())
 
 
-def test_onnx_export_is_cached_by_content(tiny_weights, tmp_path, monkeypatch):
-    monkeypatch.setenv("PIXELPAINTER_CACHE", str(tmp_path / "cache"))
-    first = onnx_for(tiny_weights)
+def test_onnx_export_is_cached_by_content(tiny_weights, tmp_path):
+    first = onnx_for(tiny_weights, tmp_path / "cache")
     mtime = first.stat().st_mtime_ns
-    assert onnx_for(tiny_weights) == first and first.stat().st_mtime_ns == mtime
-    assert load_engine(tiny_weights, threads=1).name == "onnxruntime"
+    assert onnx_for(tiny_weights, tmp_path / "cache") == first and first.stat().st_mtime_ns == mtime
+    assert load_engine(tiny_weights, threads=1, cache=tmp_path / "cache").name == "onnxruntime"
 
 
 def test_garbage_file_is_a_clear_error(tmp_path):

@@ -40,7 +40,7 @@ def server() -> Iterator[str]:
     """``pixelpainter serve`` on a free port, with the bundled weights."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "inference", "serve", "--port", str(port), "--threads", "1"],
+        [sys.executable, "-m", "pixelpainter_cli", "serve", "--port", str(port), "--threads", "1"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

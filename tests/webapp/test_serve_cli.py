@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _serve(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "inference", "serve", *args],
+        [sys.executable, "-m", "pixelpainter_cli", "serve", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
