@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from bot.app import MINIAPP_KEY
+from tests.support.init_data import sign_init_data
 from tests.support.sketches import sketch_bytes
 from tests.support.tokens import BOT_TOKEN
-from webapp.telegram_auth import sign_init_data
 
 WEBAPP_URL = "https://example.test/pixelpainter/"
 

@@ -88,7 +88,10 @@ def test_int8_is_close_to_fp32_and_cached_beside_it(tiny_onnx, sketch_dir, tmp_p
     assert {"QuantizeLinear", "DequantizeLinear"} <= ops
     # Made once: the second call finds it.
     stamp = int8.stat().st_mtime_ns
-    assert int8_for(fp32, sketch_inputs([sketch_dir]), cache=tmp_path / "cache") == int8 and int8.stat().st_mtime_ns == stamp
+    assert (
+        int8_for(fp32, sketch_inputs([sketch_dir]), cache=tmp_path / "cache") == int8
+        and int8.stat().st_mtime_ns == stamp
+    )
     x = sketch_inputs([sketch_dir], limit=6, seed=1)
     assert psnr(_run(fp32, x), _run(int8, x)) > 30
 
@@ -101,7 +104,10 @@ def test_a_changed_fp32_model_is_quantized_again(tiny_onnx, sketch_dir, tmp_path
     model = onnx.load(fp32)
     model.doc_string = "retrained"
     onnx.save(model, fp32)
-    assert int8_for(fp32, sketch_inputs([sketch_dir]), cache=tmp_path / "cache") == int8 and int8.stat().st_mtime_ns != stamp
+    assert (
+        int8_for(fp32, sketch_inputs([sketch_dir]), cache=tmp_path / "cache") == int8
+        and int8.stat().st_mtime_ns != stamp
+    )
 
 
 def test_read_only_folder_caches_elsewhere(tiny_onnx, sketch_dir, tmp_path):
