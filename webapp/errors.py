@@ -1,12 +1,25 @@
-"""The one error type handlers raise, and how the engine's errors map onto HTTP statuses."""
+"""The one error type handlers raise, the JSON error middleware, and how the engine's errors
+map onto HTTP statuses."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
 from inference.errors import QueueFullError, SketchError, SketchProblem
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 MIB = 1024 * 1024
 
 
+# refine_server/errors.py holds checked copies of ApiError, error_response and json_errors
+# (the two parts install apart); tests/test_copies.py fails when they differ.
 class ApiError(Exception):
     """Becomes ``{"error": message}`` with ``status`` (and ``Retry-After`` when given)."""
 
@@ -15,6 +28,39 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.retry_after = retry_after
+
+
+def error_response(status: int, message: str, *, retry_after: int | None = None) -> web.Response:
+    """``{"error": message}`` with ``status`` (and ``Retry-After`` in seconds when given)."""
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+def json_errors(max_upload_mb: float) -> Middleware:
+    """The middleware that turns every failure into ``{"error": ...}``; unexpected ones are
+    logged once, here. ``max_upload_mb`` is named in the answer to an upload over the limit."""
+
+    @web.middleware
+    async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return error_response(exc.status, exc.message, retry_after=exc.retry_after)
+        except web.HTTPRequestEntityTooLarge:
+            return error_response(
+                413, f"The upload is larger than {max_upload_mb:g} MB. Send a smaller image."
+            )
+        except web.HTTPException as exc:  # aiohttp's own 404 / 405 ...
+            if exc.status < 400:
+                raise
+            return error_response(exc.status, exc.reason)
+        except Exception:
+            logger.exception("Unexpected error on %s %s", request.method, request.path)
+            return error_response(
+                500, "Unexpected server error; the details are in the server log."
+            )
+
+    return errors_middleware
 
 
 # The status of each reason; the words are this front end's own.
