@@ -112,7 +112,10 @@ def cache_dir(folder: str | Path | None = None) -> Path:
     return Path(folder) if folder else Path.home() / ".cache" / "pixelpainter"
 
 
-def _fingerprint(path: Path) -> str:
+def fingerprint(path: str | Path) -> str:
+    """The first 24 hex digits of the SHA-256 of a weights file (or checkpoint prefix's files):
+    cached exports are named by it."""
+    path = Path(path)
     digest = hashlib.sha256()
     # A checkpoint prefix: its .index and .data-* files (not ckpt-10.* beside ckpt-1).
     files = [path] if path.exists() else sorted(path.parent.glob(path.name + ".*"))
@@ -141,7 +144,7 @@ def onnx_path(weights: str | Path | None, cache: str | Path | None = None) -> Pa
     fmt, source = detect_format(weights)
     if fmt == "onnx":
         return source
-    return cache_dir(cache) / f"generator-{_fingerprint(source)}.onnx"
+    return cache_dir(cache) / f"generator-{fingerprint(source)}.onnx"
 
 
 def onnx_for(weights: str | Path | None, cache: str | Path | None = None) -> Path:

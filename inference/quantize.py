@@ -13,7 +13,6 @@ weights and drawing styles from the training data; :mod:`training.int8_calibrati
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
@@ -21,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.engine import cache_dir, fingerprint
 from inference.errors import WeightsError
+from inference.quality import psnr_of_mse
 
 logger = logging.getLogger(__name__)
 
@@ -210,7 +211,7 @@ def quantize(fp32: str | Path, out: str | Path, inputs: np.ndarray, *, split: bo
         )
         quantized = onnx.load(str(tmp_out))
         recipe = RECIPE if split else RECIPE.replace("phaseconv", "plain")
-        for key, value in (("pixelpainter.int8", recipe), ("pixelpainter.fp32", _digest(fp32))):
+        for key, value in (("pixelpainter.int8", recipe), ("pixelpainter.fp32", fingerprint(fp32))):
             meta = quantized.metadata_props.add()
             meta.key, meta.value = key, value
         onnx.save(quantized, str(tmp_out))
@@ -231,15 +232,13 @@ def int8_for(
     see :func:`inference.engine.cache_dir`) when that one is read-only (the bundled model in an
     installed package).
     """
-    from inference.engine import cache_dir
-
     if importlib.util.find_spec("onnx") is None:
         raise WeightsError(
             f"{fp32}: int8 needs the onnx package, which is not installed: "
             'pip install "pixelpainter-colorize[int8]" (in a clone: pip install -e ".[int8]"), '
             "or use fp32."
         )
-    digest = _digest(fp32)
+    digest = fingerprint(fp32)
     folder = cache_dir(cache)
     candidates = [fp32.with_suffix(".int8.onnx"), folder / f"generator-{digest}.int8.onnx"]
     for path in candidates:
@@ -269,18 +268,10 @@ def _is_current(path: Path, digest: str) -> bool:
     return meta.get("pixelpainter.int8") == RECIPE and meta.get("pixelpainter.fp32") == digest
 
 
-def _digest(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:24]
-
-
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """PSNR in dB of two model outputs in [-1, 1] (peak-to-peak 2)."""
     mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
-    return float(10 * np.log10(4.0 / max(mse, 1e-12)))
+    return psnr_of_mse(mse, peak=2.0)
 
 
 def compare(fp32: np.ndarray, int8: np.ndarray) -> dict[str, float]:

@@ -110,15 +110,15 @@ def test_keras3_checkpoint_folder_and_prefix(tiny_generator, tmp_path, batch):
 def test_checkpoint_cache_key_is_the_prefix_alone(tiny_generator, tmp_path):
     import tensorflow as tf
 
-    from inference.engine import _fingerprint
+    from inference.engine import fingerprint
 
     manager = tf.train.CheckpointManager(
         tf.train.Checkpoint(generator=tiny_generator), tmp_path / "ck", 20
     )
     first = manager.save(checkpoint_number=1)
-    before = _fingerprint(tmp_path / "ck" / "ckpt-1")
+    before = fingerprint(tmp_path / "ck" / "ckpt-1")
     manager.save(checkpoint_number=10)  # ckpt-10.* must not change ckpt-1's key
-    assert _fingerprint(tmp_path / "ck" / "ckpt-1") == before
+    assert fingerprint(tmp_path / "ck" / "ckpt-1") == before
     assert str(first).endswith("ckpt-1")
 
 
