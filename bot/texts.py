@@ -31,13 +31,11 @@ SKETCH_DAMAGED = "This image is damaged or incomplete. Please save it again and 
 SKETCH_TOO_MANY_PIXELS = (
     "This image is too large ({mp:.0f} megapixels). Please send one under {limit:.0f} megapixels."
 )
-DOWNLOAD_FAILED = "I could not download that file from Telegram. Please send it again."
 BUSY = "I'm very busy right now. Please send your sketch again in a minute."
 
 # ---- while working ----
 QUEUE_POSITION = "You are #{position} in line…"
 QUEUE_YOUR_TURN = "Coloring your sketch now…"
-COLORED_CAPTION = ""
 
 # ---- rate limit ----
 RATE_LIMITED = "You've sent a lot of sketches. Please come back in {wait}."
