@@ -38,7 +38,7 @@ def ms(values: list[float], q: float) -> float:
 
 
 def sketch_png(size: int) -> bytes:
-    from tests.support.sketches import sketch
+    from samples import sketch
 
     buf = io.BytesIO()
     sketch((size, size), strokes=60, line=3).save(buf, format="PNG")

@@ -54,6 +54,8 @@ def test_the_known_copies_are_marked():
         "refine_server/errors.py:error_response",
         "refine_server/errors.py:json_errors",
         "refine_server/images.py:encode_png",
+        "benchmarks/samples.py:sketch",
+        "benchmarks/samples.py:training_pair",
     }
     assert expected <= marked
 
