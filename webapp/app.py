@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
@@ -21,8 +20,6 @@ from webapp.state import (
     ChatBridge,
     WebAppConfig,
 )
-
-logger = logging.getLogger(__name__)
 
 # Multipart boundaries and the small text fields on top of the image bytes.
 FORM_OVERHEAD_BYTES = 64 * 1024
