@@ -72,3 +72,13 @@ class QueueFullError(RuntimeError):
 
     def __reduce__(self) -> tuple[object, tuple[int, int]]:
         return QueueFullError, (self.queued, self.retry_after)
+
+
+class HintsError(ValueError):
+    """Color hints that cannot be used: a malformed entry (``index`` says which), or hints for
+    a model that takes none (``index`` is None)."""
+
+    def __init__(self, problem: str, *, index: int | None = None) -> None:
+        self.problem = problem
+        self.index = index
+        super().__init__(problem if index is None else f"hint {index}: {problem}")
