@@ -1,16 +1,14 @@
-"""``pixelpainter serve``'s own failures: one line and an exit code, no traceback."""
+"""``pixelpainter serve``: its own failures are one line and an exit code, no traceback; the
+inference settings decide how it colors."""
 
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +16,7 @@ from PIL import Image
 from webapp_samples import area_sketch
 
 from inference.colorizer import Colorizer
-from tests.support.net import free_port
+from tests.support.serve import post_sketch, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,29 +63,16 @@ def test_serve_colors_with_the_style_and_precision_settings(tiny_onnx, tmp_path)
     weights.parent.mkdir()
     shutil.copy(tiny_onnx, weights)
     sketch = area_sketch((150, 90))
-    port = free_port()
     env = {
         **os.environ,
         "INFERENCE_STYLE": "soft",
         "INFERENCE_PRECISION": "int8",
         "PIXELPAINTER_CACHE": str(tmp_path / "cache"),
     }
-    args = ["--port", str(port), "--weights", str(weights), "--threads", "1"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pixelpainter_cli", "serve", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_healthy(url, proc)
-        served = np.asarray(Image.open(io.BytesIO(_post_sketch(url, sketch))), np.int16)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with serving("--weights", str(weights), "--threads", "1", env=env) as url:
+        served = np.asarray(
+            Image.open(io.BytesIO(post_sketch(f"{url}/colorize", sketch))), np.int16
+        )
     assert weights.with_suffix(".int8.onnx").exists()  # the server quantized the weights
 
     def expected(style: str, precision: str) -> np.ndarray:
@@ -98,37 +83,3 @@ def test_serve_colors_with_the_style_and_precision_settings(tiny_onnx, tmp_path)
     assert np.array_equal(served, expected("soft", "int8"))
     for other in (expected("cel", "int8"), expected("soft", "fp32")):
         assert not np.array_equal(served, other)
-
-
-def _wait_until_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if json.load(response)["model_loaded"]:
-                    return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError(f"serve did not start:\n{proc.communicate()[0]}") from None
-            time.sleep(0.3)
-
-
-def _post_sketch(url: str, sketch: bytes) -> bytes:
-    boundary = "pixelpainter-test"
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="sketch"; filename="s.png"\r\n'
-            "Content-Type: image/png\r\n\r\n"
-        ).encode()
-        + sketch
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    request = urllib.request.Request(
-        f"{url}/colorize",
-        data=body,
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        assert response.status == 200
-        return response.read()
