@@ -47,9 +47,12 @@ def sketch_png(size: int) -> bytes:
 
 def load_colorizer(weights: str | None, threads: int):
     from inference.colorizer import Colorizer
+    from inference.settings import InferenceSettings, load_colorizer
 
     if weights:
-        return Colorizer.load(weights, threads=threads)
+        return load_colorizer(
+            InferenceSettings(generator_weights=weights, inference_threads=threads)
+        )
     import keras
 
     from inference.generator import build_generator

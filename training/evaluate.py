@@ -163,7 +163,10 @@ def psnr_ssim(outputs: list[np.ndarray], truths: list[np.ndarray]) -> dict[str, 
 def run_model(weights: Path | None, pairs: list[dict], **colorizer_kw) -> dict[str, list]:
     """Raw 256² outputs and the Colorizer's output in each style for every pair (uint8 RGB)."""
     from inference.colorizer import STYLES, Colorizer
+    from inference.settings import InferenceSettings
 
+    # Weights other than .onnx are exported once into the engine's cache (PIXELPAINTER_CACHE).
+    colorizer_kw.setdefault("cache_dir", InferenceSettings().pixelpainter_cache)
     colorizer = Colorizer.load(weights, **colorizer_kw)
     outputs: dict[str, list] = {"raw": [], **{style: [] for style in STYLES}}
     for start in range(0, len(pairs), 16):
