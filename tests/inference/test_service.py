@@ -95,3 +95,15 @@ async def test_must_be_started(tiny_colorizer):
     with pytest.raises(RuntimeError, match="start"):
         await service.colorize(sketch_bytes((320, 200)))
     await service.close()
+
+
+def test_errors_keep_their_data_through_pickling():
+    """A worker in another process may raise them: the reason and numbers must survive."""
+    import pickle
+
+    from inference.errors import SketchProblem
+
+    err = pickle.loads(pickle.dumps(SketchError(SketchProblem.FILE_TOO_LARGE, size=9, limit=5)))
+    assert (err.reason, err.size, err.limit) == (SketchProblem.FILE_TOO_LARGE, 9, 5)
+    full = pickle.loads(pickle.dumps(QueueFullError(3, 10)))
+    assert (full.queued, full.retry_after) == (3, 10)
