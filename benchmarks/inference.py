@@ -61,9 +61,7 @@ def ms(values: list[float]) -> float:
 
 def full_size_onnx(width: int) -> Path:
     """A random-initialised width-``width`` generator as ONNX, exported once and cached."""
-    from inference.engine import cache_dir
-
-    path = cache_dir() / "bench" / f"generator-w{width}-seed0.onnx"
+    path = bench_cache() / f"generator-w{width}-seed0.onnx"
     if not path.exists():
         import keras
 
@@ -79,16 +77,22 @@ def full_size_onnx(width: int) -> Path:
 def int8_copy(fp32: Path, kind: str) -> Path:
     """A cached int8 copy of ``fp32``: ``kind`` "int8" (the recipe: phase convs, ends fp32),
     "all" (every layer quantized) or "plain" (QDQ without the ConvTranspose rewrite)."""
-    from inference.engine import cache_dir
-    from inference.quantize import RECIPE, _digest, calibration_inputs, quantize
+    from inference.engine import fingerprint
+    from inference.quantize import RECIPE, calibration_inputs, quantize
 
-    path = cache_dir() / "bench" / f"{kind}-{RECIPE}-{_digest(fp32)}.onnx"
+    path = bench_cache() / f"{kind}-{RECIPE}-{fingerprint(fp32)}.onnx"
     if not path.exists():
         print(f"quantizing {fp32.name} ({kind}, once)...", flush=True)
-        quantize(
-            fp32, path, calibration_inputs(None), split=kind != "plain", fp32_ends=kind == "int8"
-        )
+        quantize(fp32, path, calibration_inputs(), split=kind != "plain", fp32_ends=kind == "int8")
     return path
+
+
+def bench_cache() -> Path:
+    """``bench/`` in the engine's cache folder (``PIXELPAINTER_CACHE``, read by the settings)."""
+    from inference.engine import cache_dir
+    from inference.settings import InferenceSettings
+
+    return cache_dir(InferenceSettings().pixelpainter_cache) / "bench"
 
 
 class OpenVinoEngine:
@@ -120,7 +124,7 @@ def main() -> None:
     from inference.engine import OnnxEngine, onnx_for
     from inference.quantize import CHECK_SET, calibration_inputs, psnr, sketch_set
 
-    onnx_paths = {"bundled": onnx_for(None), "full": full_size_onnx(args.width)}
+    onnx_paths = {"bundled": onnx_for(None, bench_cache()), "full": full_size_onnx(args.width)}
     int8_paths = {name: int8_copy(path, "int8") for name, path in onnx_paths.items()}
     all_paths = {name: int8_copy(path, "all") for name, path in onnx_paths.items()}
     plain_paths = {name: int8_copy(path, "plain") for name, path in onnx_paths.items()}
@@ -133,10 +137,10 @@ def main() -> None:
         engines[f"{name} int8 ORT"] = OnnxEngine(int8_paths[name], args.threads)
         engines[f"{name} int8 all layers ORT"] = OnnxEngine(all_paths[name], args.threads)
         engines[f"{name} int8 plain QDQ ORT"] = OnnxEngine(plain_paths[name], args.threads)
-    from tests.support.sketches import sketch as make_sketch
+    from samples import sketch as make_sketch
 
     sketches = {size: make_sketch((size, size), strokes=60, line=3) for size in SIZES}
-    x1 = calibration_inputs(None, limit=1)
+    x1 = calibration_inputs(limit=1)
 
     # Warm every path, then interleave call by call.
     for colorizer in colorizers.values():
@@ -250,7 +254,9 @@ def main() -> None:
                 summary[f"{name}_int8_check_min_db"] = min(scores.values())
 
     if args.val:
-        val = calibration_inputs([args.val], limit=args.val_count, seed=1)
+        from training.int8_calibration import sketch_inputs
+
+        val = sketch_inputs([args.val], limit=args.val_count, seed=1)
         print(f"\nraw output, int8 against fp32 ONNX Runtime, {len(val)} sketches of {args.val}:")
         for name in onnx_paths:
             fp32 = engines[f"{name} fp32 ORT"]

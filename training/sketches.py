@@ -3,7 +3,7 @@ photographed lines, with what is known about them (the figure, the paper, each c
 bold strokes.
 
 The cel tests (``tests/inference/test_cel.py``), the cel report (:mod:`training.cel_report`) and
-the int8 sketch sets (:mod:`training.int8_sketches`) draw from here.
+the int8 sketch sets (:mod:`training.int8_calibration`) draw from here.
 """
 
 from __future__ import annotations

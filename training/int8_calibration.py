@@ -1,8 +1,8 @@
 """The int8 sketch sets: what quantization calibrates on, and what it checks itself against.
 
-``python -m training.int8_sketches [--data TRAIN_FOLDER...]`` writes
-``inference/assets/calibration.npz`` and ``inference/assets/int8_check.npz``: 256² gray model
-inputs (uint8 (n, 256, 256)) with a family name each.
+``python -m training.int8_calibration [TRAIN_FOLDER...] [--out CALIBRATION] [--check CHECK]``
+writes ``inference/assets/calibration.npz`` and ``inference/assets/int8_check.npz``: 256² gray
+model inputs (uint8 (n, 256, 256)) with a family name each.
 
 int8 ranges calibrated on one kind of line clip another's activations: calibrated on the
 training mix alone, the bundled model kept 45 dB against fp32 there but fell to 22–26 dB on
@@ -37,7 +37,9 @@ import numpy as np
 from PIL import Image
 
 from inference.colorizer import MODEL_SIZE, letterbox, sketch_input
-from inference.quantize import CALIBRATION, CHECK_SET, calibration_inputs
+from inference.errors import WeightsError
+from inference.images import IMAGE_SUFFIXES
+from inference.quantize import CALIBRATION, CHECK_SET
 from training.sketches import SKETCH_VARIANTS, bold_strokes, geometric
 
 ASSETS = Path(__file__).resolve().parents[1] / "inference" / "assets"
@@ -45,6 +47,44 @@ EVAL_ART = Path(__file__).parent / "eval_art"
 MIX_CALIBRATION = 48  # mix sketches to calibrate on; the next MIX_CHECK are held out to check
 MIX_CHECK = 12
 FAINT = 200
+
+
+def sketch_inputs(sources: Sequence[str | Path], *, limit: int = 64, seed: int = 0) -> np.ndarray:
+    """(n, 256, 256, 3) float32 model inputs in [-1, 1] to calibrate with.
+
+    ``sources``: folders of Kaggle pairs (``train/``-style, 2:1 PNGs, sketch on the right) or
+    of plain sketches, or single images. ``limit`` images at most, drawn evenly from each source
+    (and from each origin of a mixed set, files named ``<origin>-<name>``) with a fixed seed.
+    """
+    rng = np.random.default_rng(seed)
+    groups: list[list[Path]] = []
+    for source in sources:
+        path = Path(source)
+        if not path.is_dir():
+            groups.append([path])
+            continue
+        by_origin: dict[str, list[Path]] = {}
+        for file in sorted(path.rglob("*")):
+            if file.suffix.lower() in IMAGE_SUFFIXES:
+                by_origin.setdefault(file.name.split("-", 1)[0], []).append(file)
+        groups += by_origin.values()
+    for files in groups:
+        rng.shuffle(files)  # type: ignore[arg-type]
+    picked: list[Path] = []
+    while len(picked) < limit and any(groups):
+        for files in groups:
+            if files and len(picked) < limit:
+                picked.append(files.pop())
+    if not picked:
+        raise WeightsError(f"No calibration images found in {', '.join(map(str, sources))}")
+    inputs = []
+    for path in picked:
+        with Image.open(path) as img:
+            img = img.convert("RGB")
+            if img.width == 2 * img.height:  # a training pair: the sketch is the right half
+                img = img.crop((img.height, 0, img.width, img.height))
+            inputs.append(letterbox(np.asarray(img))[0])
+    return np.stack(inputs)
 
 
 def as_sent(rgb: np.ndarray) -> np.ndarray:
@@ -72,7 +112,7 @@ def mix_sketches(data: Sequence[Path] | None) -> tuple[np.ndarray, np.ndarray]:
     """Training-mix sketches (n, 256, 256) uint8 to calibrate with (as sent) and to check with
     (as seen): from ``data`` folders, or the shipped sets' ``mix`` sketches."""
     if data:
-        inputs = calibration_inputs(list(data), limit=MIX_CALIBRATION + MIX_CHECK)
+        inputs = sketch_inputs(list(data), limit=MIX_CALIBRATION + MIX_CHECK)
         sketches = np.round((inputs + 1.0) * 127.5).astype(np.uint8)
         calibrate = np.stack([as_sent(s) for s in sketches[:MIX_CALIBRATION]])
         return calibrate, np.stack([as_seen(s) for s in sketches[MIX_CALIBRATION:]])
@@ -150,19 +190,23 @@ def build(data: Sequence[Path] | None = None) -> dict[str, tuple[np.ndarray, np.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.int8_sketches", description=__doc__)
-    parser.add_argument("--data", type=Path, nargs="*", help="training folders (Kaggle pairs)")
-    parser.add_argument("--calibration", type=Path, default=CALIBRATION)
-    parser.add_argument("--check", type=Path, default=CHECK_SET)
+    """Build the bundled int8 calibration and check sets."""
+    parser = argparse.ArgumentParser(
+        prog="python -m training.int8_calibration", description=__doc__
+    )
+    parser.add_argument(
+        "sources", nargs="*", type=Path, help="training folders (Kaggle pairs) for the mix family"
+    )
+    parser.add_argument("--out", type=Path, default=CALIBRATION, help="the calibration set")
+    parser.add_argument("--check", type=Path, default=CHECK_SET, help="the check set")
     args = parser.parse_args(argv)
-    sets = build(args.data)
-    for name, path in (("calibration", args.calibration), ("check", args.check)):
+    sets = build(args.sources)
+    for name, path in (("calibration", args.out), ("check", args.check)):
         sketches, families = sets[name]
         np.savez_compressed(path, sketches=sketches, families=families)
         counts = ", ".join(f"{f} {int((families == f).sum())}" for f in dict.fromkeys(families))
-        print(
-            f"wrote {len(sketches)} sketches ({counts}) to {path} ({path.stat().st_size / 1e3:.0f} KB)"
-        )
+        size = path.stat().st_size / 1e3
+        print(f"wrote {len(sketches)} sketches ({counts}) to {path} ({size:.0f} KB)")
     return 0
 
 

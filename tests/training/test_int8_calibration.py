@@ -3,11 +3,11 @@
 import numpy as np
 
 from inference.quantize import CALIBRATION, CHECK_SET
-from training.int8_sketches import build, lighten, main
+from training.int8_calibration import build, lighten, main
 
 
 def test_the_shipped_sets_are_what_the_builder_makes(tmp_path):
-    assert main(["--calibration", str(tmp_path / "c.npz"), "--check", str(tmp_path / "k.npz")]) == 0
+    assert main(["--out", str(tmp_path / "c.npz"), "--check", str(tmp_path / "k.npz")]) == 0
     for built, shipped in ((tmp_path / "c.npz", CALIBRATION), (tmp_path / "k.npz", CHECK_SET)):
         with np.load(built) as a, np.load(shipped) as b:
             assert np.array_equal(a["sketches"], b["sketches"])
