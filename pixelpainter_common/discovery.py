@@ -58,7 +58,10 @@ def verify(document: object, token: str) -> bool:
     sig = document.get("sig")
     if not isinstance(sig, str):
         return False
-    return hmac.compare_digest(sig.encode(), signature(document, token).encode())
+    try:  # a forgery may hold what UTF-8 cannot encode (a lone surrogate, "\ud800"): no match
+        return hmac.compare_digest(sig.encode(), signature(document, token).encode())
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return False
 
 
 def is_safe_url(url: object) -> bool:

@@ -180,7 +180,16 @@ def caption_edits(telegram) -> list[str | None]:
 
 
 @pytest.mark.parametrize(
-    "forgery", ["other key", "unsigned v1", "tampered url", "plain http", "public token"]
+    "forgery",
+    [
+        "other key",
+        "unsigned v1",
+        "tampered url",
+        "plain http",
+        "public token",
+        "surrogate sig",
+        "surrogate field",
+    ],
 )
 async def test_untrusted_discovery_document_is_never_used(
     telegram, refine_server, npoint, make_settings, run_bot, caplog, forgery
@@ -193,6 +202,9 @@ async def test_untrusted_discovery_document_is_never_used(
         "plain http": discovery_document("http://refine.example.com:5000"),
         # A bot left with .env.example's token: anyone can sign with that one.
         "public token": discovery_document(evil.url, token=PLACEHOLDER_TOKEN),
+        # Lone surrogates ("\ud800" in the JSON) cannot be UTF-8 encoded for the HMAC.
+        "surrogate sig": {**discovery_document(evil.url), "sig": "\ud800"},
+        "surrogate field": {**discovery_document(evil.url), "gpu": "\udfff"},
     }
     npoint.documents[BIN_ID] = documents[forgery]
     token = PLACEHOLDER_TOKEN if forgery == "public token" else REFINE_TOKEN
