@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from pixelpainter_common.discovery import REFINE_URL_RULE, is_safe_url
 from pixelpainter_common.settings_values import check_url, split_ids
 
 # "<bot id>:<35 characters>" as issued by @BotFather; checked before any network call.
@@ -79,6 +80,14 @@ class BotSettings(BaseSettings):
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         return check_url(value)
+
+    @field_validator("refine_url")
+    @classmethod
+    def _check_refine_url(cls, value: str | None) -> str | None:
+        # The bot sends REFINE_TOKEN and users' images there: the discovery document's rule.
+        if value is not None and not is_safe_url(value):
+            raise ValueError(REFINE_URL_RULE)
+        return value
 
     @field_validator("webapp_url")
     @classmethod

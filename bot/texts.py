@@ -96,6 +96,10 @@ SOMETHING_FAILED = "Sorry, something went wrong on my side. Please try again."
 # ---- admins ----
 ADMIN_ONLY = "This command is for admins."
 SETURL_USAGE = "Usage: /seturl <https://…> or /seturl auto"
+SETURL_NOT_SAFE = (
+    "Not set: the refine server must be an https:// address (http:// only on this machine), "
+    "so REFINE_TOKEN and users' images never travel in clear."
+)
 SETURL_DONE = "Refine server URL set to {url} until the next restart."
 SETURL_AUTO = "Refine server URL: back to automatic discovery ({source})."
 ADMIN_REFINE_DOWN = "⚠️ Refine server is offline ({url}): {reason}"

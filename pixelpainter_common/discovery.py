@@ -64,8 +64,19 @@ def verify(document: object, token: str) -> bool:
         return False
 
 
+# Said wherever a refine URL is refused (REFINE_URL, /seturl; the document's has its own words).
+REFINE_URL_RULE = (
+    "must be an https:// address (http:// only to this machine: localhost, 127.0.0.1, ::1), "
+    "so REFINE_TOKEN and users' images never travel in clear"
+)
+
+
 def is_safe_url(url: object) -> bool:
-    """An ``https`` URL, or ``http`` to a loopback host (a server on the same machine)."""
+    """An ``https`` URL, or ``http`` to a loopback host (a server on the same machine).
+
+    The one rule for every refine server URL: the discovery document's, ``REFINE_URL``'s and
+    ``/seturl``'s.
+    """
     if not isinstance(url, str):
         return False
     try:

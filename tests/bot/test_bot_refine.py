@@ -175,6 +175,21 @@ async def test_admin_status_and_seturl(telegram, refine_server, bot):
         await other.stop()
 
 
+@pytest.mark.parametrize(
+    "url", ["http://203.0.113.9:8080", "http://refine.example.com", "ftp://127.0.0.1/"]
+)
+async def test_seturl_takes_only_https_or_loopback(telegram, refine_server, bot, url):
+    await telegram.send_text(ADMIN_ID, f"/seturl {url}")
+    [answer] = await telegram.wait_for(lambda c: c.chat_id == ADMIN_ID)
+    assert "Not set" in answer.params["text"] or "Usage" in answer.params["text"]
+    state = bot.bot_data[STATE_KEY]
+    assert state.locator.override is None and state.locator.source == "npoint"
+    _, colored = await colored_reply(telegram)
+    await telegram.tap(USER, colored, "r:b:30")
+    await telegram.wait_for(lambda c: c in refined_photos(telegram))
+    assert len(refine_server.requests) == 1  # still the discovered server
+
+
 def caption_edits(telegram) -> list[str | None]:
     return [c.params.get("caption") for c in telegram.calls if c.method == "editMessageCaption"]
 

@@ -59,6 +59,28 @@ def test_missing_weights_exit_2(clean_env, capsys, tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("http://203.0.113.9:8080", False),
+        ("http://refine.example.com", False),
+        ("https://refine.example.com", True),
+        ("http://127.0.0.1:5000", True),
+        ("http://localhost:5000", True),
+    ],
+)
+def test_refine_url_must_be_https_or_loopback(clean_env, capsys, tmp_path, url, ok):
+    clean_env.setenv("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
+    clean_env.setenv("REFINE_URL", url)
+    if ok:
+        assert BotSettings().refine_url == url
+        return
+    assert main() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Configuration error: REFINE_URL must be an https:// address")
+    assert err.count("\n") == 1
+
+
 def test_settings_read_lists_and_empty_values(clean_env):
     clean_env.setenv("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
     clean_env.setenv("ADMIN_CHAT_IDS", "1, 2,3")
