@@ -97,6 +97,23 @@ async def test_rate_limit_says_when_to_come_back(telegram, make_settings, run_bo
     assert len(telegram.sent(42, "sendPhoto")) == 2
 
 
+async def test_every_button_that_may_colorize_counts_toward_the_limit(
+    telegram, make_settings, run_bot
+):
+    async with run_bot(make_settings(rate_limit_per_minute=1, image_cache_mb=0)):
+        sketch = await telegram.send_photo(42, sketch_bytes())
+        colored = (await telegram.reply_to(sketch, "sendPhoto")).result
+        for data in ("p:b:30", "l:b:30", "p:b:30", "c:b:30", "p:b:30", "l:b:30"):
+            await telegram.tap(42, colored, data)
+        alerts = await telegram.wait_for(
+            lambda c: c.method == "answerCallbackQuery" and "come back" in c.params.get("text", ""),
+            count=6,
+        )
+    assert all(a.params.get("show_alert") for a in alerts)
+    assert not telegram.sent(42, "sendDocument")  # no tap colorized the sketch again
+    assert len(telegram.sent(42, "sendPhoto")) == 1
+
+
 async def test_allowed_user_ids_restrict_use(telegram, make_settings, run_bot):
     async with run_bot(make_settings(allowed_user_ids=[1])):
         await telegram.send_photo(2, sketch_bytes())
