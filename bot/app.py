@@ -164,6 +164,8 @@ async def _start_services(
     )
     colors = ColorService(inference, files, cache)
     store = await asyncio.to_thread(RefineStore, settings.bot_data_dir)
+    if store.moved_aside is not None:
+        await notify_admins(texts.ADMIN_STORE_RESET.format(path=store.moved_aside))
     refining = Refining(
         files=files,
         colors=colors,
