@@ -43,7 +43,13 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except ApiError as exc:
         return error_response(exc.status, exc.message, retry_after=exc.retry_after)
-    except web.HTTPRequestEntityTooLarge:
+    except web.HTTPRequestEntityTooLarge as exc:
+        # aiohttp raises this for a body over client_max_size and for a form over
+        # client_max_fields (1000 by default); only its text tells them apart.
+        if "fields" in (exc.text or ""):
+            return error_response(
+                413, "The form has too many fields. Send the sketch and its options only."
+            )
         limit = request.app[CONFIG_KEY].max_upload_mb
         return error_response(413, f"The upload is larger than {limit:g} MB. Send a smaller image.")
     except web.HTTPException as exc:  # aiohttp's own 404 / 405 ...

@@ -109,6 +109,17 @@ async def test_upload_over_the_limit_is_413(make_client):
     assert (await client.get("/health")).status == 200
 
 
+async def test_a_form_with_thousands_of_fields_is_413_saying_so(client):
+    body = aiohttp.FormData()
+    for i in range(5_000):
+        body.add_field(f"f{i}", "x")
+    body.add_field("sketch", area_sketch((40, 30)), filename="s.png")
+    response = await client.post("/colorize", data=body)
+    assert response.status == 413
+    message = (await response.json())["error"]
+    assert "too many fields" in message and "MB" not in message
+
+
 async def test_rate_limit_per_client(make_client):
     client = await make_client(WebAppConfig(requests_per_minute=2))
     statuses = []
