@@ -111,7 +111,13 @@ async def _form(request: web.Request) -> FormData:
         raise ApiError(
             400, "Send the image as multipart/form-data (e.g. curl -F sketch=@file.png)."
         )
-    return await request.post()
+    try:
+        async with asyncio.timeout(request.app[CONFIG_KEY].body_timeout_s):
+            return await request.post()
+    except TimeoutError as err:
+        raise ApiError(
+            408, "The upload took too long to arrive. Check the connection and send it again."
+        ) from err
 
 
 def _file_bytes(form: FormData, name: str) -> bytes:

@@ -13,6 +13,8 @@ from pixelpainter_common.rate_limit import RateLimiter
 
 DEFAULT_MAX_UPLOAD_MB = 20.0
 DEFAULT_REQUESTS_PER_MINUTE = 30
+DEFAULT_BODY_TIMEOUT_S = 60.0  # 20 MB at 350 KB/s, a slow mobile upload
+DEFAULT_MAX_CONNECTIONS = 100
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,10 @@ class WebAppConfig:
     requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
     bot_token: str | None = field(default=None, repr=False)  # secret: never in a repr or a log
     init_data_max_age_s: int = 24 * 3600
+    # A client that trickles its upload holds a connection: the whole body must arrive in time,
+    # and connections past the cap are answered 503 at once.
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
 
 class DeliveryError(Exception):

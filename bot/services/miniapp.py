@@ -23,6 +23,7 @@ from inference.errors import SketchError
 from inference.images import encode_jpeg
 from inference.service import InferenceService
 from webapp.app import create_app
+from webapp.listen import start_site
 from webapp.state import DeliveryError, WebAppConfig
 
 logger = logging.getLogger(__name__)
@@ -122,13 +123,11 @@ async def start_miniapp(
         bot_token=settings.telegram_bot_token.get_secret_value(),
     )
     app = create_app(config, inference=inference, bridge=TelegramBridge(bot, colors, files))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.webapp_host, settings.webapp_port)
     try:
-        await site.start()
+        runner, site = await start_site(
+            app, settings.webapp_host, settings.webapp_port, max_connections=config.max_connections
+        )
     except OSError as err:
-        await runner.cleanup()
         raise MiniAppError(
             f"WEBAPP_HOST/WEBAPP_PORT: cannot listen on "
             f"{settings.webapp_host}:{settings.webapp_port}: {err.strerror or err}"

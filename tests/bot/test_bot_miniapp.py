@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import time
@@ -196,3 +197,17 @@ async def test_the_mini_app_in_a_browser_edits_and_sends(telegram, miniapp_bot, 
     sent = Image.open(io.BytesIO(document.files["document"])).convert("RGBA")
     assert list(sent.getdata()) == [tuple(shown[i : i + 4]) for i in range(0, len(shown), 4)]
     assert (0, 255, 0, 255) in set(sent.getdata())
+
+
+async def test_the_mini_app_caps_open_connections(miniapp_bot):
+    url = urlsplit(miniapp_bot.bot_data[MINIAPP_KEY].url)
+    idle = [await asyncio.open_connection(url.hostname, url.port) for _ in range(100)]
+    try:
+        await asyncio.sleep(0.2)
+        reader, writer = await asyncio.open_connection(url.hostname, url.port)
+        line = await asyncio.wait_for(reader.readline(), 5)
+        writer.close()
+    finally:
+        for _, idle_writer in idle:
+            idle_writer.close()
+    assert line.split()[1] == b"503"
