@@ -8,6 +8,11 @@ from __future__ import annotations
 
 IMAGE_SIZE = 256
 OUTPUT_CHANNELS = 3
+# A hint-capable generator reads the sketch (RGB) and 4 hint planes: hint RGB and its mask
+# (see inference.hints); a hint-less one reads the sketch alone.
+SKETCH_CHANNELS = 3
+HINT_CHANNELS = 4
+INPUT_CHANNELS = (SKETCH_CHANNELS, SKETCH_CHANNELS + HINT_CHANNELS)
 DEFAULT_WIDTH = 64
 
 # Encoder and decoder filters as multiples of `width` (64 in the reference model).
@@ -19,9 +24,9 @@ DECODER_DROPOUT = (True, True, True, False, False, False, False)
 LEAKY_SLOPE = 0.3
 
 
-def parameter_count(width: int) -> int:
+def parameter_count(width: int, input_channels: int = SKETCH_CHANNELS) -> int:
     """Parameters of the generator at ``width`` (54,425,859 at 64), computed without building it."""
-    total, cin = 0, 3
+    total, cin = 0, input_channels
     skips = []
     for i, m in enumerate(ENCODER_MULTIPLIERS):
         cout = width * m

@@ -17,6 +17,7 @@ All image work is OpenCV on uint8 arrays (C, vectorised), not per-pixel Python.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +28,8 @@ import numpy as np
 from PIL import Image
 
 from inference.engine import Engine, Precision, load_engine
+from inference.errors import HintsError
+from inference.hints import Hint, HintLike, as_hints, hint_planes, to_model
 from inference.images import SketchSource, open_sketch
 from inference.regions import line_art, paper_level, segment
 
@@ -61,13 +64,14 @@ class Prepared:
     (H, W) by nearest neighbour.
     """
 
-    model_input: np.ndarray  # (256, 256, 3) float32 in [-1, 1]
+    model_input: np.ndarray  # (256, 256, 3) float32 in [-1, 1]; (256, 256, 7) with hint planes
     box: tuple[int, int, int, int]  # where the sketch sits inside the 256² square
     model_lines: np.ndarray  # uint8 (256, 256): 1 where the model sees line art (a pixel wider)
     lines: np.ndarray  # uint8 (H, W), 255 = paper
     regions: np.ndarray  # int32 (H, W), 0 = line, 1..N regions
     fills: np.ndarray  # int32, every pixel (lines too) its nearest region's id; 0 = none
     count: int  # regions: ids are 1..count
+    hints: tuple[Hint, ...] = ()  # color hints in output pixels (x, y in [0, W) × [0, H))
 
     @property
     def size(self) -> tuple[int, int]:
@@ -160,13 +164,29 @@ class Colorizer:
         engine = load_engine(weights, threads=threads, backend=backend, precision=precision)
         return cls(engine, max_side=max_side, style=style)
 
+    @property
+    def takes_hints(self) -> bool:
+        """Whether the model reads color hints (a 7-channel generator)."""
+        return getattr(self.engine, "input_channels", 3) > 3
+
     def warm_up(self) -> None:
         """Run the model once so the first person does not pay for lazy initialisation."""
-        self.engine.predict(np.zeros((1, MODEL_SIZE, MODEL_SIZE, 3), np.float32))
+        channels = getattr(self.engine, "input_channels", 3)
+        self.engine.predict(np.zeros((1, MODEL_SIZE, MODEL_SIZE, channels), np.float32))
 
-    def colorize(self, source: SketchSource, *, style: Style | None = None) -> Colorized:
-        """Colorize one sketch; raises :class:`SketchError` for unusable input."""
-        return self.colorize_many([source], style=style)[0]
+    def colorize(
+        self,
+        source: SketchSource,
+        *,
+        style: Style | None = None,
+        hints: Sequence[HintLike] | None = None,
+    ) -> Colorized:
+        """Colorize one sketch; raises :class:`SketchError` for unusable input.
+
+        ``hints``: color hints ``(x, y, (r, g, b))`` (or :class:`Hint`) in the sketch's own
+        pixels, for a model that takes them (:attr:`takes_hints`); else :class:`HintsError`.
+        """
+        return self.run([self.prepare(source, hints=hints)], style=style)[0]
 
     def colorize_many(
         self, sources: list[SketchSource], *, style: Style | None = None
@@ -179,22 +199,35 @@ class Colorizer:
         outputs = self.engine.predict(np.stack([p.model_input for p in prepared]))
         return [self.finish(p, out, style=style) for p, out in zip(prepared, outputs, strict=True)]
 
-    def prepare(self, source: SketchSource) -> Prepared:
-        """Decode and resize: the letterboxed 256² model input, the line art and its regions."""
-        rgb = np.asarray(open_sketch(source, max_side=self.max_side))
+    def prepare(self, source: SketchSource, *, hints: Sequence[HintLike] | None = None) -> Prepared:
+        """Decode and resize: the letterboxed 256² model input (with its hint planes for a
+        hint model), the line art and its regions. Raises :class:`SketchError` and
+        :class:`HintsError`."""
+        checked = as_hints(hints)
+        if checked and not self.takes_hints:
+            raise HintsError("this model takes no color hints (it was trained without them)")
+        img = open_sketch(source, max_side=self.max_side)
+        source_size = img.info.get("source_size", img.size)
+        rgb = np.asarray(img)
         h, w = rgb.shape[:2]
         if max(w, h) > self.max_side:
             k = self.max_side / max(w, h)
             rgb = _resize(rgb, (max(1, round(w * k)), max(1, round(h * k))))
         model_input, box = letterbox(rgb)
+        # Hints come in the sketch's own pixels; the output may be smaller (max_side, draft).
+        out_size = (rgb.shape[1], rgb.shape[0])
+        scaled = to_model(checked, source_size, (0, 0, *out_size))
+        if self.takes_hints:
+            planes = hint_planes(to_model(scaled, out_size, box))
+            model_input = np.concatenate([model_input, planes], axis=2)
         # The model's lines bleed a pixel wider than the sketch's, hence the dilation.
-        dark = (model_input.mean(axis=2) + 1.0) / 2.0 < LINE_THRESHOLD
+        dark = (model_input[..., :3].mean(axis=2) + 1.0) / 2.0 < LINE_THRESHOLD
         model_lines = cv2.dilate(dark.view(np.uint8), np.ones((3, 3), np.uint8))
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         lines = line_art(gray, paper_level(gray))
         regions, fills = segment(lines)
         count = int(fills.max()) if fills.size else 0
-        return Prepared(model_input, box, model_lines, lines, regions, fills, count)
+        return Prepared(model_input, box, model_lines, lines, regions, fills, count, tuple(scaled))
 
     def finish(
         self, prepared: Prepared, output: np.ndarray, *, style: Style | None = None

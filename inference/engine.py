@@ -27,9 +27,14 @@ logger = logging.getLogger(__name__)
 
 
 class Engine(Protocol):
-    """Runs the generator: (n, 256, 256, 3) float32 in [-1, 1] → same shape and range."""
+    """Runs the generator: (n, 256, 256, C) float32 in [-1, 1] → (n, 256, 256, 3), same range.
+
+    ``input_channels`` C is 3 (the sketch) or 7 (the sketch and the hint planes of
+    :mod:`inference.hints`).
+    """
 
     name: str
+    input_channels: int
 
     def predict(self, batch: np.ndarray) -> np.ndarray: ...
 
@@ -67,7 +72,10 @@ class OnnxEngine:
             raise WeightsError(
                 f"{model if not isinstance(model, bytes) else 'ONNX model'}: {err}"
             ) from err
-        self._input = self._session.get_inputs()[0].name
+        first = self._session.get_inputs()[0]
+        self._input = first.name
+        channels = first.shape[-1]
+        self.input_channels = channels if isinstance(channels, int) else 3
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         return self._session.run(None, {self._input: np.ascontiguousarray(batch, np.float32)})[0]
@@ -83,9 +91,11 @@ class KerasEngine:
 
         _set_tf_threads(threads)
         self.model = model
+        self.input_channels = int(model.input_shape[-1])
 
         @tf.function(
-            input_signature=(tf.TensorSpec((None, 256, 256, 3), tf.float32),), reduce_retracing=True
+            input_signature=(tf.TensorSpec((None, 256, 256, self.input_channels), tf.float32),),
+            reduce_retracing=True,
         )
         def forward(x: tf.Tensor) -> tf.Tensor:
             # training=False: moving BatchNorm statistics and no Dropout → deterministic colors.

@@ -11,3 +11,13 @@ class WeightsError(ValueError):
 
 class QueueFullError(RuntimeError):
     """The inference queue is full; the caller should try again shortly."""
+
+
+class HintsError(ValueError):
+    """Color hints that cannot be used: a malformed entry (``index`` says which), or hints for
+    a model that takes none (``index`` is None)."""
+
+    def __init__(self, problem: str, *, index: int | None = None) -> None:
+        self.problem = problem
+        self.index = index
+        super().__init__(problem if index is None else f"hint {index}: {problem}")

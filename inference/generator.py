@@ -1,6 +1,8 @@
 """The pix2pix U-Net generator of the TensorFlow tutorial, the single definition of the network.
 
-Input and output: (batch, 256, 256, 3) float32 in [-1, 1]. The layer structure (one
+Input (batch, 256, 256, 3) float32 in [-1, 1], or (batch, 256, 256, 7) for a hint-capable
+generator (the sketch, then the hint planes of :mod:`inference.hints`); output
+(batch, 256, 256, 3) float32 in [-1, 1]. The layer structure (one
 ``Sequential`` per down/up block, in this order) is kept exactly as in the tutorial because
 legacy tf.keras ``save_weights(".h5")`` files map onto it by layer order.
 """
@@ -15,6 +17,7 @@ from inference.architecture import (
     DECODER_MULTIPLIERS,
     DEFAULT_WIDTH,
     ENCODER_MULTIPLIERS,
+    HINT_CHANNELS,
     IMAGE_SIZE,
     LEAKY_SLOPE,
     OUTPUT_CHANNELS,
@@ -25,11 +28,13 @@ __all__ = [
     "DECODER_MULTIPLIERS",
     "DEFAULT_WIDTH",
     "ENCODER_MULTIPLIERS",
+    "HINT_CHANNELS",
     "IMAGE_SIZE",
     "LEAKY_SLOPE",
     "OUTPUT_CHANNELS",
     "build_generator",
     "downsample",
+    "input_channels_of",
     "upsample",
     "width_of",
 ]
@@ -68,13 +73,18 @@ def upsample(filters: int, size: int = 4, apply_dropout: bool = False) -> keras.
     return block
 
 
-def build_generator(width: int = DEFAULT_WIDTH) -> keras.Model:
-    """Build the U-Net; ``width`` is the first layer's filters (64 → 54,425,859 parameters)."""
+def build_generator(width: int = DEFAULT_WIDTH, *, hints: bool = False) -> keras.Model:
+    """Build the U-Net; ``width`` is the first layer's filters (64 → 54,425,859 parameters).
+
+    ``hints=True`` adds the 4 hint planes to the input (7 channels); only the first
+    convolution changes (4·4·4·width more weights), so a hint-less model's weights carry over.
+    """
     if width < 1:
         raise ValueError(f"width must be a positive number of filters, got {width}")
     # BatchNorm on every encoder block but the first, the innermost included: that is the
     # tutorial's network (54,425,859 parameters), whose weight files must load unchanged.
-    inputs = layers.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 3))  # (bs, 256, 256, 3)
+    channels = 3 + (HINT_CHANNELS if hints else 0)
+    inputs = layers.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, channels))  # (bs, 256, 256, 3 or 7)
     down_stack = [
         downsample(width * m, apply_batchnorm=i != 0) for i, m in enumerate(ENCODER_MULTIPLIERS)
     ]
@@ -110,3 +120,8 @@ def width_of(model: keras.Model) -> int:
     """The base width of a generator built by :func:`build_generator`."""
     first_conv = model.layers[1].layers[0]
     return int(first_conv.filters)
+
+
+def input_channels_of(model: keras.Model) -> int:
+    """3 for a hint-less generator, 7 for one that reads hint planes."""
+    return int(model.input_shape[-1])

@@ -36,10 +36,13 @@ def open_sketch(source: SketchSource, *, max_side: int | None = None) -> Image.I
     """Decode ``source`` into an RGB image, upright (EXIF), transparency composited on white.
 
     ``max_side`` lets JPEG decoding skip detail that would be thrown away (draft mode); the result
-    may still be larger than ``max_side``. Raises :class:`SketchError` for anything unusable.
+    may still be larger than ``max_side``. ``result.info["source_size"]`` is the upright size
+    before any such reduction: the sketch's own pixels, which color hints refer to. Raises
+    :class:`SketchError` for anything unusable.
     """
     if isinstance(source, Image.Image):
-        return to_rgb(_upright(source))
+        upright = _upright(source)
+        return _with_source_size(to_rgb(upright), upright.size)
     if isinstance(source, bytes | bytearray):
         if not source:
             raise SketchError(EMPTY)
@@ -86,6 +89,7 @@ def _decode(stream: BinaryIO, max_side: int | None) -> Image.Image:
             raise SketchError(TOO_LARGE.format(mp=pixels / 1e6, limit=MAX_PIXELS // 1_000_000))
         if pixels == 0:
             raise SketchError(NOT_AN_IMAGE)
+        raw_size = img.size  # before draft mode may shrink it
         if max_side and img.format == "JPEG" and max(img.size) > 2 * max_side:
             img.draft("RGB", (max_side, max_side))
         try:
@@ -98,7 +102,14 @@ def _decode(stream: BinaryIO, max_side: int | None) -> Image.Image:
             ) from err
         except (OSError, ValueError, SyntaxError, EOFError) as err:
             raise SketchError(TRUNCATED) from err
-    return to_rgb(upright)
+    # The EXIF orientation may have swapped the axes (it can only be read once loaded).
+    swapped = upright.size != img.size
+    return _with_source_size(to_rgb(upright), raw_size[::-1] if swapped else raw_size)
+
+
+def _with_source_size(img: Image.Image, size: tuple[int, int]) -> Image.Image:
+    img.info["source_size"] = size
+    return img
 
 
 def _upright(img: Image.Image) -> Image.Image:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.errors import WeightsError
+from inference.hints import Hint, hint_planes, with_hint_planes
 
 logger = logging.getLogger(__name__)
 
@@ -209,6 +210,22 @@ def calibration_inputs(
     return np.stack(inputs)
 
 
+def calibration_hints(inputs: np.ndarray, channels: int, seed: int = 0) -> np.ndarray:
+    """Sketch inputs (n, 256, 256, 3) for a model of ``channels`` inputs: for a hint model, every
+    other sketch gets a few random color dots, so the hint planes' ranges are calibrated too."""
+    widened = with_hint_planes(inputs, channels)
+    if channels == inputs.shape[-1]:
+        return widened
+    rng = np.random.default_rng(seed)
+    for i in range(1, len(widened), 2):
+        dots = [
+            Hint(*rng.uniform(8, 248, 2), tuple(int(c) for c in rng.integers(0, 256, 3)))
+            for _ in range(int(rng.integers(1, 13)))
+        ]
+        widened[i, ..., inputs.shape[-1] :] = hint_planes(dots)
+    return widened
+
+
 def quantize(fp32: str | Path, out: str | Path, inputs: np.ndarray, *, split: bool = True) -> Path:
     """Write the int8 (QDQ) version of the ONNX generator ``fp32`` to ``out``.
 
@@ -236,6 +253,8 @@ def quantize(fp32: str | Path, out: str | Path, inputs: np.ndarray, *, split: bo
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     source = onnx.load(str(fp32))
+    dims = source.graph.input[0].type.tensor_type.shape.dim  # type: ignore[attr-defined]
+    inputs = calibration_hints(inputs, dims[-1].dim_value or inputs.shape[-1])
     split = split_conv_transposes(source) if split else source
     tmp_split = out.with_suffix(f".split.{os.getpid()}.tmp.onnx")
     tmp_out = out.with_suffix(f".{os.getpid()}.tmp.onnx")

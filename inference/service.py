@@ -15,7 +15,7 @@ import logging
 import statistics
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -23,6 +23,7 @@ import numpy as np
 
 from inference.colorizer import Colorized, Colorizer, Prepared, Style
 from inference.errors import QueueFullError
+from inference.hints import HintLike
 from inference.images import SketchSource
 
 logger = logging.getLogger(__name__)
@@ -111,11 +112,14 @@ class InferenceService:
         on_position: PositionCallback | None = None,
         *,
         style: Style | None = None,
+        hints: Sequence[HintLike] | None = None,
     ) -> Colorized:
         """Colorize one sketch. ``on_position(n)`` is awaited when n images are ahead of it;
-        ``style`` (None: the colorizer's own) is the color layer's style.
+        ``style`` (None: the colorizer's own) is the color layer's style; ``hints`` color hints
+        in the sketch's pixels (see :meth:`Colorizer.colorize`).
 
-        Raises :class:`SketchError` for unusable input, :class:`QueueFullError` when full.
+        Raises :class:`SketchError` for unusable input, :class:`HintsError` for unusable hints,
+        :class:`QueueFullError` when full.
         """
         if self._worker is None or self._wake is None:
             raise RuntimeError("InferenceService.start() has not been awaited")
@@ -127,7 +131,9 @@ class InferenceService:
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         try:
-            prepared = await loop.run_in_executor(self._prep_pool, self.colorizer.prepare, source)
+            prepared = await loop.run_in_executor(
+                self._prep_pool, functools.partial(self.colorizer.prepare, hints=hints), source
+            )
             job = _Job(prepared, loop.create_future(), on_position)
             self._waiting.append(job)
             self._wake.set()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from inference.architecture import parameter_count
+from inference.architecture import INPUT_CHANNELS, parameter_count
 from inference.errors import WeightsError
 from inference.onnx_header import OnnxFormatError, read_onnx_header
 
@@ -74,6 +74,7 @@ class WeightsInfo:
     format: Format
     width: int
     parameters: int
+    input_channels: int = 3  # 7: the generator reads color hints (inference.hints)
 
 
 def detect_format(path: str | Path) -> tuple[Format, Path]:
@@ -149,8 +150,8 @@ def load_generator(path: str | Path) -> keras.Model:
     try:
         if fmt == "keras3-model":
             return _load_keras_model(source)
-        width = _width_of_file(fmt, source)
-        model = build_generator(width)
+        width, channels = _input_of_file(fmt, source)
+        model = build_generator(width, hints=channels != 3)
         if fmt == "tf-checkpoint":
             _restore_checkpoint(model, source)
         else:
@@ -169,40 +170,62 @@ def inspect_weights(path: str | Path) -> WeightsInfo:
     fmt, source = detect_format(path)
     if fmt == "onnx":
         # The export folds BatchNorm into the convolutions; report the generator's own count.
-        width = _onnx_width(source)
-        return WeightsInfo(Path(path), fmt, width, parameter_count(width))
+        width, channels = _onnx_input(source)
+        return WeightsInfo(Path(path), fmt, width, parameter_count(width, channels), channels)
     require_tensorflow(path, FORMAT_NAMES[fmt])
     if fmt == "keras3-model":
         gen = _load_keras_model(source)
-        from inference.generator import width_of
+        from inference.generator import input_channels_of, width_of
 
-        return WeightsInfo(Path(path), fmt, width_of(gen), gen.count_params())
-    width = _width_of_file(fmt, source)
-    return WeightsInfo(Path(path), fmt, width, parameter_count(width))
+        return WeightsInfo(
+            Path(path), fmt, width_of(gen), gen.count_params(), input_channels_of(gen)
+        )
+    width, channels = _input_of_file(fmt, source)
+    return WeightsInfo(Path(path), fmt, width, parameter_count(width, channels), channels)
 
 
-def _onnx_width(source: Path) -> int:
-    """The base width of an ONNX generator: our export's metadata, else its first convolution."""
+def _onnx_input(source: Path) -> tuple[int, int]:
+    """(width, input channels) of an ONNX generator: our export's metadata, else its first
+    convolution."""
     try:
         header = read_onnx_header(source)
     except (OSError, OnnxFormatError) as err:
         raise WeightsError(f"{source}: not a readable ONNX model ({err}).") from err
     if "pixelpainter.width" in header.metadata:
         try:
-            return int(header.metadata["pixelpainter.width"])
+            width = int(header.metadata["pixelpainter.width"])
+            channels = int(header.metadata.get("pixelpainter.input_channels", "3"))
         except ValueError as err:
-            raise WeightsError(f"{source}: bad pixelpainter.width metadata: {err}") from err
-    # ONNX convolution weights are (out, in, kh, kw): the first one reads the 3 image channels.
-    widths = [s[0] for s in header.weight_shapes if len(s) == 4 and s[1:] == (3, 4, 4)]
-    if not widths:
+            raise WeightsError(f"{source}: bad pixelpainter metadata: {err}") from err
+        if channels not in INPUT_CHANNELS:
+            raise WeightsError(f"{source}: bad pixelpainter.input_channels metadata: {channels}")
+        return width, channels
+    # ONNX convolution weights are (out, in, kh, kw): the first one reads the input channels.
+    found = _first_convolution(
+        [(s[2], s[3], s[1], s[0]) for s in header.weight_shapes if len(s) == 4]
+    )
+    if found is None:
         raise WeightsError(
             f"{source}: ONNX model has no 4×4 convolution over 3 channels: not a generator."
         )
-    return min(widths)
+    return found
 
 
-def _width_of_file(fmt: Format, source: Path) -> int:
-    """The first conv's filters: the only 4×4 kernel over 3 input channels besides the last one."""
+def _first_convolution(kernels: list[tuple[int, ...]]) -> tuple[int, int] | None:
+    """(width, input channels) from 4-D kernels in Keras order (kh, kw, in, out).
+
+    A hint model's first kernel is the only 4×4 one over 7 channels. Over 3 channels there are
+    two: the first conv (width filters) and the last Conv2DTranspose (4, 4, 3, 2·width).
+    """
+    for channels in reversed(INPUT_CHANNELS):
+        widths = [k[3] for k in kernels if k[:3] == (4, 4, channels)]
+        if widths:
+            return min(widths), channels
+    return None
+
+
+def _input_of_file(fmt: Format, source: Path) -> tuple[int, int]:
+    """(width, input channels) of an .h5 file or a checkpoint, from its first conv's kernel."""
     shapes: list[tuple[int, ...]] = []
     if fmt == "tf-checkpoint":
         import tensorflow as tf
@@ -227,12 +250,12 @@ def _width_of_file(fmt: Format, source: Path) -> int:
         except OSError as err:
             raise WeightsError(f"{source}: unreadable HDF5 file: {err}") from err
     # Conv2D kernels are (4, 4, in, out); the last Conv2DTranspose is (4, 4, out=3, in=2·width).
-    candidates = [s[3] for s in shapes if len(s) == 4 and s[:3] == (4, 4, 3)]
-    if not candidates:
+    found = _first_convolution([s for s in shapes if len(s) == 4])
+    if found is None:
         raise WeightsError(
             f"{source}: no 4×4×3 input convolution found: this is not a pix2pix generator."
         )
-    return min(candidates)
+    return found
 
 
 def _load_h5(model: keras.Model, fmt: Format, source: Path) -> None:
@@ -261,15 +284,20 @@ def _load_keras_model(source: Path) -> keras.Model:
         loaded = keras.saving.load_model(str(source), compile=False)
     except (OSError, ValueError, TypeError, KeyError) as err:
         raise WeightsError(f"{source}: cannot read this .keras file: {err}") from err
-    if loaded.input_shape != (None, 256, 256, 3) or loaded.output_shape != (None, 256, 256, 3):
+    inputs = tuple(loaded.input_shape)
+    if (
+        inputs[:3] != (None, 256, 256)
+        or inputs[3] not in INPUT_CHANNELS
+        or loaded.output_shape != (None, 256, 256, 3)
+    ):
         raise WeightsError(
             f"{source}: model maps {loaded.input_shape} → {loaded.output_shape}, "
-            "expected a 256×256×3 → 256×256×3 generator."
+            "expected a 256×256×3 (or ×7 with hints) → 256×256×3 generator."
         )
     # Rebuild from the one definition so inference never depends on pickled layer code.
     from inference.generator import width_of
 
-    model = build_generator(width_of(loaded))
+    model = build_generator(width_of(loaded), hints=inputs[3] != 3)
     model.set_weights(loaded.get_weights())
     return model
 
@@ -330,9 +358,10 @@ def export_onnx(model: keras.Model, out: str | Path) -> Path:
     import tensorflow as tf
     import tf2onnx
 
-    from inference.generator import width_of
+    from inference.generator import input_channels_of, width_of
 
-    spec = (tf.TensorSpec((None, 256, 256, 3), tf.float32, name="sketch"),)
+    channels = input_channels_of(model)
+    spec = (tf.TensorSpec((None, 256, 256, channels), tf.float32, name="sketch"),)
 
     @tf.function(input_signature=spec, autograph=False)
     def forward(x: tf.Tensor) -> tf.Tensor:
@@ -343,6 +372,8 @@ def export_onnx(model: keras.Model, out: str | Path) -> Path:
     proto, _ = tf2onnx.convert.from_function(forward, input_signature=spec, opset=17)
     meta = proto.metadata_props.add()
     meta.key, meta.value = "pixelpainter.width", str(width_of(model))
+    meta = proto.metadata_props.add()
+    meta.key, meta.value = "pixelpainter.input_channels", str(channels)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")

@@ -52,6 +52,35 @@ def tiny_colorizer(tiny_onnx):
     return colorizer
 
 
+@pytest.fixture(scope="session")
+def tiny_hint_generator():
+    """A width-8 generator that reads color hints (7 input channels), fixed random weights."""
+    import keras
+
+    from inference.generator import build_generator
+
+    keras.utils.set_random_seed(11)
+    return build_generator(TINY_WIDTH, hints=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_hint_onnx(tiny_hint_generator, tmp_path_factory) -> Path:
+    """``tiny_hint_generator`` exported to ONNX."""
+    from inference.weights import export_onnx
+
+    return export_onnx(tiny_hint_generator, tmp_path_factory.mktemp("onnx") / "tiny-hints.onnx")
+
+
+@pytest.fixture(scope="session")
+def tiny_hint_colorizer(tiny_hint_onnx):
+    """A real :class:`Colorizer` on the tiny hint generator (ONNX Runtime, 1 thread)."""
+    from inference.colorizer import Colorizer
+
+    colorizer = Colorizer.load(tiny_hint_onnx, threads=1)
+    colorizer.warm_up()
+    return colorizer
+
+
 # Debian's chromium (browser downloads do not work here), headless in a container: no sandbox,
 # GPU, QUIC or background traffic; playwright gives it an empty temporary user-data-dir.
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
