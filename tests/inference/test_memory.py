@@ -1,0 +1,108 @@
+"""One sketch at the size caps costs at most 300 MB, measured as the peak RSS of a real process.
+
+The files are tiny (a few hundred KB) but decode to 64 MP of 16-bit gray or 50 MP of RGBA or
+float: the cases that once took 1.2 to 1.8 GB through float64 arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from inference import images
+from inference.errors import SketchError
+
+ROOT = Path(__file__).resolve().parents[2]
+PEAK_LIMIT_MB = 300
+# The largest square each mode may have: 64 MP of 2-byte pixels, MAX_DECODED_BYTES of 4-byte ones.
+GRAY16_SIDE = math.isqrt(images.MAX_PIXELS)
+WIDE_SIDE = math.isqrt(getattr(images, "MAX_DECODED_BYTES", 192 * 1024 * 1024) // 4)
+
+# VmHWM is the peak RSS of this process image (ru_maxrss would carry pytest's, across exec);
+# writing 5 to clear_refs resets it to the current RSS, just before the one colorize measured.
+MEASURE = """
+import gc, sys
+from inference.colorizer import Colorizer
+
+def kb(field):
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field))
+
+colorizer = Colorizer.load(sys.argv[1], threads=1)
+colorizer.warm_up()
+data = open(sys.argv[2], "rb").read()
+gc.collect()
+with open("/proc/self/clear_refs", "w") as clear:
+    clear.write("5")
+before = kb("VmRSS:")
+result = colorizer.colorize(data)
+print(result.image.size[0], result.image.size[1], (kb("VmHWM:") - before) / 1000)
+"""
+
+
+def _save(kind: str, path: Path) -> Path:
+    if kind == "gray16":
+        lines = np.full((GRAY16_SIDE, GRAY16_SIDE), 52000, np.uint16)
+        lines[::40, :] = 3000
+        Image.fromarray(lines).save(path, format="PNG")
+    elif kind == "rgba":
+        pixels = np.zeros((WIDE_SIDE, WIDE_SIDE, 4), np.uint8)
+        pixels[::40, :, 3] = 255  # black lines on a transparent sheet
+        Image.fromarray(pixels, "RGBA").save(path, format="PNG")
+    else:
+        sheet = np.full((WIDE_SIDE, WIDE_SIDE), 0.95, np.float32)
+        sheet[::40, :] = 0.05
+        Image.fromarray(sheet).save(path, format="TIFF", compression="tiff_adobe_deflate")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["gray16", "rgba", "float"])
+def test_a_sketch_at_the_cap_peaks_under_300_mb(tiny_onnx, tmp_path, kind):
+    sketch = _save(kind, tmp_path / f"{kind}.img")
+    assert sketch.stat().st_size < 1_000_000  # small files, large images
+    with Image.open(sketch) as img:
+        assert {"gray16": "I;16", "rgba": "RGBA", "float": "F"}[kind] == img.mode
+    proc = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(tiny_onnx), str(sketch)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    width, height, peak_mb = proc.stdout.split()
+    assert (int(width), int(height)) == (2048, 2048)  # colorized, at the output cap
+    assert float(peak_mb) <= PEAK_LIMIT_MB, f"{kind}: {float(peak_mb):.0f} MB"
+
+
+def _png_header(side: int, color_type: int, depth: int = 8) -> bytes:
+    """A PNG that claims ``side``² pixels and holds almost no data (a few hundred bytes)."""
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", side, side, depth, color_type, 0, 0, 0)
+    data = zlib.compress(b"\x00" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_wide_image_over_the_cap_is_refused_before_decoding():
+    with pytest.raises(SketchError, match="too large"):
+        images.open_sketch(_png_header(WIDE_SIDE + 1, color_type=6), max_side=2048)  # RGBA
+    # The same size in 8-bit gray takes a quarter of the memory: it passes the cap (and is then
+    # found truncated, having no pixels).
+    with pytest.raises(SketchError, match="damaged"):
+        images.open_sketch(_png_header(WIDE_SIDE + 1, color_type=0), max_side=2048)
