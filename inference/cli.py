@@ -21,6 +21,7 @@ from inference import __version__
 from inference.colorizer import DEFAULT_MAX_SIDE, STYLES, Colorized, Colorizer, Prepared
 from inference.engine import PRECISIONS
 from inference.errors import SketchError, WeightsError
+from inference.images import SKETCH_FORMATS
 from inference.settings import InferenceSettings
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -354,7 +355,7 @@ def _note_downscale(
     source: Path, prepared: Prepared, max_side: int, write: Callable[[str], None]
 ) -> None:
     try:
-        with Image.open(source) as img:
+        with Image.open(source, formats=SKETCH_FORMATS) as img:
             width, height = img.size
     except OSError:
         return  # it decoded once already; the size is only for the notice

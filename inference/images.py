@@ -37,6 +37,11 @@ _ORIENTATIONS = {
 }
 MAX_BYTES = 50 * 1024 * 1024
 
+# The formats a sketch may be in, whatever its name or type says. Pillow's other openers stay
+# shut: EPS runs Ghostscript on the file's PostScript, and no sketch needs PSD, ICO and the rest.
+# ("JPEG" opens phone cameras' multi-picture JPEGs too, which Pillow then calls MPO.)
+SKETCH_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
+
 SketchSource = bytes | bytearray | str | Path | BinaryIO | Image.Image
 
 NOT_AN_IMAGE = "This file is not an image I can read. Please send a PNG, JPEG or WebP sketch."
@@ -92,7 +97,7 @@ def _decode(stream: BinaryIO, max_side: int | None) -> Image.Image:
         # We enforce our own pixel limit below, before any pixel is decoded.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            img = Image.open(stream)
+            img = Image.open(stream, formats=SKETCH_FORMATS)
         except Image.DecompressionBombError as err:
             # Pillow refuses before we learn the size; its message carries the pixel count.
             found = re.search(r"\((\d+) pixels\)", str(err))

@@ -20,7 +20,7 @@ from bot.services.files import FileStore, FileTooLarge
 from bot.settings import BotSettings
 from inference.colorizer import Colorized, Style
 from inference.errors import SketchError
-from inference.images import encode_jpeg
+from inference.images import SKETCH_FORMATS, encode_jpeg
 from inference.service import InferenceService
 from webapp.app import create_app
 from webapp.listen import start_site
@@ -85,12 +85,14 @@ class TelegramBridge:
 
 
 def _size_of(png: bytes) -> tuple[int, int]:
-    with Image.open(io.BytesIO(png)) as img:
+    with Image.open(io.BytesIO(png), formats=SKETCH_FORMATS) as img:
         return img.size
 
 
 def _preview(png: bytes) -> bytes:
-    with Image.open(io.BytesIO(png)) as img:  # already checked by the web app (open_sketch)
+    with Image.open(
+        io.BytesIO(png), formats=SKETCH_FORMATS
+    ) as img:  # already checked by the web app (open_sketch)
         return encode_jpeg(img)
 
 

@@ -77,6 +77,13 @@ async def test_corrupt_image_gets_clear_message(telegram, bot):
     assert "damaged" in call.params["text"] or "not an image" in call.params["text"]
 
 
+async def test_postscript_named_png_is_not_an_image(telegram, bot):
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 32 32\nshowpage\n%%EOF\n"
+    await telegram.send_document(42, eps, "looks.png", "image/png")
+    [call] = await telegram.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 42)
+    assert "not an image" in call.params["text"]
+
+
 async def test_too_large_file_is_refused_before_download(telegram, make_settings, run_bot):
     async with run_bot(make_settings(max_image_mb=0.001)):
         await telegram.send_document(42, sketch_bytes((256, 256)), "big.png", "image/png")
