@@ -196,7 +196,7 @@ async def _start_services(
     )
     if settings.webapp_url:
         application.bot_data[MINIAPP_KEY] = await start_miniapp(
-            settings, application.bot, inference, state.colors, files
+            settings, application.bot, inference, state.colors, files, state.limiter
         )
     interval = settings.health_check_interval_s
     if application.job_queue is not None:
