@@ -85,9 +85,12 @@ def fake_gs(tmp_path: Path) -> tuple[dict[str, str], Path]:
     return {**env, "PYTHONPATH": str(ROOT)}, mark
 
 
-def _open_in_fresh_process(env: dict[str, str], paths: list[Path]) -> list[str]:
+def _open_in_fresh_process(env: dict[str, str], files: dict[str, bytes], folder: Path) -> list[str]:
+    """Each of ``files`` (name → bytes) opened by path and by bytes: a line per try."""
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
     proc = subprocess.run(
-        [sys.executable, "-c", OPEN, *map(str, paths)],
+        [sys.executable, "-c", OPEN, *(str(folder / name) for name in files)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -95,31 +98,23 @@ def _open_in_fresh_process(env: dict[str, str], paths: list[Path]) -> list[str]:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    return proc.stdout.splitlines()
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 2 * len(files)
+    return lines
 
 
 def test_other_formats_are_not_an_image_and_gs_never_runs(fake_gs, tmp_path):
     env, mark = fake_gs
     # Named and sent as PNG: only the bytes decide, and only the allowed formats are tried.
-    paths = []
-    for kind, data in REFUSED.items():
-        path = tmp_path / f"{kind}-looks.png"
-        path.write_bytes(data)
-        paths.append(path)
-    lines = _open_in_fresh_process(env, paths)
-    assert len(lines) == 2 * len(paths)
-    for line in lines:
+    files = {f"{kind}-looks.png": data for kind, data in REFUSED.items()}
+    for line in _open_in_fresh_process(env, files, tmp_path):
         assert line.endswith(f"refused {NOT_AN_IMAGE}"), line
     assert not mark.exists(), "Ghostscript was run on an upload"
 
 
 def test_the_readme_formats_still_open(fake_gs, tmp_path):
     env, mark = fake_gs
-    paths = []
-    for fmt, data in ACCEPTED.items():
-        path = tmp_path / f"sketch.{fmt.lower()}"
-        path.write_bytes(data)
-        paths.append(path)
-    lines = _open_in_fresh_process(env, paths)
-    assert len(lines) == 2 * len(paths) and all(" opened (16, 16)" in line for line in lines)
+    files = {f"sketch.{fmt.lower()}": data for fmt, data in ACCEPTED.items()}
+    for line in _open_in_fresh_process(env, files, tmp_path):
+        assert " opened (16, 16)" in line, line
     assert not mark.exists()
