@@ -24,7 +24,9 @@ MAX_PIXELS = 64_000_000
 # after decoding works on the image shrunk toward max_side, so one sketch peaks under 300 MB.
 MAX_DECODED_BYTES = 192 * 1024 * 1024
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
-_CONVERTED_MODES = ("1", "P", "PA", "BGR;15", "BGR;16", "BGR;24")
+# Modes converted strip by strip (besides 16-bit, 32-bit and float): what Pillow cannot reduce,
+# or reduces through a full-size copy, and transparency, flattened on white.
+_STRIP_MODES = ("1", "P", "PA", "RGBA", "LA", "La", "RGBa")
 _STRIP_PIXELS = 1_000_000  # a strip converted at a time: 4 MB as float32
 _ORIENTATIONS = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -121,7 +123,7 @@ def _decode(stream: BinaryIO, max_side: int | None) -> Image.Image:
             # Output is capped at max_side: shrink by a whole factor first, so every conversion
             # works on the small image (a 16-bit or float one in strips), then free the large one.
             factor = max(1, max(img.size) // max_side) if max_side else 1
-            small = _eight_bit(img, factor)
+            small = _flat_rgb(img, factor)
             if small is not img:
                 img.close()
         except Image.DecompressionBombError as err:
@@ -133,7 +135,7 @@ def _decode(stream: BinaryIO, max_side: int | None) -> Image.Image:
     upright = _transposed(small, orientation)
     # The EXIF orientation may have swapped the axes.
     swapped = upright.size != small.size
-    return _with_source_size(to_rgb(upright), raw_size[::-1] if swapped else raw_size)
+    return _with_source_size(upright, raw_size[::-1] if swapped else raw_size)
 
 
 def _check_decoded_size(img: Image.Image) -> None:
@@ -145,30 +147,22 @@ def _check_decoded_size(img: Image.Image) -> None:
         raise SketchError(TOO_LARGE.format(mp=pixels / 1e6, limit=limit // 1_000_000))
 
 
-def _eight_bit(img: Image.Image, factor: int = 1) -> Image.Image:
-    """``img`` in an 8-bit mode ``reduce`` takes (no P, 1, I;16, I or F), shrunk by ``factor``.
+def _flat_rgb(img: Image.Image, factor: int = 1) -> Image.Image:
+    """``img`` as 8-bit RGB, transparency on white, shrunk by a whole ``factor``.
 
-    Conversions run strip by strip, so at most one full-size image (the decoded one) is ever in
-    memory: a 16-bit or float image is scaled to 8 bits in float32 a few megapixels at a time.
-    ``img`` itself when there is nothing to do.
+    Whatever needs converting (16-bit and float scaled in float32, palettes, transparency) is
+    converted strip by strip, so beside the decoded image only the result is ever whole in
+    memory. ``img`` itself when it is RGB already and ``factor`` is 1.
     """
     top = _white_level(img)
-    if top is None and img.mode not in _CONVERTED_MODES:
-        if factor == 1:
-            return img
-        if img.mode not in ("RGBA", "LA"):  # Pillow reduces these through a full-size copy
-            return img.reduce(factor)
+    if top is None and img.mode not in _STRIP_MODES and "transparency" not in img.info:
+        small = img.reduce(factor) if factor > 1 else img
+        return small if small.mode == "RGB" else small.convert("RGB")
     rows = max(1, _STRIP_PIXELS // (img.width * factor)) * factor
-    out: Image.Image | None = None
+    out = Image.new("RGB", (-(-img.width // factor), -(-img.height // factor)))
     for y in range(0, img.height, rows):
-        strip = _eight_bit_strip(img.crop((0, y, img.width, min(img.height, y + rows))), top)
-        if factor > 1:
-            strip = strip.reduce(factor)
-        if out is None:
-            size = (-(-img.width // factor), -(-img.height // factor))
-            out = Image.new(strip.mode, size)
-        out.paste(strip, (0, y // factor))
-    assert out is not None  # the image has pixels (checked when it was opened)
+        strip = _flat_rgb_strip(img.crop((0, y, img.width, min(img.height, y + rows))), top)
+        out.paste(strip.reduce(factor) if factor > 1 else strip, (0, y // factor))
     return out
 
 
@@ -184,16 +178,15 @@ def _white_level(img: Image.Image) -> float | None:
     return 65535.0 if high > 255 else 255.0
 
 
-def _eight_bit_strip(img: Image.Image, top: float | None) -> Image.Image:
+def _flat_rgb_strip(img: Image.Image, top: float | None) -> Image.Image:
     if top is not None:
         scaled = np.asarray(img, dtype=np.float32) * np.float32(255.0 / top) + np.float32(0.5)
-        return Image.fromarray(np.clip(scaled, 0, 255).astype(np.uint8), "L")
-    if img.mode in ("P", "PA"):  # palette indices cannot be averaged: colors first
-        transparent = img.mode == "PA" or "transparency" in img.info
-        return img.convert("RGBA" if transparent else "RGB")
-    if img.mode in _CONVERTED_MODES:
-        return img.convert("L") if img.mode == "1" else img.convert("RGB")
-    return img
+        return Image.fromarray(np.clip(scaled, 0, 255).astype(np.uint8), "L").convert("RGB")
+    if img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return img.convert("RGB")
 
 
 def _transposed(img: Image.Image, orientation: int) -> Image.Image:
@@ -216,14 +209,7 @@ def _upright(img: Image.Image) -> Image.Image:
 
 def to_rgb(img: Image.Image) -> Image.Image:
     """Any PIL mode → 8-bit RGB; transparent areas become white, 16/32-bit and float rescaled."""
-    img = _eight_bit(img)
-    if img.mode in ("RGBA", "LA", "La", "RGBa"):
-        rgba = img.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
-    if img.mode != "RGB":
-        return img.convert("RGB")
-    return img
+    return _flat_rgb(img)
 
 
 def encode_png(img: Image.Image) -> bytes:
