@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from inference.colorizer import STYLES, Colorized, Style
+from inference.colorizer import DEFAULT_MAX_SIDE, STYLES, Colorized, Style
 from inference.errors import QueueFullError, SketchError
 from inference.images import encode_png, open_sketch
 from webapp.editor import editor_document
@@ -93,9 +93,14 @@ async def send(request: web.Request) -> web.Response:
     _limit(request, user.id)
     data = _file_bytes(form, "image")
     try:
-        image = await asyncio.to_thread(open_sketch, data)
+        # max_side bounds the memory of decoding anything larger than the editor makes.
+        image = await asyncio.to_thread(open_sketch, data, max_side=DEFAULT_MAX_SIDE)
     except SketchError as err:
         raise sketch_error(err) from err
+    if max(image.info["source_size"]) > DEFAULT_MAX_SIDE:
+        raise ApiError(
+            413, f"This picture is larger than the editor makes ({DEFAULT_MAX_SIDE} px a side)."
+        )
     png = data if data.startswith(b"\x89PNG") else await asyncio.to_thread(encode_png, image)
     try:
         await _bridge(request).send_image(user.id, png)

@@ -129,7 +129,7 @@ async def test_send_to_chat_delivers_file_and_preview(telegram, miniapp_bot, htt
 async def test_send_of_an_odd_shape_is_a_file_with_the_keyboard(telegram, miniapp_bot, http):
     form = aiohttp.FormData()
     form.add_field("init_data", init_data(42))
-    form.add_field("image", png((2100, 50)), filename="strip.png", content_type="image/png")
+    form.add_field("image", png((2040, 50)), filename="strip.png", content_type="image/png")
     async with http.post("/api/send", data=form) as response:
         assert response.status == 200
     assert not telegram.sent(42, "sendPhoto")
@@ -162,6 +162,16 @@ async def test_send_of_a_non_image_is_415(telegram, miniapp_bot, http):
     form.add_field("image", b"<html>", filename="x.png", content_type="image/png")
     async with http.post("/api/send", data=form) as response:
         assert response.status == 415
+    assert not telegram.sent(42)
+
+
+async def test_send_of_a_picture_larger_than_the_editor_makes_is_413(telegram, miniapp_bot, http):
+    form = aiohttp.FormData()
+    form.add_field("init_data", init_data(42))
+    form.add_field("image", png((2049, 40)), filename="big.png", content_type="image/png")
+    async with http.post("/api/send", data=form) as response:
+        assert response.status == 413
+        assert "larger than the editor makes" in (await response.json())["error"]
     assert not telegram.sent(42)
 
 
