@@ -13,9 +13,10 @@ import pytest
 from PIL import Image
 
 from bot.app import MINIAPP_KEY
+from tests.support.init_data import sign_init_data
 from tests.support.sketches import sketch_bytes
 from tests.support.tokens import BOT_TOKEN
-from webapp.telegram_auth import sign_init_data
+from webapp.telegram_auth import sketch_signature
 
 WEBAPP_URL = "https://example.test/pixelpainter/"
 
@@ -281,3 +282,19 @@ async def test_mini_app_limits_are_per_telegram_user_and_shared_with_the_chat(
         # One budget: user 42 spent theirs in the Mini App.
         await telegram.send_photo(42, sketch_bytes())
         await telegram.wait_for(lambda c: c.chat_id == 42 and "come back" in c.params["text"])
+
+
+async def test_editor_for_an_uncached_sketch_asks_telegram_once(telegram, miniapp_bot, http):
+    """A sketch the bot has not seen since it started: one getFile, then the download."""
+    file_id, _ = telegram.add_file(sketch_bytes((120, 80)), "photo", ".jpg")
+    form = aiohttp.FormData(
+        {
+            "init_data": init_data(42),
+            "sketch_id": file_id,
+            "sig": sketch_signature(BOT_TOKEN, file_id),
+        }
+    )
+    async with http.post("/api/editor", data=form) as response:
+        assert response.status == 200, await response.text()
+        assert (await response.json())["width"] == 120
+    assert [c.method for c in telegram.calls].count("getFile") == 1

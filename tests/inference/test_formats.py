@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from inference.images import NOT_AN_IMAGE
+from inference.errors import SketchProblem
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,7 +65,7 @@ for path in sys.argv[1:]:
         try:
             print(path, "opened", open_sketch(source, max_side=64).size)
         except SketchError as err:
-            print(path, "refused", err)
+            print(path, "refused", err.reason)
 """
 
 
@@ -108,7 +108,7 @@ def test_other_formats_are_not_an_image_and_gs_never_runs(fake_gs, tmp_path):
     # Named and sent as PNG: only the bytes decide, and only the allowed formats are tried.
     files = {f"{kind}-looks.png": data for kind, data in REFUSED.items()}
     for line in _open_in_fresh_process(env, files, tmp_path):
-        assert line.endswith(f"refused {NOT_AN_IMAGE}"), line
+        assert line.endswith(f"refused {SketchProblem.NOT_AN_IMAGE}"), line
     assert not mark.exists(), "Ghostscript was run on an upload"
 
 

@@ -155,8 +155,9 @@ async def test_limits_key_on_the_forwarded_address_only_when_trusted(make_client
 
 def test_serve_trust_forwarded_flag():
     from inference.cli import build_parser
+    from webapp.cli import add_serve
 
-    parse = build_parser().parse_args
+    parse = build_parser((add_serve,)).parse_args
     assert parse(["serve"]).trust_forwarded == 0
     assert parse(["serve", "--trust-forwarded"]).trust_forwarded == 1
     assert parse(["serve", "--trust-forwarded", "2"]).trust_forwarded == 2
