@@ -40,6 +40,7 @@ from bot.settings import BotSettings
 from bot.state import STATE_KEY, BotState
 from inference.colorizer import Colorizer
 from inference.service import InferenceService
+from inference.settings import load_colorizer
 from pixelpainter_common.rate_limit import RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -124,14 +125,9 @@ async def _start_services(
 ) -> None:
     """Load and warm the model, open the HTTP session, schedule the health check."""
     if colorizer is None:
-        logger.info("Loading generator weights (%s)", settings.generator_weights or "bundled")
-        colorizer = await asyncio.to_thread(
-            Colorizer.load,
-            settings.generator_weights,
-            threads=settings.inference_threads,
-            precision=settings.inference_precision,
-            style=settings.inference_style,
-        )
+        weights = settings.inference.generator_weights
+        logger.info("Loading generator weights (%s)", weights or "bundled")
+        colorizer = await asyncio.to_thread(load_colorizer, settings.inference)
     inference = InferenceService(
         colorizer, max_batch=settings.inference_max_batch, max_queue=settings.inference_max_queue
     )
@@ -164,6 +160,8 @@ async def _start_services(
     )
     colors = ColorService(inference, files, cache)
     store = await asyncio.to_thread(RefineStore, settings.bot_data_dir)
+    if store.moved_aside is not None:
+        await notify_admins(texts.ADMIN_STORE_RESET.format(path=store.moved_aside))
     refining = Refining(
         files=files,
         colors=colors,
@@ -194,7 +192,7 @@ async def _start_services(
     )
     if settings.webapp_url:
         application.bot_data[MINIAPP_KEY] = await start_miniapp(
-            settings, application.bot, inference, state.colors, files
+            settings, application.bot, inference, state.colors, files, state.limiter
         )
     interval = settings.health_check_interval_s
     if application.job_queue is not None:

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from inference.settings import InferenceSettings, describe_settings_error
+from pixelpainter_common.discovery import REFINE_URL_RULE, is_safe_url
 from pixelpainter_common.settings_values import check_url, split_ids
+
+__all__ = ["BotSettings", "describe_settings_error"]
 
 # "<bot id>:<35 characters>" as issued by @BotFather; checked before any network call.
 _TOKEN_RE = re.compile(r"^\d{4,}:[A-Za-z0-9_-]{30,}$")
+
+# Telegram's alphabet for a webhook's secret_token (1-256 characters); ours asks for 24 or more.
+MIN_WEBHOOK_SECRET = 24
+_WEBHOOK_SECRET_RE = re.compile(rf"^[A-Za-z0-9_-]{{{MIN_WEBHOOK_SECRET},256}}$")
 
 IdList = Annotated[list[int], NoDecode]
 
@@ -28,10 +36,9 @@ class BotSettings(BaseSettings):
     telegram_api_base: str = "https://api.telegram.org"
     admin_chat_ids: IdList = Field(default_factory=list)
     allowed_user_ids: IdList = Field(default_factory=list)
-    generator_weights: Path | None = None
-    inference_threads: int | None = Field(default=None, ge=1)
-    inference_precision: Literal["fp32", "int8"] = "fp32"
-    inference_style: Literal["cel", "soft"] = "cel"
+    # The engine's own settings (GENERATOR_WEIGHTS, INFERENCE_*, PIXELPAINTER_CACHE), read from
+    # the same environment by the engine's settings class.
+    inference: InferenceSettings = Field(default_factory=InferenceSettings)
 
     refine_url: str | None = None
     refine_token: SecretStr = SecretStr("")
@@ -55,7 +62,8 @@ class BotSettings(BaseSettings):
     webhook_url: str | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
-    webhook_secret: SecretStr | None = None
+    # Required in webhook mode: without it anyone who finds the port could post updates.
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     log_level: str = "INFO"
 
     # Mini App (region editor): the page's public https address turns it on.
@@ -80,6 +88,30 @@ class BotSettings(BaseSettings):
     def _check_url(cls, value: str | None) -> str | None:
         return check_url(value)
 
+    @field_validator("refine_url")
+    @classmethod
+    def _check_refine_url(cls, value: str | None) -> str | None:
+        # The bot sends REFINE_TOKEN and users' images there: the discovery document's rule.
+        if value is not None and not is_safe_url(value):
+            raise ValueError(REFINE_URL_RULE)
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if not info.data.get("webhook_url"):
+            return value
+        secret = value.get_secret_value() if value is not None else ""
+        if not _WEBHOOK_SECRET_RE.match(secret):
+            raise ValueError(
+                f"must be set in webhook mode: {MIN_WEBHOOK_SECRET}-256 random letters, digits,"
+                " _ or - (Telegram sends it with every update; without it anyone could post"
+                " updates as any user)"
+            )
+        return value
+
     @field_validator("webapp_url")
     @classmethod
     def _check_webapp_url(cls, value: str | None) -> str | None:
@@ -93,18 +125,3 @@ class BotSettings(BaseSettings):
         """The secret values that must never reach a log line."""
         values = [self.telegram_bot_token, self.refine_token, self.webhook_secret]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
-
-
-def describe_settings_error(err: ValidationError) -> str:
-    """One line naming each bad variable, without echoing its (possibly secret) value."""
-    problems = []
-    for item in err.errors(include_input=False, include_url=False):
-        name = str(item["loc"][0]).upper() if item["loc"] else "settings"
-        message = "is not set" if item["type"] == "missing" else item["msg"]
-        message = message.removeprefix("Value error, ")
-        problems.append(f"{name} {message}")
-    return (
-        "Configuration error: "
-        + "; ".join(problems)
-        + " (set it in the environment or in .env; .env.example lists every setting)"
-    )

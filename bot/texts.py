@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from inference.errors import SketchError, SketchProblem
+
 # ---- /start and /help ----
 START = (
     "Hi! I color anime sketches. 🎨\n\n"
@@ -23,13 +25,17 @@ UNSUPPORTED = (
 )
 NOT_ALLOWED = "Sorry, this bot is private."
 TOO_LARGE = "This file is too big ({mb:.0f} MB). Please send one under {limit:.0f} MB."
-DOWNLOAD_FAILED = "I could not download that file from Telegram. Please send it again."
+SKETCH_EMPTY = "This file is empty. Please send a PNG, JPEG or WebP sketch."
+SKETCH_UNREADABLE = "This file is not an image I can read. Please send a PNG, JPEG or WebP sketch."
+SKETCH_DAMAGED = "This image is damaged or incomplete. Please save it again and resend it."
+SKETCH_TOO_MANY_PIXELS = (
+    "This image is too large ({mp:.0f} megapixels). Please send one under {limit:.0f} megapixels."
+)
 BUSY = "I'm very busy right now. Please send your sketch again in a minute."
 
 # ---- while working ----
 QUEUE_POSITION = "You are #{position} in line…"
 QUEUE_YOUR_TURN = "Coloring your sketch now…"
-COLORED_CAPTION = ""
 
 # ---- rate limit ----
 RATE_LIMITED = "You've sent a lot of sketches. Please come back in {wait}."
@@ -96,10 +102,18 @@ SOMETHING_FAILED = "Sorry, something went wrong on my side. Please try again."
 # ---- admins ----
 ADMIN_ONLY = "This command is for admins."
 SETURL_USAGE = "Usage: /seturl <https://…> or /seturl auto"
+SETURL_NOT_SAFE = (
+    "Not set: the refine server must be an https:// address (http:// only on this machine), "
+    "so REFINE_TOKEN and users' images never travel in clear."
+)
 SETURL_DONE = "Refine server URL set to {url} until the next restart."
 SETURL_AUTO = "Refine server URL: back to automatic discovery ({source})."
 ADMIN_REFINE_DOWN = "⚠️ Refine server is offline ({url}): {reason}"
 ADMIN_REFINE_UP = "✅ Refine server is back online: {url}"
+ADMIN_STORE_RESET = (
+    "⚠️ The in-flight refines database in BOT_DATA_DIR was unreadable; it was moved to {path} "
+    "and the bot started with a new one. Refines cut off before this start cannot be answered."
+)
 ADMIN_DISCOVERY_REJECTED = (
     "⚠️ The refine server's discovery document was rejected: {reason}. "
     "Its URL is not used. If the refine server did not publish it, someone else rewrote the "
@@ -119,6 +133,21 @@ STATUS = (
     "models: {models}\n"
     "queue: {refine_queue}"
 )
+
+
+def sketch_problem(err: SketchError) -> str:
+    """What to tell the sender of a sketch the engine refused (by the error's reason)."""
+    size, limit = err.size or 0, err.limit or 0
+    match err.reason:
+        case SketchProblem.EMPTY:
+            return SKETCH_EMPTY
+        case SketchProblem.TRUNCATED:
+            return SKETCH_DAMAGED
+        case SketchProblem.TOO_MANY_PIXELS:
+            return SKETCH_TOO_MANY_PIXELS.format(mp=size / 1e6, limit=limit / 1e6)
+        case SketchProblem.FILE_TOO_LARGE:
+            return TOO_LARGE.format(mb=size / 1_048_576, limit=limit / 1_048_576)
+    return SKETCH_UNREADABLE
 
 
 def duration(seconds: float) -> str:

@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from inference.quality import psnr_of_mse
 from training.datasets.mix import drawing_of
 
 SIZE = 256
@@ -240,9 +241,8 @@ def psnr_ssim(outputs: list[np.ndarray], truths: list[np.ndarray]) -> dict[str, 
 
     a = np.stack(outputs).astype(np.float32) / 255.0
     b = np.stack(truths).astype(np.float32) / 255.0
-    mse = max(float(np.mean((a - b) ** 2)), 1e-10)
     ssim = float(tf.reduce_mean(tf.image.ssim(tf.constant(a), tf.constant(b), 1.0)))
-    return {"psnr": 10.0 * float(np.log10(1.0 / mse)), "ssim": ssim}
+    return {"psnr": psnr_of_mse(float(np.mean((a - b) ** 2))), "ssim": ssim}
 
 
 def sampled_hints(pairs: list[dict], count: int, seed: int = 0) -> list[list]:
@@ -266,9 +266,11 @@ def run_model(
     for a hint model also ``raw+Kh``: the raw output with K hints sampled from the truth.
     """
     from inference.colorizer import STYLES, Colorizer
-    from inference.hints import with_hint_planes
+    from inference.settings import InferenceSettings
     from training.hints import hint_input
 
+    # Weights other than .onnx are exported once into the engine's cache (PIXELPAINTER_CACHE).
+    colorizer_kw.setdefault("cache_dir", InferenceSettings().pixelpainter_cache)
     colorizer = Colorizer.load(weights, **colorizer_kw)
     channels = colorizer.engine.input_channels
     styles = STYLES if styles is None else styles
@@ -280,23 +282,25 @@ def run_model(
         **{f"raw+{k}h": [] for k in counts},
     }
 
-    def raw(batch: np.ndarray) -> list[np.ndarray]:
-        out = np.clip(colorizer.engine.predict(batch), -1.0, 1.0)
-        return list(((out + 1.0) * 127.5 + 0.5).astype(np.uint8))
+    def raw(out: np.ndarray) -> list[np.ndarray]:
+        return list(((np.clip(out, -1.0, 1.0) + 1.0) * 127.5 + 0.5).astype(np.uint8))
 
     for start in range(0, len(pairs), 16):
         chunk = pairs[start : start + 16]
-        batch = np.stack([p["sketch"] for p in chunk]).astype(np.float32) / 127.5 - 1.0
-        outputs["raw"] += raw(with_hint_planes(batch, channels))
-        for k in counts:
-            dots = hints[k][start : start + 16]
-            outputs[f"raw+{k}h"] += raw(
-                np.stack([hint_input(x, h) for x, h in zip(batch, dots, strict=True)])
-            )
-        images = [Image.fromarray(p["sketch"]) for p in chunk]
+        prepared = [colorizer.prepare(Image.fromarray(p["sketch"])) for p in chunk]
+        # One model call for every style: the styles differ only in the post-processing.
+        inputs = np.stack([p.model_input for p in prepared])
+        out = colorizer.engine.predict(inputs)
+        outputs["raw"] += raw(out)
         for style in styles:
-            results = colorizer.colorize_many(images, style=style)
-            outputs[style] += [np.asarray(r.image.convert("RGB")) for r in results]
+            results = [
+                colorizer.finish(p, o, style=style) for p, o in zip(prepared, out, strict=True)
+            ]
+            outputs[style] += [r.image_array for r in results]
+        for k in counts:  # the same model inputs with hints (256² pairs: model pixels)
+            dots = hints[k][start : start + 16]
+            hinted = [hint_input(x[..., :3], h) for x, h in zip(inputs, dots, strict=True)]
+            outputs[f"raw+{k}h"] += raw(colorizer.engine.predict(np.stack(hinted)))
     return outputs
 
 

@@ -12,9 +12,9 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.callbacks import Action, ButtonData
+from bot.handlers.common import tap_allowed
 from bot.keyboards import colored_keyboard, edit_url_of
 from bot.messages import image_in, sketch_message_of
-from bot.services.files import FileTooLarge
 from bot.services.progress import chat_action
 from bot.state import get_state
 from inference.errors import QueueFullError, SketchError
@@ -56,20 +56,23 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if tapped is None:
         return
     data, message = tapped
-    await update.callback_query.answer()
     state = get_state(context)
+    # The result may have left the cache: sending it can mean colorizing the sketch again.
+    if not await tap_allowed(update.callback_query, state):
+        return
+    await update.callback_query.answer()
     sketch_message = sketch_message_of(message)
     if sketch_message is None:
         await message.reply_text(texts.SKETCH_GONE)
         return
     try:
         async with chat_action(context.bot, message.chat_id, ChatAction.UPLOAD_DOCUMENT):
-            colorized = await state.colors.colorized(context.bot, image_in(sketch_message))
+            colorized = await state.colors.cached_or_colorize(context.bot, image_in(sketch_message))
             picture = colorized.image if data.action is Action.PNG else colorized.layer
             png = await asyncio.to_thread(encode_png, picture)
             name = texts.FILE_PNG if data.action is Action.PNG else texts.FILE_LAYER
             await message.reply_document(png, filename=name, do_quote=True)
-    except (SketchError, FileTooLarge):
+    except SketchError:  # FileTooLarge too
         await message.reply_text(texts.SKETCH_GONE)
     except QueueFullError:
         await message.reply_text(texts.BUSY)
@@ -83,9 +86,7 @@ async def on_refine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data, message = tapped
     query = update.callback_query
     state = get_state(context)
-    wait = state.limiter.check(query.from_user.id)
-    if wait is not None:
-        await query.answer(texts.RATE_LIMITED.format(wait=texts.duration(wait)), show_alert=True)
+    if not await tap_allowed(query, state):
         return
     await query.answer(texts.REFINE_STARTED.format(model=texts.MODEL_LABELS[data.model]))
     state.stats.count_request()

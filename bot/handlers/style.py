@@ -9,8 +9,8 @@ from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.handlers.common import tap_allowed
 from bot.messages import image_in, sketch_message_of
-from bot.services.files import FileTooLarge
 from bot.services.progress import chat_action
 from bot.state import get_state
 from inference.colorizer import STYLES
@@ -26,9 +26,7 @@ async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(texts.MESSAGE_TOO_OLD, show_alert=True)
         return
     state = get_state(context)
-    wait = state.limiter.check(query.from_user.id)
-    if wait is not None:
-        await query.answer(texts.RATE_LIMITED.format(wait=texts.duration(wait)), show_alert=True)
+    if not await tap_allowed(query, state):
         return
     style = next(s for s in STYLES if s != state.inference.colorizer.style)
     label = texts.STYLE_LABELS[style]
@@ -39,12 +37,14 @@ async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         async with chat_action(context.bot, message.chat_id, ChatAction.UPLOAD_PHOTO):
-            result = await state.colors.colorize(context.bot, image_in(sketch_message), style=style)
+            result = await state.colors.colorize_now(
+                context.bot, image_in(sketch_message), style=style
+            )
             preview = await asyncio.to_thread(encode_jpeg, result.image)
             await message.reply_photo(
                 preview, caption=texts.STYLE_CAPTION.format(style=label), do_quote=True
             )
-    except (SketchError, FileTooLarge):
+    except SketchError:  # FileTooLarge too
         await message.reply_text(texts.SKETCH_GONE)
     except QueueFullError:
         await message.reply_text(texts.BUSY)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import io
 
+import numpy as np
+from PIL import Image
 from telegram import Message
 
 from bot import texts
 from bot.services.progress import QueueNotice
-from tests.support.sketches import sketch_bytes
+from inference.images import encode_jpeg
+from tests.support.sketches import sketch, sketch_bytes
 
 
 async def test_start_says_what_to_send(telegram, bot):
@@ -37,9 +41,23 @@ async def test_image_document_gets_colored(telegram, bot):
     assert call.params["reply_markup"]["inline_keyboard"]
 
 
-async def test_gif_document_uses_first_frame(telegram, bot):
-    sketch = await telegram.send_document(42, sketch_bytes(fmt="GIF"), "anim.gif", "image/gif")
-    await telegram.reply_to(sketch, "sendPhoto")
+async def test_gif_document_uses_first_frame(telegram, bot, tiny_colorizer):
+    first, second = sketch(seed=0, strokes=0), sketch(seed=7, strokes=6, line=5)
+    buffer = io.BytesIO()
+    first.save(buffer, format="GIF", save_all=True, append_images=[second], duration=100, loop=0)
+    message = await telegram.send_document(42, buffer.getvalue(), "anim.gif", "image/gif")
+    call = await telegram.reply_to(message, "sendPhoto")
+    colors = np.asarray(Image.open(io.BytesIO(call.files["photo"])).convert("RGB"), np.int16)
+
+    def preview_of(frame: Image.Image) -> np.ndarray:
+        # What the bot replies with for a sketch that is this frame alone (the GIF's palette).
+        as_gif = io.BytesIO()
+        frame.save(as_gif, format="GIF")
+        jpeg = encode_jpeg(tiny_colorizer.colorize(as_gif.getvalue()).image)
+        return np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"), np.int16)
+
+    assert np.abs(colors - preview_of(first)).max() <= 2
+    assert np.abs(colors - preview_of(second)).mean() > 2
 
 
 async def test_text_file_gets_explanation(telegram, bot):
@@ -77,6 +95,13 @@ async def test_corrupt_image_gets_clear_message(telegram, bot):
     assert "damaged" in call.params["text"] or "not an image" in call.params["text"]
 
 
+async def test_postscript_named_png_is_not_an_image(telegram, bot):
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 32 32\nshowpage\n%%EOF\n"
+    await telegram.send_document(42, eps, "looks.png", "image/png")
+    [call] = await telegram.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 42)
+    assert "not an image" in call.params["text"]
+
+
 async def test_too_large_file_is_refused_before_download(telegram, make_settings, run_bot):
     async with run_bot(make_settings(max_image_mb=0.001)):
         await telegram.send_document(42, sketch_bytes((256, 256)), "big.png", "image/png")
@@ -95,6 +120,23 @@ async def test_rate_limit_says_when_to_come_back(telegram, make_settings, run_bo
         await telegram.wait_for(lambda c: c.method == "sendPhoto", count=2)
     assert "come back in 1 minute" in call.params["text"]
     assert len(telegram.sent(42, "sendPhoto")) == 2
+
+
+async def test_every_button_that_may_colorize_counts_toward_the_limit(
+    telegram, make_settings, run_bot
+):
+    async with run_bot(make_settings(rate_limit_per_minute=1, image_cache_mb=0)):
+        sketch = await telegram.send_photo(42, sketch_bytes())
+        colored = (await telegram.reply_to(sketch, "sendPhoto")).result
+        for data in ("p:b:30", "l:b:30", "p:b:30", "c:b:30", "p:b:30", "l:b:30"):
+            await telegram.tap(42, colored, data)
+        alerts = await telegram.wait_for(
+            lambda c: c.method == "answerCallbackQuery" and "come back" in c.params.get("text", ""),
+            count=6,
+        )
+    assert all(a.params.get("show_alert") for a in alerts)
+    assert not telegram.sent(42, "sendDocument")  # no tap colorized the sketch again
+    assert len(telegram.sent(42, "sendPhoto")) == 1
 
 
 async def test_allowed_user_ids_restrict_use(telegram, make_settings, run_bot):
