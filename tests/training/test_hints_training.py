@@ -167,6 +167,7 @@ def test_hint_training_from_a_hintless_model(tiny_dataset, tmp_path):
         lambda_color=5.0,
         init_weights=paths["weights"],
         calibrate_steps=1,
+        log_every=1,
     )
     trainer = Trainer(config)
     assert trainer.restore() is False
