@@ -29,6 +29,7 @@ from PIL import Image
 
 from inference.engine import Engine, Precision, load_engine
 from inference.errors import HintsError
+from inference.hint_fill import paint_hints
 from inference.hints import Hint, HintLike, as_hints, hint_planes, to_model
 from inference.images import SketchSource, open_sketch
 from inference.regions import line_art, paper_level, segment
@@ -239,7 +240,8 @@ class Colorizer:
         soft = _soft_colors(rgb, prepared.model_lines)[top:bottom, left:right]
         layer = cv2.resize(soft, prepared.size, interpolation=cv2.INTER_CUBIC)
         if style == "cel":
-            layer = _cel_layer(layer, soft, prepared)
+            # Hints decide their regions' colors outright (the model only spreads them in soft).
+            layer = paint_hints(_cel_layer(layer, soft, prepared), prepared)
         lines = cv2.cvtColor(prepared.lines, cv2.COLOR_GRAY2RGB)
         return Colorized(
             image_array=cv2.multiply(layer, lines, scale=1.0 / 255.0),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inference import images
-from inference.errors import SketchError
+from inference.errors import HintsError, SketchError
 
 _TOO_LARGE_PREFIXES = (images.TOO_LARGE.split("{")[0], images.TOO_BIG_FILE.split("{")[0])
 
@@ -26,3 +26,10 @@ def sketch_error(err: SketchError) -> ApiError:
     if message == images.EMPTY:
         return ApiError(400, message)
     return ApiError(415, message)
+
+
+def hints_error(err: HintsError) -> ApiError:
+    """400 for hints that cannot be used: a bad entry of the ``hints`` field (named by its
+    index), or hints for a model that takes none."""
+    message = str(err)
+    return ApiError(400, f"{message[:1].upper()}{message[1:]}.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from bot.services.files import FileStore, FileTooLarge
 from bot.settings import BotSettings
 from inference.colorizer import Colorized, Style
 from inference.errors import SketchError
+from inference.hints import Hint
 from inference.images import encode_jpeg
 from inference.service import InferenceService
 from webapp.app import create_app
@@ -47,16 +49,19 @@ class TelegramBridge:
         self._colors = colors
         self._files = files
 
-    async def colorized(self, file_id: str, style: Style | None = None) -> Colorized:
-        """The colored sketch behind ``file_id`` (the bot's cache, or colorized again)."""
+    async def colorized(
+        self, file_id: str, style: Style | None = None, hints: Sequence[Hint] = ()
+    ) -> Colorized:
+        """The colored sketch behind ``file_id`` (the bot's cache, or colorized again; always
+        again with ``hints``)."""
         try:
             file = await self._bot.get_file(file_id)
         except BadRequest as err:
             raise LookupError(file_id) from err
         try:
-            if style is None:
+            if style is None and not hints:
                 return await self._colors.colorized(self._bot, file)  # type: ignore[arg-type]
-            return await self._colors.colorize(self._bot, file, style=style)  # type: ignore[arg-type]
+            return await self._colors.colorize(self._bot, file, style=style, hints=hints)  # type: ignore[arg-type]
         except FileTooLarge as err:
             raise SketchError(texts.TOO_LARGE.format(mb=err.size_mb, limit=err.limit_mb)) from err
 
