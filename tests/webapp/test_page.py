@@ -7,10 +7,6 @@ import base64
 import io
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,49 +14,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from serve_process import serving
 from webapp_samples import character_sketch
 
 from webapp.editor import unpack_regions
 
-ROOT = Path(__file__).resolve().parents[2]
 # Set to a path (e.g. docs/webapp.png) to keep the page's screenshot for the README.
 SCREENSHOT = os.environ.get("PIXELPAINTER_SCREENSHOT")
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """``pixelpainter serve`` on a free port, with the bundled weights."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "inference", "serve", "--port", str(port), "--threads", "1"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if json.load(response)["model_loaded"]:
-                    break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError(f"serve did not start:\n{proc.communicate()[0]}") from None
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serving() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +60,7 @@ def page(browser, server):
     assert not blocked, f"the page's own policy blocked something: {blocked}"
 
 
-def _post_editor(server: str, sketch: bytes) -> dict:
+def _post_editor(server: str, sketch: bytes, hints: list | None = None) -> dict:
     boundary = "----pixelpainter-test"
     body = (
         (
@@ -99,8 +68,14 @@ def _post_editor(server: str, sketch: bytes) -> dict:
             "Content-Type: image/png\r\n\r\n"
         ).encode()
         + sketch
-        + f"\r\n--{boundary}--\r\n".encode()
+        + b"\r\n"
     )
+    if hints is not None:
+        body += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="hints"\r\n\r\n'
+            f"{json.dumps(hints)}\r\n"
+        ).encode()
+    body += f"--{boundary}--\r\n".encode()
     request = urllib.request.Request(
         f"{server}/api/editor",
         data=body,
@@ -156,6 +131,7 @@ def test_upload_shows_the_colored_result(page, server, sketch):
     assert (spread > 30).mean() > 0.2, "the result should be in color, not gray"
     assert page.text_content("#status").startswith("Done")
     assert page.is_hidden("#send")  # no Telegram here: no "Send to chat"
+    assert page.is_hidden("#hint-tools") == (not document["hints"])  # only for a hint model
 
 
 def test_tap_and_color_recolor_exactly_the_tapped_region(page, server, sketch):
@@ -235,3 +211,105 @@ def test_the_page_fits_a_phone_screen(browser, server, sketch):
     context.close()
     assert overflow <= 0
     assert box["width"] <= 390
+
+
+@pytest.fixture(scope="module")
+def hint_server(tiny_hint_onnx) -> Iterator[str]:
+    """``pixelpainter serve`` with a (tiny, random) generator that takes color hints."""
+    with serving("--weights", str(tiny_hint_onnx)) as url:
+        yield url
+
+
+def _click_pixel(page, x: int, y: int, w: int, h: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Click the picture's pixel (x, y) at the nearest whole CSS pixel (a click's clientX is
+    whole); returns (that CSS point, the picture pixel it falls in)."""
+    box = page.locator("#result").bounding_box()
+    at = (
+        round(box["x"] + (x + 0.5) * box["width"] / w),
+        round(box["y"] + (y + 0.5) * box["height"] / h),
+    )
+    page.mouse.click(*at)
+    return at, _pixel_at(page, at, w, h)
+
+
+def _pixel_at(page, at: tuple[int, int], w: int, h: int) -> tuple[int, int]:
+    box = page.locator("#result").bounding_box()
+    return (
+        int((at[0] - box["x"]) * w // box["width"]),
+        int((at[1] - box["y"]) * h // box["height"]),
+    )
+
+
+# Chromium does not hand a multipart body with a file to playwright: record the page's forms.
+RECORD_FORMS = """
+window.sentForms = [];
+const send = window.fetch;
+window.fetch = (url, options) => {
+  const body = options && options.body;
+  if (body instanceof FormData) {
+    const text = [...body.entries()].filter(([, v]) => typeof v === "string");
+    window.sentForms.push({ url: String(url), fields: Object.fromEntries(text) });
+  }
+  return send(url, options);
+};
+"""
+
+
+def test_hint_dots_are_placed_moved_removed_and_applied(browser, hint_server, sketch):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    page = context.new_page()
+    page.goto(hint_server + "/")
+    _upload(page, sketch)
+    assert page.is_visible("#hint-tools") and page.is_disabled("#apply-hints")
+    plain = _post_editor(hint_server, sketch.read_bytes())
+    w, h = plain["width"], plain["height"]
+    regions = unpack_regions(_image(plain["region_map"]))
+    ids, counts = np.unique(regions, return_counts=True)
+    big = [i for _, i in sorted(zip(counts, ids, strict=True), reverse=True)[:3]]
+    a, b, c = (_inner_pixel(regions == i) for i in big)
+    before = _canvas_pixels(page)
+
+    page.click("#hint-mode")
+    assert page.get_attribute("#hint-mode", "aria-pressed") == "true"
+    page.locator("#hint-color").fill("#d03030")
+    _, a = _click_pixel(page, *a, w, h)
+    page.locator("#hint-color").fill("#2040e0")
+    start, b = _click_pixel(page, *b, w, h)
+    _click_pixel(page, *c, w, h)
+    assert page.locator(".hint-dot").count() == 3
+    assert np.array_equal(_canvas_pixels(page), before), "dots are shown over the picture"
+
+    # Drag the second dot 25 CSS pixels to the right, then tap the third one away.
+    end = (start[0] + 25, start[1])
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(*end, steps=6)
+    page.mouse.up()
+    moved = _pixel_at(page, end, w, h)
+    page.locator(".hint-dot").nth(2).click()
+    assert page.locator(".hint-dot").count() == 2
+
+    page.evaluate(RECORD_FORMS)
+    page.click("#apply-hints")
+    page.wait_for_selector("#status:has-text('Hints applied')", timeout=60_000)
+    [form] = page.evaluate("window.sentForms")
+    assert form["url"].endswith("api/editor")
+    sent = json.loads(form["fields"]["hints"])
+    assert sent == [
+        {"x": a[0], "y": a[1], "color": "#d03030"},
+        {"x": moved[0], "y": moved[1], "color": "#2040e0"},
+    ]
+    # The page shows the server's coloring for exactly those hints.
+    hinted = _post_editor(hint_server, sketch.read_bytes(), sent)
+    layer = np.asarray(_image(hinted["layer"]).convert("RGB"), np.float64)
+    lines = np.asarray(_image(hinted["lines"]), np.float64)[:, :, None]
+    shown = _canvas_pixels(page)
+    assert np.abs(shown - np.floor(layer * lines / 255 + 0.5)).max() <= 1
+    assert tuple(shown[a[1], a[0]]) == (0xD0, 0x30, 0x30)  # cel: the dot decides its area
+    assert not np.array_equal(shown, before)
+    assert page.locator(".hint-dot").count() == 2, "the dots stay for the next try"
+    # The flat recolor still works on the new coloring.
+    page.click("#hint-mode")
+    _click_pixel(page, *c, w, h)
+    assert page.get_attribute("#result", "data-region") == str(regions[c[1], c[0]])
+    context.close()
