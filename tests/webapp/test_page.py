@@ -17,6 +17,7 @@ from PIL import Image
 from serve_process import serving
 from webapp_samples import character_sketch
 
+from tests.support.page_forms import RECORD_FORMS
 from webapp.editor import unpack_regions
 
 # Set to a path (e.g. docs/webapp.png) to keep the page's screenshot for the README.
@@ -238,21 +239,6 @@ def _pixel_at(page, at: tuple[int, int], w: int, h: int) -> tuple[int, int]:
         int((at[0] - box["x"]) * w // box["width"]),
         int((at[1] - box["y"]) * h // box["height"]),
     )
-
-
-# Chromium does not hand a multipart body with a file to playwright: record the page's forms.
-RECORD_FORMS = """
-window.sentForms = [];
-const send = window.fetch;
-window.fetch = (url, options) => {
-  const body = options && options.body;
-  if (body instanceof FormData) {
-    const text = [...body.entries()].filter(([, v]) => typeof v === "string");
-    window.sentForms.push({ url: String(url), fields: Object.fromEntries(text) });
-  }
-  return send(url, options);
-};
-"""
 
 
 def test_hint_dots_are_placed_moved_removed_and_applied(browser, hint_server, sketch):
