@@ -207,8 +207,11 @@ def paint_hints(layer: np.ndarray, prepared: Prepared) -> np.ndarray:
     labels, colors = hint_labels(prepared.lines, prepared.fills, work_hints)
     if not colors:
         return layer
-    big = cv2.resize(labels, prepared.size, interpolation=cv2.INTER_NEAREST)
-    palette = np.array([(0, 0, 0), *colors], np.uint8)
+    # Packed RGB per label (one uint32 lookup, then a view: cheaper than an (H, W, 3) take).
+    packed = np.array([0, *(r | g << 8 | b << 16 for r, g, b in colors)], "<u4")
+    rgba = packed.take(labels).view(np.uint8).reshape(h, w, 4)
+    big = cv2.resize(rgba, prepared.size, interpolation=cv2.INTER_NEAREST)
+    mask = cv2.resize((labels > 0).view(np.uint8), prepared.size, interpolation=cv2.INTER_NEAREST)
     painted = layer.copy()
-    cv2.copyTo(palette.take(big, axis=0), (big > 0).view(np.uint8), painted)
+    cv2.copyTo(cv2.cvtColor(big, cv2.COLOR_RGBA2RGB), mask, painted)
     return painted
