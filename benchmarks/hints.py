@@ -143,7 +143,7 @@ async def measure(args: argparse.Namespace) -> None:
         picked = [v[column] if isinstance(v, tuple) else v for v in values]
         return float(np.median(picked)) * 1000
 
-    print(f"{args.size}² sketch, {len(hints)} hints (one region cut between 2 colors), ")
+    print(f"{args.size}² sketch, {len(hints)} hints (one region cut between 2 colors)")
     print(f"model: {what}; {args.reps} reps interleaved, {args.threads} threads\n")
     print(
         "| request            | no hints ms | hints ms | ratio | CPU ms no hints | CPU ms hints |"
@@ -159,9 +159,10 @@ async def measure(args: argparse.Namespace) -> None:
             f"| {cpu_off:15.1f} | {cpu_on:12.1f} |"
         )
     print(f"\nhint painting in the cel step (paint_hints), median: {ms(paint):.1f} ms")
-    worst = max(ms(times[(p, True)]) for p in ("/colorize", "/api/editor"))
-    verdict = "meets" if worst <= 150 else "misses"
-    print(f"slowest hint request {worst:.1f} ms: {verdict} the ≤ 150 ms target")
+    for path in ("/colorize", "/api/editor"):
+        took = ms(times[(path, True)])
+        verdict = "meets" if took <= 150 else "misses"
+        print(f"hint request {path}: {took:.1f} ms, {verdict} the ≤ 150 ms target")
 
 
 def main() -> None:
