@@ -294,8 +294,14 @@ def test_hint_dots_are_placed_moved_removed_and_applied(browser, hint_server, sk
     assert tuple(shown[a[1], a[0]]) == (0xD0, 0x30, 0x30)  # cel: the dot decides its area
     assert not np.array_equal(shown, before)
     assert page.locator(".hint-dot").count() == 2, "the dots stay for the next try"
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     # The flat recolor still works on the new coloring.
     page.click("#hint-mode")
     _click_pixel(page, *c, w, h)
     assert page.get_attribute("#result", "data-region") == str(regions[c[1], c[0]])
+    # Another style keeps the applied hints.
+    page.select_option("#style", "soft")
+    page.wait_for_function("window.sentForms.length === 2")
+    page.wait_for_selector("#status:has-text('Done')", timeout=60_000)
+    assert json.loads(page.evaluate("window.sentForms")[1]["fields"]["hints"]) == sent
     context.close()

@@ -43,6 +43,7 @@
   let sketchSize = null; // the uploaded sketch's own {w, h}: hints go to the server in its pixels
   let dots = []; // color hints {x, y, color} in the picture's pixels (the document's size)
   let placing = false; // "Hint dots" is on: a tap on the picture places a dot
+  let applied = ""; // the hints (JSON) of the coloring shown: a style change keeps them
 
   // ---- Telegram (optional: the page works in any browser) ----
   function telegramContext() {
@@ -72,6 +73,7 @@
     if (!file) return;
     if (file !== lastFile) {
       setDots([]);
+      applied = "";
       sketchSize = await imageSize(file);
     }
     lastFile = file;
@@ -82,8 +84,9 @@
     await loadDocument(sketchForm());
   }
 
-  // The form for the sketch being edited: the uploaded file, or the chat sketch of the link.
-  function sketchForm() {
+  // The form for the sketch being edited: the uploaded file, or the chat sketch of the link,
+  // with the hints of the coloring shown (or ``hints``, a JSON list, when applying new ones).
+  function sketchForm(hints = applied) {
     const form = new FormData();
     if (lastFile) {
       form.append("sketch", lastFile);
@@ -93,7 +96,7 @@
       form.append("sig", link.get("sig") || "");
     }
     if (ui.style.value) form.append("style", ui.style.value);
-    if (dots.length && doc && doc.takesHints) form.append("hints", JSON.stringify(hintsInSketchPixels()));
+    if (hints) form.append("hints", hints);
     return form;
   }
 
@@ -115,7 +118,7 @@
       response = await fetch("api/editor", { method: "POST", body: form });
     } catch (err) {
       setStatus("Cannot reach the server. Check the connection and try again.", "error");
-      return;
+      return false;
     }
     let body = null;
     try {
@@ -126,15 +129,16 @@
     if (!response.ok || !body) {
       const reason = body && body.error ? body.error : `The server answered ${response.status}.`;
       setStatus(reason, "error");
-      return;
+      return false;
     }
     try {
       await showDocument(body);
     } catch (err) {
       setStatus("This browser could not read the result. Please try another browser.", "error");
-      return;
+      return false;
     }
     setStatus(done);
+    return true;
   }
 
   function loadImage(url) {
@@ -444,8 +448,11 @@
   async function applyHints() {
     if (!doc || !dots.length) return;
     ui.applyHints.disabled = true;
+    const hints = JSON.stringify(hintsInSketchPixels());
     try {
-      await loadDocument(sketchForm(), "Hints applied. Move or add dots and apply again.");
+      if (await loadDocument(sketchForm(hints), "Hints applied. Move or add dots and apply again.")) {
+        applied = hints;
+      }
     } finally {
       updateButtons();
     }
