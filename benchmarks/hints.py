@@ -3,7 +3,7 @@
 Usage: ``python benchmarks/hints.py [--reps 15] [--size 1024] [--threads N] [--weights W]``
 
 The web app runs in this process on 127.0.0.1 (real HTTP, aiohttp); a client posts one sketch
-to ``/colorize`` and ``/api/editor``, with and without hints, all four interleaved request by
+(the bundled example character, scaled) to ``/colorize`` and ``/api/editor``, with and without hints, all four interleaved request by
 request (the host is noisy). Reported as medians and the hint/no-hint ratio, and the cel step's
 hint painting (:func:`inference.hint_fill.paint_hints`) alone. Target: a hint request for a
 1024² sketch ≤ 150 ms with the bundled model.
@@ -34,10 +34,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def sketch_png(size: int) -> bytes:
-    from tests.support.sketches import sketch
+    """The bundled example sketch (a character, 512²) scaled to ``size``², as PNG."""
+    from PIL import Image
 
+    from inference.weights import ASSETS
+
+    with Image.open(ASSETS / "example_sketch.png") as img:
+        scaled = img.convert("RGB").resize((size, size), Image.Resampling.BICUBIC)
     buf = io.BytesIO()
-    sketch((size, size), strokes=12, line=3).save(buf, format="PNG")
+    scaled.save(buf, format="PNG")
     return buf.getvalue()
 
 
