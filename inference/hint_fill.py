@@ -33,16 +33,16 @@ import maxflow
 import numpy as np
 
 from inference.hints import Color, Hint
-from inference.regions import LINE_LEVEL, line_mask
 
 if TYPE_CHECKING:
     from inference.colorizer import Prepared
 
-# Cutting between two neighbours costs 1 + K · paper^LINE_GAMMA, where paper is the darker
-# one's brightness above the line level (0 on line pixels, 1 on clean paper) and K is
+# Cutting between two neighbours costs 1 + K · paper, where paper is the darker one's
+# brightness in the line art to the power PAPER_GAMMA (0 on line pixels, 1 on clean paper: a
+# faint stroke the segmentation left in the paper is cheaper to cut along than paper) and K is
 # LazyBrush's 2·(w + h) of the grid: one pixel of paper costs more than a cut all around the
 # grid along lines, so colors meet along strokes, not in the open.
-LINE_GAMMA = 2.0
+PAPER_GAMMA = 4.0
 # A shared region is cut on a grid of at most this many pixels (scaled down when larger)...
 MAX_CUT_PIXELS = 160 * 160
 # ...and all cuts of one sketch together on about this many (each color in a region is a cut),
@@ -59,13 +59,13 @@ _HARD = 1e9  # a seed's terminal capacity: never cut
 
 
 def hint_labels(
-    lines: np.ndarray, fills: np.ndarray, hints: Sequence[Hint]
+    lines: np.ndarray, is_line: np.ndarray, fills: np.ndarray, hints: Sequence[Hint]
 ) -> tuple[np.ndarray, list[Color]]:
     """Which hint color paints each pixel: (labels, colors).
 
-    ``lines``: uint8 line art (255 = paper) at the output size; ``fills``: int32 (h, w) region
-    ids at the working size, line pixels their nearest region's (see
-    :func:`inference.regions.segment`); ``hints``: positions in working pixels. ``labels`` is
+    ``lines``: uint8 line art (255 = paper) and ``is_line`` its bool line mask, at the output
+    size; ``fills``: int32 (h, w) region ids at the working size, line pixels their nearest
+    region's (see :func:`inference.regions.segment`); ``hints``: positions in working pixels. ``labels`` is
     int32 (h, w): 0 = no hint (the model's colors), k = ``colors[k - 1]``; hints of one color
     share a label.
     """
@@ -86,7 +86,7 @@ def hint_labels(
             shared.append(region)
     labels = table.take(fills)
     if shared:
-        paper = _paper(lines, (w, h))
+        paper = _paper(lines, is_line, (w, h))
         cuts = sum(len({label for _, _, label in by_region[r]}) - 1 for r in shared)
         grid = int(np.clip(TOTAL_CUT_PIXELS / cuts, MIN_CUT_PIXELS, MAX_CUT_PIXELS))
         for region in shared:
@@ -94,16 +94,17 @@ def hint_labels(
     return labels, colors
 
 
-def _paper(lines: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """float (h, w) at ``size``: 0 on line pixels, rising to 1 on clean paper."""
-    level = 255 * LINE_LEVEL
-    small = (
-        lines
-        if size == (lines.shape[1], lines.shape[0])
-        else cv2.resize(lines, size, interpolation=cv2.INTER_AREA)
-    )
-    paper = np.clip((small.astype(np.float32) - level) / (255 - level), 0, 1) ** LINE_GAMMA
-    paper[line_mask(lines, size)] = 0
+def _paper(lines: np.ndarray, is_line: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """float32 (h, w) at ``size``: 0 on line pixels, rising to 1 on clean paper."""
+    if size == (lines.shape[1], lines.shape[0]):
+        small, line = lines, is_line
+    else:
+        small = cv2.resize(lines, size, interpolation=cv2.INTER_AREA)
+        # As in the segmentation: a working pixel is line if any line pixel falls in it.
+        marked = is_line.view(np.uint8) * np.uint8(255)
+        line = cv2.resize(marked, size, interpolation=cv2.INTER_AREA) > 0
+    paper = (small.astype(np.float32) / 255) ** PAPER_GAMMA
+    paper[line] = 0
     return paper
 
 
@@ -204,7 +205,8 @@ def paint_hints(layer: np.ndarray, prepared: Prepared) -> np.ndarray:
     work_hints = [
         Hint((t.x + 0.5) * kx - 0.5, (t.y + 0.5) * ky - 0.5, t.color) for t in prepared.hints
     ]
-    labels, colors = hint_labels(prepared.lines, prepared.fills, work_hints)
+    # Line pixels are the region map's 0s (at the output size, as the segmentation saw them).
+    labels, colors = hint_labels(prepared.lines, prepared.regions == 0, prepared.fills, work_hints)
     if not colors:
         return layer
     # Packed RGB per label (one uint32 lookup, then a view: cheaper than an (H, W, 3) take).

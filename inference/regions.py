@@ -142,19 +142,6 @@ def nearest_region(labels: np.ndarray) -> np.ndarray:
     return ids.take(nearest)
 
 
-def line_mask(lines: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """bool (height, width) of ``size``: where a uint8 line layer (255 = paper) has line art.
-
-    At a smaller size a pixel is line if any line pixel falls in it: a thin line must not open
-    a gap there.
-    """
-    is_line = lines < round(255 * LINE_LEVEL)
-    if size == (lines.shape[1], lines.shape[0]):
-        return is_line
-    mask = is_line.view(np.uint8) * np.uint8(255)
-    return cv2.resize(mask, size, interpolation=cv2.INTER_AREA) > 0
-
-
 def segment(lines: np.ndarray, work_side: int = SEGMENT_SIDE) -> tuple[np.ndarray, np.ndarray]:
     """(regions, fills) of a uint8 line layer (H, W) (255 = paper); int32 maps.
 
@@ -172,6 +159,10 @@ def segment(lines: np.ndarray, work_side: int = SEGMENT_SIDE) -> tuple[np.ndarra
         fills = nearest_region(trapped_ball(is_line))
         return cv2.copyTo(fills, np.logical_not(is_line).view(np.uint8)), fills
     size = (max(1, round(w * k)), max(1, round(h * k)))
-    fills = nearest_region(trapped_ball(line_mask(lines, size)))
+    # A pixel of the working map is line if any line pixel falls in it: a thin line must not
+    # open a gap at the smaller size.
+    mask = is_line.view(np.uint8) * np.uint8(255)
+    small = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) > 0
+    fills = nearest_region(trapped_ball(small))
     big = cv2.resize(fills, (w, h), interpolation=cv2.INTER_NEAREST)
     return cv2.copyTo(big, np.logical_not(is_line).view(np.uint8)), fills

@@ -33,7 +33,7 @@ def _labels(lines: np.ndarray, hints: list[Hint]) -> tuple[np.ndarray, np.ndarra
     regions, fills = segment(lines)
     k = fills.shape[1] / lines.shape[1]
     work = [Hint((t.x + 0.5) * k - 0.5, (t.y + 0.5) * k - 0.5, t.color) for t in hints]
-    labels, colors = hint_labels(lines, fills, work)
+    labels, colors = hint_labels(lines, regions == 0, fills, work)
     size = (lines.shape[1], lines.shape[0])
     return cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST), regions, colors
 
