@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from inference.engine import Engine, Precision, load_engine
-from inference.errors import HintsError
+from inference.errors import HintsError, HintsProblem
 from inference.hint_fill import paint_hints
 from inference.hints import Hint, HintLike, as_hints, hint_planes, to_model
 from inference.images import SketchSource, open_sketch
@@ -206,7 +206,10 @@ class Colorizer:
         :class:`HintsError`."""
         checked = as_hints(hints)
         if checked and not self.takes_hints:
-            raise HintsError("this model takes no color hints (it was trained without them)")
+            raise HintsError(
+                "this model takes no color hints (it was trained without them)",
+                reason=HintsProblem.NOT_ACCEPTED,
+            )
         img = open_sketch(source, max_side=self.max_side)
         source_size = img.info.get("source_size", img.size)
         rgb = np.asarray(img)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inference import images
-from inference.errors import HintsError, SketchError
+from inference.errors import HintsError, HintsProblem, SketchError
 
 _TOO_LARGE_PREFIXES = (images.TOO_LARGE.split("{")[0], images.TOO_BIG_FILE.split("{")[0])
 
@@ -29,7 +29,11 @@ def sketch_error(err: SketchError) -> ApiError:
 
 
 def hints_error(err: HintsError) -> ApiError:
-    """400 for hints that cannot be used: a bad entry of the ``hints`` field (named by its
-    index), or hints for a model that takes none."""
+    """400 for hints that cannot be used: a malformed ``hints`` field (the entry named), or
+    hints for a model that takes none."""
+    if err.reason == HintsProblem.NOT_ACCEPTED:
+        return ApiError(
+            400, "This model takes no color hints (it was trained without them); send no hints."
+        )
     message = str(err)
     return ApiError(400, f"{message[:1].upper()}{message[1:]}.")

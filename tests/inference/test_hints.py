@@ -8,7 +8,7 @@ from PIL import Image
 
 from inference.architecture import parameter_count
 from inference.colorizer import Colorizer
-from inference.errors import HintsError
+from inference.errors import HintsError, HintsProblem
 from inference.hints import (
     HINT_RADIUS,
     MAX_HINTS,
@@ -122,6 +122,7 @@ def test_a_model_without_hint_channels_runs_and_refuses_hints_in_one_line(tiny_c
     with pytest.raises(HintsError, match="takes no color hints") as caught:
         tiny_colorizer.colorize(_sketch(), hints=[(1, 1, (0, 0, 0))])
     assert "\n" not in str(caught.value)
+    assert caught.value.reason == HintsProblem.NOT_ACCEPTED
     # No hints at all (None or an empty list) is not an error.
     tiny_colorizer.colorize(_sketch(), hints=[])
 

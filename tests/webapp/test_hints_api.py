@@ -86,5 +86,5 @@ async def test_hints_for_a_model_without_hint_channels_are_400(client, path):
     response = await client.post(path, data=form(area_sketch(), hints=json.dumps(HINTS)))
     assert response.status == 400
     error = (await response.json())["error"]
-    assert error.startswith("This model takes no color hints") and error.endswith(".")
+    assert error.startswith("This model takes no color hints") and error.endswith("send no hints.")
     assert "\n" not in error
