@@ -45,7 +45,7 @@ def main() -> int:
         settings = BotSettings()
     except ValidationError as err:
         return _fail(describe_settings_error(err))
-    weights = settings.generator_weights
+    weights = settings.inference.generator_weights
     if weights is not None and not weights.exists():
         return _fail(f"GENERATOR_WEIGHTS: {weights} does not exist")
     try:  # in-flight refines are recorded there (SQLite)

@@ -40,6 +40,7 @@ from bot.settings import BotSettings
 from bot.state import STATE_KEY, BotState
 from inference.colorizer import Colorizer
 from inference.service import InferenceService
+from inference.settings import load_colorizer
 from pixelpainter_common.rate_limit import RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -124,14 +125,9 @@ async def _start_services(
 ) -> None:
     """Load and warm the model, open the HTTP session, schedule the health check."""
     if colorizer is None:
-        logger.info("Loading generator weights (%s)", settings.generator_weights or "bundled")
-        colorizer = await asyncio.to_thread(
-            Colorizer.load,
-            settings.generator_weights,
-            threads=settings.inference_threads,
-            precision=settings.inference_precision,
-            style=settings.inference_style,
-        )
+        weights = settings.inference.generator_weights
+        logger.info("Loading generator weights (%s)", weights or "bundled")
+        colorizer = await asyncio.to_thread(load_colorizer, settings.inference)
     inference = InferenceService(
         colorizer, max_batch=settings.inference_max_batch, max_queue=settings.inference_max_queue
     )

@@ -3,7 +3,14 @@
 Model I/O everywhere in this package: RGB, 256×256, float32 in [-1, 1].
 """
 
-from inference.errors import HintsError, HintsProblem, QueueFullError, SketchError, WeightsError
+from inference.errors import (
+    HintsError,
+    HintsProblem,
+    QueueFullError,
+    SketchError,
+    SketchProblem,
+    WeightsError,
+)
 
 __version__ = "0.1.0"
 
@@ -12,6 +19,7 @@ __all__ = [
     "HintsProblem",
     "QueueFullError",
     "SketchError",
+    "SketchProblem",
     "WeightsError",
     "__version__",
 ]

@@ -60,10 +60,14 @@ def _settings_classes():
 
 @pytest.mark.parametrize("settings", _settings_classes(), ids=lambda c: c.__module__)
 def test_env_example_lists_every_setting(settings):
+    from pydantic_settings import BaseSettings
+
     example = (ROOT / ".env.example").read_text()
     listed = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", example, flags=re.M))
     names = set()
     for field_name, field in settings.model_fields.items():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseSettings):
+            continue  # embedded settings (the bot's inference settings) are checked on their own
         alias = field.validation_alias or field.alias
         names.add(alias.upper() if isinstance(alias, str) else field_name.upper())
     prefix = settings.model_config.get("env_prefix", "")
@@ -129,3 +133,18 @@ def test_runtime_installs_need_no_tensorflow(extra):
 def test_converting_weights_pulls_tensorflow():
     assert {"tensorflow-cpu", "h5py", "onnx", "tf2onnx"} <= _requirements("tf")
     assert {"tensorflow-cpu", "tensorboard"} <= _requirements("train")
+
+
+def test_the_engine_imports_no_front_end():
+    """``inference`` is the base: front ends stand on it, never the reverse."""
+    import ast
+
+    front_ends = ("webapp", "bot", "training", "refine_server", "pixelpainter_cli")
+    found = []
+    for path in sorted((ROOT / "inference").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            found += [f"{path.name}: {n}" for n in names if n.split(".")[0] in front_ends]
+    assert not found

@@ -1,17 +1,16 @@
-"""The aiohttp application factory: error middleware, routes, the inference service in
+"""The aiohttp application factory: the error middleware, routes, the inference service in
 ``cleanup_ctx``."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
 from inference.colorizer import Colorizer
 from inference.service import InferenceService
 from pixelpainter_common.rate_limit import RateLimiter
-from webapp.errors import ApiError
+from webapp.errors import ApiError, error_response, json_errors
 from webapp.routes import ROUTES, STATIC_DIR
 from webapp.state import (
     BRIDGE_KEY,
@@ -22,37 +21,8 @@ from webapp.state import (
     WebAppConfig,
 )
 
-logger = logging.getLogger(__name__)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Multipart boundaries and the small text fields on top of the image bytes.
 FORM_OVERHEAD_BYTES = 64 * 1024
-
-
-# Copied from refine_server/app.py (the two parts install apart): keep them the same.
-def error_response(status: int, message: str, *, retry_after: int | None = None) -> web.Response:
-    """``{"error": message}`` with ``status`` (and ``Retry-After`` in seconds when given)."""
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return web.json_response({"error": message}, status=status, headers=headers)
-
-
-@web.middleware
-async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure becomes ``{"error": ...}``; unexpected ones are logged once, here."""
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        return error_response(exc.status, exc.message, retry_after=exc.retry_after)
-    except web.HTTPRequestEntityTooLarge:
-        limit = request.app[CONFIG_KEY].max_upload_mb
-        return error_response(413, f"The upload is larger than {limit:g} MB. Send a smaller image.")
-    except web.HTTPException as exc:  # aiohttp's own 404 / 405 ...
-        if exc.status < 400:
-            raise
-        return error_response(exc.status, exc.reason)
-    except Exception:
-        logger.exception("Unexpected error on %s %s", request.method, request.path)
-        return error_response(500, "Unexpected server error; the details are in the server log.")
 
 
 def _inference_ctx(
@@ -84,7 +54,7 @@ def create_app(
     config = config or WebAppConfig()
     app = web.Application(
         client_max_size=int(config.max_upload_mb * 1_048_576) + FORM_OVERHEAD_BYTES,
-        middlewares=[errors_middleware],
+        middlewares=[json_errors(config.max_upload_mb)],
     )
     app[CONFIG_KEY] = config
     app[LIMITER_KEY] = RateLimiter(config.requests_per_minute)

@@ -21,7 +21,7 @@ class ColorService:
         self.files = files
         self._cache = cache
 
-    async def colorize(
+    async def colorize_now(
         self,
         bot: Bot,
         sketch: TelegramImage,
@@ -30,9 +30,9 @@ class ColorService:
         style: Style | None = None,
         hints: Sequence[Hint] = (),
     ) -> Colorized:
-        """Colorize ``sketch`` (``style`` None: the default one) with color ``hints``; raises
-        SketchError, HintsError, QueueFullError, FileTooLarge. Only default-style results
-        without hints are remembered."""
+        """Colorize ``sketch`` always, even when a result is cached (``style`` None: the default
+        one), with color ``hints``; raises SketchError (FileTooLarge too), HintsError,
+        QueueFullError. Only default-style results without hints are remembered."""
         data = await self.files.fetch(bot, sketch)
         result = await self.inference.colorize(
             data, on_position=on_position, style=style, hints=hints
@@ -46,6 +46,6 @@ class ColorService:
         cached = self._cache.get(f"color:{sketch.file_unique_id}")
         return cached if isinstance(cached, Colorized) else None
 
-    async def colorized(self, bot: Bot, sketch: TelegramImage) -> Colorized:
+    async def cached_or_colorize(self, bot: Bot, sketch: TelegramImage) -> Colorized:
         """The colored version of ``sketch``: cached, or made again (the model is deterministic)."""
-        return self.cached(sketch) or await self.colorize(bot, sketch)
+        return self.cached(sketch) or await self.colorize_now(bot, sketch)

@@ -184,3 +184,13 @@ def test_too_many_hints_are_refused():
     assert len(parse_hints("[" + ", ".join([entry] * MAX_HINTS) + "]")) == MAX_HINTS
     with pytest.raises(HintsError, match=f"hint {MAX_HINTS}: at most {MAX_HINTS} hints"):
         parse_hints("[" + ", ".join([entry] * (MAX_HINTS + 1)) + "]")
+
+
+def test_hints_errors_keep_their_data_through_pickling():
+    import pickle
+
+    err = pickle.loads(pickle.dumps(HintsError("missing 'x'", index=3)))
+    assert (err.problem, err.index, err.reason) == ("missing 'x'", 3, HintsProblem.MALFORMED)
+    assert str(err) == "hint 3: missing 'x'"
+    refused = pickle.loads(pickle.dumps(HintsError("no", reason=HintsProblem.NOT_ACCEPTED)))
+    assert refused.reason == HintsProblem.NOT_ACCEPTED

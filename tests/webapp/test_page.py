@@ -7,17 +7,16 @@ import base64
 import io
 import json
 import os
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from serve_process import serving
 from webapp_samples import character_sketch
 
 from tests.support.page_forms import RECORD_FORMS
+from tests.support.serve import post_sketch, serving
 from webapp.editor import unpack_regions
 
 # Set to a path (e.g. docs/webapp.png) to keep the page's screenshot for the README.
@@ -29,7 +28,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """``pixelpainter serve`` on a free port, with the bundled weights."""
-    with serving() as url:
+    with serving("--threads", "1") as url:
         yield url
 
 
@@ -62,28 +61,8 @@ def page(browser, server):
 
 
 def _post_editor(server: str, sketch: bytes, hints: list | None = None) -> dict:
-    boundary = "----pixelpainter-test"
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="sketch"; filename="s.png"\r\n'
-            "Content-Type: image/png\r\n\r\n"
-        ).encode()
-        + sketch
-        + b"\r\n"
-    )
-    if hints is not None:
-        body += (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="hints"\r\n\r\n'
-            f"{json.dumps(hints)}\r\n"
-        ).encode()
-    body += f"--{boundary}--\r\n".encode()
-    request = urllib.request.Request(
-        f"{server}/api/editor",
-        data=body,
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.load(response)
+    fields = {} if hints is None else {"hints": json.dumps(hints)}
+    return json.loads(post_sketch(f"{server}/api/editor", sketch, **fields))
 
 
 def _image(data_url: str) -> Image.Image:
@@ -217,7 +196,7 @@ def test_the_page_fits_a_phone_screen(browser, server, sketch):
 @pytest.fixture(scope="module")
 def hint_server(tiny_hint_onnx) -> Iterator[str]:
     """``pixelpainter serve`` with a (tiny, random) generator that takes color hints."""
-    with serving("--weights", str(tiny_hint_onnx)) as url:
+    with serving("--threads", "1", "--weights", str(tiny_hint_onnx)) as url:
         yield url
 
 
