@@ -67,12 +67,14 @@ def main() -> int:
     try:
         if settings.webhook_url:
             secret = settings.webhook_secret
+            assert secret is not None  # required in webhook mode (BotSettings)
             application.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,
                 url_path=urlparse(settings.webhook_url).path.lstrip("/"),
                 webhook_url=settings.webhook_url,
-                secret_token=secret.get_secret_value() if secret else None,
+                # PTB answers 403 to any POST without this X-Telegram-Bot-Api-Secret-Token.
+                secret_token=secret.get_secret_value(),
                 allowed_updates=Update.ALL_TYPES,
             )
         else:

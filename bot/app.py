@@ -160,6 +160,8 @@ async def _start_services(
     )
     colors = ColorService(inference, files, cache)
     store = await asyncio.to_thread(RefineStore, settings.bot_data_dir)
+    if store.moved_aside is not None:
+        await notify_admins(texts.ADMIN_STORE_RESET.format(path=store.moved_aside))
     refining = Refining(
         files=files,
         colors=colors,
@@ -190,7 +192,7 @@ async def _start_services(
     )
     if settings.webapp_url:
         application.bot_data[MINIAPP_KEY] = await start_miniapp(
-            settings, application.bot, inference, state.colors, files
+            settings, application.bot, inference, state.colors, files, state.limiter
         )
     interval = settings.health_check_interval_s
     if application.job_queue is not None:

@@ -44,11 +44,13 @@ def create_app(
     colorizer: Colorizer | None = None,
     inference: InferenceService | None = None,
     bridge: ChatBridge | None = None,
+    limiter: RateLimiter | None = None,
     max_queue: int = 16,
 ) -> web.Application:
     """The web app. Give a loaded ``colorizer`` (the app runs its own :class:`InferenceService`,
     ``max_queue`` deep) or a running ``inference`` service it shares (the bot's). ``bridge`` and
-    ``config.bot_token`` turn on the Mini App endpoints."""
+    ``config.bot_token`` turn on the Mini App endpoints; ``limiter``: one to share (the bot's, so
+    a Telegram user has one budget in the chat and the Mini App), else the app's own."""
     if (colorizer is None) == (inference is None):
         raise ValueError("give exactly one of colorizer= or inference=")
     config = config or WebAppConfig()
@@ -57,7 +59,7 @@ def create_app(
         middlewares=[json_errors(config.max_upload_mb)],
     )
     app[CONFIG_KEY] = config
-    app[LIMITER_KEY] = RateLimiter(config.requests_per_minute)
+    app[LIMITER_KEY] = limiter or RateLimiter(config.requests_per_minute)
     if bridge is not None:
         app[BRIDGE_KEY] = bridge
     if inference is not None:

@@ -8,6 +8,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.services.refine_client import RefineError
 from bot.state import get_state
+from pixelpainter_common.discovery import is_safe_url
 
 
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -61,8 +62,10 @@ async def set_url(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if args[0].lower() == "auto":
         state.locator.set_override(None)
         await message.reply_text(texts.SETURL_AUTO.format(source=state.locator.source))
-    elif args[0].startswith(("http://", "https://")):
+    elif is_safe_url(args[0]):
         state.locator.set_override(args[0])
         await message.reply_text(texts.SETURL_DONE.format(url=state.locator.override))
+    elif args[0].startswith("http://"):
+        await message.reply_text(texts.SETURL_NOT_SAFE)
     else:
         await message.reply_text(texts.SETURL_USAGE)

@@ -22,7 +22,9 @@ from inference.colorizer import Colorized, Style
 from inference.hints import Hint
 from inference.images import encode_jpeg
 from inference.service import InferenceService
+from pixelpainter_common.rate_limit import RateLimiter
 from webapp.app import create_app
+from webapp.listen import start_site
 from webapp.state import DeliveryError, WebAppConfig
 
 logger = logging.getLogger(__name__)
@@ -105,20 +107,24 @@ async def start_miniapp(
     inference: InferenceService,
     colors: ColorService,
     files: FileStore,
+    limiter: RateLimiter,
 ) -> MiniAppServer:
-    """Serve the web app and the Mini App endpoints on ``WEBAPP_HOST:WEBAPP_PORT``."""
+    """Serve the web app and the Mini App endpoints on ``WEBAPP_HOST:WEBAPP_PORT``: for
+    Telegram users with valid initData only, those of ``ALLOWED_USER_IDS`` (and the admins)
+    when it is set, each within the bot's own rate limits (``limiter``)."""
+    allowed = settings.allowed_user_ids
     config = WebAppConfig(
         max_upload_mb=settings.max_image_mb,
         bot_token=settings.telegram_bot_token.get_secret_value(),
+        allowed_user_ids=frozenset([*allowed, *settings.admin_chat_ids] if allowed else []),
     )
-    app = create_app(config, inference=inference, bridge=TelegramBridge(bot, colors, files))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.webapp_host, settings.webapp_port)
+    bridge = TelegramBridge(bot, colors, files)
+    app = create_app(config, inference=inference, bridge=bridge, limiter=limiter)
     try:
-        await site.start()
+        runner, site = await start_site(
+            app, settings.webapp_host, settings.webapp_port, max_connections=config.max_connections
+        )
     except OSError as err:
-        await runner.cleanup()
         raise MiniAppError(
             f"WEBAPP_HOST/WEBAPP_PORT: cannot listen on "
             f"{settings.webapp_host}:{settings.webapp_port}: {err.strerror or err}"

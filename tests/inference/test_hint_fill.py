@@ -11,7 +11,7 @@ from PIL import Image
 
 from inference.hint_fill import hint_labels
 from inference.hints import Hint
-from inference.regions import segment
+from inference.regions import find_lines, segment
 
 RED, BLUE, GREEN = (230, 20, 20), (20, 40, 230), (20, 200, 60)
 
@@ -30,10 +30,11 @@ def _frame(size: int = 400, gap: int = 0) -> np.ndarray:
 
 def _labels(lines: np.ndarray, hints: list[Hint]) -> tuple[np.ndarray, np.ndarray, list]:
     """(labels at the sketch's size, regions, colors) for hints in sketch pixels."""
-    regions, fills = segment(lines)
+    found = find_lines(lines)
+    regions, fills, _ = segment(found.mask)
     k = fills.shape[1] / lines.shape[1]
     work = [Hint((t.x + 0.5) * k - 0.5, (t.y + 0.5) * k - 0.5, t.color) for t in hints]
-    labels, colors = hint_labels(lines, regions == 0, fills, work)
+    labels, colors = hint_labels(found.lines, regions == 0, fills, work)
     size = (lines.shape[1], lines.shape[0])
     return cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST), regions, colors
 

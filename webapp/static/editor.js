@@ -90,6 +90,8 @@
     const form = new FormData();
     if (lastFile) {
       form.append("sketch", lastFile);
+      // Inside the bot every request is a Telegram user's (the plain web app ignores it).
+      if (telegram.initData) form.append("init_data", telegram.initData);
     } else {
       form.append("init_data", telegram.initData);
       form.append("sketch_id", link.get("sketch"));
