@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from bot.services.coloring import ColorService
 from bot.services.files import FileStore
 from bot.settings import BotSettings
 from inference.colorizer import Colorized, Style
+from inference.hints import Hint
 from inference.images import encode_jpeg
 from inference.service import InferenceService
 from pixelpainter_common.rate_limit import RateLimiter
@@ -47,16 +49,19 @@ class TelegramBridge:
         self._colors = colors
         self._files = files
 
-    async def colorized(self, file_id: str, style: Style | None = None) -> Colorized:
-        """The colored sketch behind ``file_id`` (the bot's cache, or colorized again)."""
+    async def colorized(
+        self, file_id: str, style: Style | None = None, hints: Sequence[Hint] = ()
+    ) -> Colorized:
+        """The colored sketch behind ``file_id`` (the bot's cache, or colorized again; always
+        again with ``hints``)."""
         try:
             file = await self._bot.get_file(file_id)  # fetched from this File: one round trip
         except BadRequest as err:
             raise LookupError(file_id) from err
         # A file over the limit raises FileTooLarge, a SketchError the web app answers with 413.
-        if style is None:
+        if style is None and not hints:
             return await self._colors.cached_or_colorize(self._bot, file)
-        return await self._colors.colorize_now(self._bot, file, style=style)
+        return await self._colors.colorize_now(self._bot, file, style=style, hints=hints)
 
     async def send_image(self, chat_id: int, image: Image.Image, png: bytes) -> None:
         """A photo preview with the usual keyboard when it fits, and the PNG as a file."""
