@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pixelpainter", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
-    for add in (_add_colorize, _add_info, _add_export_onnx, _add_serve):
+    for add in (_add_colorize, _add_info, _add_export_onnx, _add_serve, _add_worker):
         add(sub)
     return parser
 
@@ -424,6 +424,15 @@ def export_onnx_command(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write {out}: {_why(err)}") from err
     print(f"wrote {written}")
     return EXIT_OK
+
+
+# --- worker -------------------------------------------------------------------------------------
+
+
+def _add_worker(sub: argparse._SubParsersAction) -> None:
+    from workers.cli import add_worker_command  # argparse only; Celery loads when it runs
+
+    add_worker_command(sub)
 
 
 # --- serve --------------------------------------------------------------------------------------
