@@ -13,7 +13,7 @@ from bot.services.files import FileStore
 from bot.services.health import RefineHealth
 from bot.services.image_cache import ImageCache
 from bot.services.refine_client import RefineClient
-from bot.services.refine_store import RefineStore
+from bot.services.refine_store import FlightStore
 from bot.services.refining import Refining
 from bot.services.stats import Stats
 from bot.settings import BotSettings
@@ -37,7 +37,7 @@ class BotState:
     locator: RefineLocator
     refine: RefineClient
     health: RefineHealth
-    store: RefineStore
+    store: FlightStore
     refining: Refining
     stats: Stats
 

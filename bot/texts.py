@@ -80,6 +80,7 @@ REFINE_RESTARTING = (
     "I'm restarting, so this refine was stopped. Please tap the button again in a minute."
 )
 REFINE_TAP_AGAIN = "I was restarted while refining this picture. Please tap the button again."
+REFINE_TRY_AGAIN = "I can't start refining right now. Please tap the button again in a moment."
 SKETCH_GONE = "I can't find the original sketch any more. Please send it again."
 MESSAGE_TOO_OLD = "That message is too old for me to edit. Please send the sketch again."
 FILE_PNG = "colored.png"

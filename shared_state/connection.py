@@ -15,11 +15,11 @@ RETRIES = 20
 BACKOFF_CAP_S = 1.0
 
 
-def connect(url: str) -> Redis:
+def connect(url: str, *, retries: int = RETRIES) -> Redis:
     """An asyncio client of the Redis at ``url`` (``redis://host:port/db``); connects lazily."""
     return Redis.from_url(
         url,
-        retry=Retry(ExponentialBackoff(cap=BACKOFF_CAP_S, base=0.05), RETRIES),
+        retry=Retry(ExponentialBackoff(cap=BACKOFF_CAP_S, base=0.05), retries),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
         socket_connect_timeout=2,
         health_check_interval=30,

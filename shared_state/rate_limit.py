@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Hashable
-from typing import Protocol
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Protocol
 
 from pixelpainter_common.rate_limit import DAY, MINUTE, RateLimiter
-from shared_state.connection import Keys
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from shared_state.connection import Keys
 
 
 class Limiter(Protocol):
