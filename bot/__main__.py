@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from urllib.parse import urlparse
 
 from pydantic import ValidationError
 from telegram import Bot, Update
@@ -45,6 +44,10 @@ def main() -> int:
         settings = BotSettings()
     except ValidationError as err:
         return _fail(describe_settings_error(err))
+    if settings.webhook_url and settings.webhook_secret is None:
+        return _fail(
+            "WEBHOOK_SECRET is required in webhook mode (Telegram sends it with each update)"
+        )
     weights = settings.generator_weights
     if weights is not None and not weights.exists():
         return _fail(f"GENERATOR_WEIGHTS: {weights} does not exist")
@@ -66,15 +69,9 @@ def main() -> int:
     application = build_application(settings)
     try:
         if settings.webhook_url:
-            secret = settings.webhook_secret
-            application.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url,
-                secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=Update.ALL_TYPES,
-            )
+            from bot.webhook import serve_webhook
+
+            asyncio.run(serve_webhook(application, settings))
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:

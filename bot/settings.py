@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pixelpainter_common.settings_values import check_url, split_ids
@@ -15,6 +16,7 @@ from pixelpainter_common.settings_values import check_url, split_ids
 _TOKEN_RE = re.compile(r"^\d{4,}:[A-Za-z0-9_-]{30,}$")
 
 IdList = Annotated[list[int], NoDecode]
+TextList = Annotated[list[str], NoDecode]
 
 
 class BotSettings(BaseSettings):
@@ -36,6 +38,9 @@ class BotSettings(BaseSettings):
     refine_url: str | None = None
     refine_token: SecretStr = SecretStr("")
     npoint_bin_id: str = ""
+    # A pool of refine servers: fixed addresses, and one discovery document per GPU server.
+    refine_urls: TextList = Field(default_factory=list)
+    npoint_bin_ids: TextList = Field(default_factory=list)
     npoint_api_base: str = "https://api.npoint.io"
     # A little over the refine server's own 300 s limit, so its answer arrives first.
     refine_timeout_s: float = Field(default=330.0, gt=0)
@@ -56,7 +61,15 @@ class BotSettings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     webhook_secret: SecretStr | None = None
+    # False on all but one replica (or when the operator registers the webhook by hand).
+    webhook_register: bool = True
     log_level: str = "INFO"
+
+    # Past one machine (docs/deploy.md): shared state in Redis, colorizing on Celery workers.
+    redis_url: SecretStr | None = None  # may hold a password
+    redis_prefix: str = Field(default="pixelpainter", min_length=1)
+    inference_backend: Literal["local", "celery"] = "local"
+    inference_timeout_s: float = Field(default=120.0, gt=0)
 
     # Mini App (region editor): the page's public https address turns it on.
     webapp_url: str | None = None
@@ -69,6 +82,31 @@ class BotSettings(BaseSettings):
         if not _TOKEN_RE.match(value.get_secret_value().strip()):
             raise ValueError("does not look like a token from @BotFather (digits:secret)")
         return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("refine_urls", "npoint_bin_ids", mode="before")
+    @classmethod
+    def _split_texts(cls, value: object) -> object:
+        return split_ids(value)
+
+    @field_validator("refine_urls")
+    @classmethod
+    def _check_urls(cls, value: list[str]) -> list[str]:
+        return [check_url(url) or "" for url in value]
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @model_validator(mode="after")
+    def _celery_needs_redis(self) -> BotSettings:
+        if self.inference_backend == "celery" and not self.redis_url:
+            raise ValueError("INFERENCE_BACKEND=celery needs REDIS_URL (the workers' broker)")
+        return self
 
     @field_validator("admin_chat_ids", "allowed_user_ids", mode="before")
     @classmethod
@@ -91,8 +129,12 @@ class BotSettings(BaseSettings):
     @property
     def secrets(self) -> list[str]:
         """The secret values that must never reach a log line."""
-        values = [self.telegram_bot_token, self.refine_token, self.webhook_secret]
-        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        values = [self.telegram_bot_token, self.refine_token, self.webhook_secret, self.redis_url]
+        found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        if self.redis_url is not None:
+            password = urlparse(self.redis_url.get_secret_value()).password
+            found += [password] if password else []
+        return found
 
 
 def describe_settings_error(err: ValidationError) -> str:

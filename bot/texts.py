@@ -112,8 +112,13 @@ STATUS = (
     "colorize queue: {queue}\n"
     "inference p50: {p50}\n"
     "images colored: {done}\n"
-    "requests today: {today}\n\n"
-    "✨ Refine server\n"
+    "requests today: {today}"
+)
+# INFERENCE_BACKEND=celery: the shared queue and the workers alive.
+STATUS_WORKERS = "\ncolorize workers: {workers}\njobs waiting for a worker: {waiting}"
+# One block per refine server.
+STATUS_REFINE = (
+    "\n\n✨ Refine server {name}\n"
     "url: {url} ({source})\n"
     "health: {health}\n"
     "gpu: {gpu}\n"

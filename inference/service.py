@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -29,6 +30,37 @@ from inference.images import SketchSource
 logger = logging.getLogger(__name__)
 
 PositionCallback = Callable[[int], Awaitable[None]]
+
+
+class ColorizeBackend(Protocol):
+    """What front ends await, wherever the model runs: :class:`InferenceService` in this
+    process, or ``workers.client.CeleryInference`` on workers (``INFERENCE_BACKEND``)."""
+
+    @property
+    def style(self) -> Style:
+        """The default style of results."""
+        ...
+
+    @property
+    def queue_length(self) -> int: ...
+
+    @property
+    def latency_p50_ms(self) -> float | None: ...
+
+    images_done: int
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def colorize(
+        self,
+        source: SketchSource,
+        on_position: PositionCallback | None = None,
+        *,
+        style: Style | None = None,
+        hints: Sequence[HintLike] | None = None,
+    ) -> Colorized: ...
 
 
 @dataclass(eq=False)
@@ -95,6 +127,11 @@ class InferenceService:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    @property
+    def style(self) -> Style:
+        """The default style of results (the colorizer's)."""
+        return self.colorizer.style
 
     @property
     def queue_length(self) -> int:

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from inference.colorizer import Colorizer
-from inference.service import InferenceService
-from pixelpainter_common.rate_limit import RateLimiter
+from inference.service import ColorizeBackend, InferenceService
+from shared_state.rate_limit import Limiter, LocalLimiter
 from webapp.errors import ApiError
 from webapp.routes import ROUTES, STATIC_DIR
 from webapp.state import (
@@ -72,13 +72,15 @@ def create_app(
     config: WebAppConfig | None = None,
     *,
     colorizer: Colorizer | None = None,
-    inference: InferenceService | None = None,
+    inference: ColorizeBackend | None = None,
     bridge: ChatBridge | None = None,
     max_queue: int = 16,
+    limiter: Limiter | None = None,
 ) -> web.Application:
     """The web app. Give a loaded ``colorizer`` (the app runs its own :class:`InferenceService`,
     ``max_queue`` deep) or a running ``inference`` service it shares (the bot's). ``bridge`` and
-    ``config.bot_token`` turn on the Mini App endpoints."""
+    ``config.bot_token`` turn on the Mini App endpoints. ``limiter``: one shared by several
+    processes (Redis); None counts ``config.requests_per_minute`` in this process."""
     if (colorizer is None) == (inference is None):
         raise ValueError("give exactly one of colorizer= or inference=")
     config = config or WebAppConfig()
@@ -87,7 +89,7 @@ def create_app(
         middlewares=[errors_middleware],
     )
     app[CONFIG_KEY] = config
-    app[LIMITER_KEY] = RateLimiter(config.requests_per_minute)
+    app[LIMITER_KEY] = limiter or LocalLimiter(config.requests_per_minute)
     if bridge is not None:
         app[BRIDGE_KEY] = bridge
     if inference is not None:

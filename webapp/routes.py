@@ -52,7 +52,7 @@ async def health(request: web.Request) -> web.Response:
 
 async def colorize(request: web.Request) -> web.Response:
     """The seed's API: multipart ``sketch`` (optional ``style``) → the colored PNG."""
-    _limit(request, _client(request))
+    await _limit(request, _client(request))
     form = await _form(request)
     result = await _colorize(request, _sketch_bytes(form), _style(form))
     png = await asyncio.to_thread(encode_png, result.image)
@@ -69,10 +69,10 @@ async def editor(request: web.Request) -> web.Response:
     form = await _form(request)
     if "sketch_id" in form:
         user = _user(request, form)
-        _limit(request, f"tg:{user.id}")
+        await _limit(request, f"tg:{user.id}")
         result = await _colorized_from_chat(request, form, _style(form))
     else:
-        _limit(request, _client(request))
+        await _limit(request, _client(request))
         result = await _colorize(request, _sketch_bytes(form), _style(form))
     document = await asyncio.to_thread(editor_document, result)
     return web.json_response(document)
@@ -82,7 +82,7 @@ async def send(request: web.Request) -> web.Response:
     """Mini App: multipart ``init_data`` and ``image`` → the bot sends the image to the user."""
     form = await _form(request)
     user = _user(request, form)
-    _limit(request, f"tg:{user.id}")
+    await _limit(request, f"tg:{user.id}")
     data = _file_bytes(form, "image")
     try:
         image = await asyncio.to_thread(open_sketch, data)
@@ -141,8 +141,8 @@ def _client(request: web.Request) -> str:
     return f"ip:{request.remote}"
 
 
-def _limit(request: web.Request, key: str) -> None:
-    wait = request.app[LIMITER_KEY].check(key)
+async def _limit(request: web.Request, key: str) -> None:
+    wait = await request.app[LIMITER_KEY].check(key)
     if wait is not None:
         raise ApiError(
             429,

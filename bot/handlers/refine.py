@@ -83,7 +83,7 @@ async def on_refine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data, message = tapped
     query = update.callback_query
     state = get_state(context)
-    wait = state.limiter.check(query.from_user.id)
+    wait = await state.limiter.check(query.from_user.id)
     if wait is not None:
         await query.answer(texts.RATE_LIMITED.format(wait=texts.duration(wait)), show_alert=True)
         return

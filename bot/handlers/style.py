@@ -26,11 +26,11 @@ async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(texts.MESSAGE_TOO_OLD, show_alert=True)
         return
     state = get_state(context)
-    wait = state.limiter.check(query.from_user.id)
+    wait = await state.limiter.check(query.from_user.id)
     if wait is not None:
         await query.answer(texts.RATE_LIMITED.format(wait=texts.duration(wait)), show_alert=True)
         return
-    style = next(s for s in STYLES if s != state.inference.colorizer.style)
+    style = next(s for s in STYLES if s != state.inference.style)
     label = texts.STYLE_LABELS[style]
     await query.answer(texts.STYLE_STARTED.format(style=label))
     sketch_message = sketch_message_of(message)

@@ -21,7 +21,7 @@ from bot.settings import BotSettings
 from inference.colorizer import Colorized, Style
 from inference.errors import SketchError
 from inference.images import encode_jpeg
-from inference.service import InferenceService
+from inference.service import ColorizeBackend
 from webapp.app import create_app
 from webapp.state import DeliveryError, WebAppConfig
 
@@ -112,7 +112,7 @@ class MiniAppServer:
 async def start_miniapp(
     settings: BotSettings,
     bot: Bot,
-    inference: InferenceService,
+    inference: ColorizeBackend,
     colors: ColorService,
     files: FileStore,
 ) -> MiniAppServer:

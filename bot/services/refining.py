@@ -25,7 +25,6 @@ from bot.keyboards import refined_keyboard
 from bot.messages import sketch_message_of
 from bot.services.coloring import ColorService
 from bot.services.files import FileStore, FileTooLarge
-from bot.services.health import RefineHealth
 from bot.services.progress import CaptionProgress, chat_action
 from bot.services.refine_client import (
     RefineBadAnswer,
@@ -123,14 +122,12 @@ class Refining:
         files: FileStore,
         colors: ColorService,
         client: RefineClient,
-        health: RefineHealth,
         store: FlightStore,
         flights: RefineFlights,
     ) -> None:
         self.files = files
         self.colors = colors
         self.client = client
-        self.health = health
         self.store = store
         self.flights = flights
 
@@ -183,7 +180,8 @@ class Refining:
         model = texts.MODEL_LABELS[data.model]
         try:
             request = await choose_inputs(bot, self.files, self.colors, message, data)
-            ahead = self.health.queue  # from the health job's last /status: no extra call
+            # From the health job's last /status of the server it will most likely go to.
+            ahead = self.client.pool.ranked(data.model)[0].health.queue
             await progress.show(
                 texts.REFINING_QUEUED.format(model=model, ahead=ahead)
                 if ahead

@@ -81,7 +81,7 @@ async def test_refine_server_down_then_back(telegram, refine_server, make_settin
             lambda c: c.chat_id == USER and "asleep" in c.params.get("text", ""), count=2
         )
         assert offline[0].params["reply_parameters"]["message_id"] == colored["message_id"]
-        health = app.bot_data[STATE_KEY].health
+        health = app.bot_data[STATE_KEY].pool.servers[0].health
         seen = health.failures
         async with asyncio.timeout(10):  # three more failed health checks: still one alert
             while health.failures < seen + 3:
