@@ -76,6 +76,12 @@ class FakeTelegram(LocalServer):
         self.fail_status = 500
         self.requests: list[dict[str, Any]] = []
         self._closing = False
+        # Webhook mode: what setWebhook registered, and the replicas an HTTPS proxy at that URL
+        # would spread updates over (round robin); empty: the URL itself is called.
+        self.webhook: Json | None = None
+        self.replicas: list[str] = []
+        self.deliveries: list[tuple[str, int]] = []  # (address, HTTP status) of each POST
+        self._next_replica = itertools.count()
 
     # ---- server ----
     def routes(self) -> list[web.RouteDef]:
@@ -137,9 +143,11 @@ class FakeTelegram(LocalServer):
         return self.bot_user
 
     def _m_deleteWebhook(self, params: Json, files: dict[str, bytes]) -> bool:
+        self.webhook = None
         return True
 
     def _m_setWebhook(self, params: Json, files: dict[str, bytes]) -> bool:
+        self.webhook = {"url": params["url"], "secret_token": params.get("secret_token")}
         return True
 
     def _m_setMyCommands(self, params: Json, files: dict[str, bytes]) -> bool:
@@ -305,12 +313,37 @@ class FakeTelegram(LocalServer):
 
     # ---- acting as users ----
     async def push_update(self, **payload: Any) -> int:
-        """Queue an update for the bot's next getUpdates; its update_id."""
+        """Queue an update for the bot's next getUpdates, or POST it to the webhook when one is
+        registered (through the proxy's next replica); its update_id."""
         update_id = next(self._ids)
+        if self.webhook is not None:
+            await self._deliver({"update_id": update_id, **payload})
+            return update_id
         async with self._changed:
             self._updates.append({"update_id": update_id, **payload})
             self._changed.notify_all()
         return update_id
+
+    async def _deliver(self, update: Json, attempts: int = 100) -> None:
+        """POST ``update`` as Telegram does (retrying while the replica is not listening yet)."""
+        import aiohttp
+
+        assert self.webhook is not None
+        url = self.webhook["url"]
+        if self.replicas:
+            url = self.replicas[next(self._next_replica) % len(self.replicas)]
+        headers = {}
+        if self.webhook["secret_token"]:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
+        async with aiohttp.ClientSession() as session:
+            for _ in range(attempts):
+                try:
+                    async with session.post(url, json=update, headers=headers) as response:
+                        self.deliveries.append((url, response.status))
+                        return
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+        raise AssertionError(f"webhook {url} never answered")
 
     async def user_message(self, user_id: int, **content: Any) -> Json:
         """A message from ``user_id`` in their private chat with the bot."""
