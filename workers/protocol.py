@@ -3,7 +3,7 @@
 The job is a small JSON document (the sketch as bytes, which Celery's JSON carries as base64).
 The answer is binary, pushed to a Redis list the caller waits on: a JSON header, then the raw
 bytes of each array of the :class:`Colorized` (no image codec on either side: a 512² result is
-~2.6 MB of plain memory copies). Expected errors (bad sketch, bad hints, ...) travel as their
+~1.7 MB of plain memory copies). Expected errors (bad sketch, bad hints, ...) travel as their
 type, arguments and attributes, and are raised again in the caller as the same typed error.
 """
 
@@ -14,6 +14,7 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
+import cv2
 import numpy as np
 
 from inference.colorizer import Colorized, Style
@@ -22,7 +23,8 @@ from inference.hints import HintLike, as_hints
 
 VERSION = 1
 _HEADER = struct.Struct(">I")  # the JSON header's length
-_ARRAYS = ("image_array", "layer_array", "lines_array", "raw_array", "regions")
+# ``image_array`` is not sent: it is ``layer × lines / 255``, rebuilt by the caller in ~1 ms.
+_ARRAYS = ("layer_array", "lines_array", "raw_array", "regions")
 # The errors a worker reports instead of failing its task: they are the input's fault, so the
 # job is answered at once and never retried.
 EXPECTED_ERRORS: dict[str, type[Exception]] = {
@@ -63,6 +65,8 @@ def job_hints(job: dict[str, Any]) -> list[tuple[float, float, tuple[int, int, i
 def encode_result(result: Colorized) -> bytes:
     """A worker's answer: header, then every array's bytes."""
     arrays = [np.ascontiguousarray(getattr(result, name)) for name in _ARRAYS]
+    if arrays[-1].size and int(arrays[-1].max()) < 2**16:  # region ids: half the bytes
+        arrays[-1] = arrays[-1].astype(np.uint16)
     header = {
         "ok": True,
         "style": result.style,
@@ -104,7 +108,10 @@ def decode_answer(data: bytes) -> Colorized:
         count = int(np.prod(shape))
         arrays[name] = np.frombuffer(body, dt, count, offset).reshape(shape)
         offset += count * dt.itemsize
-    return Colorized(style=header["style"], **arrays)
+    arrays["regions"] = arrays["regions"].astype(np.int32)
+    lines = cv2.cvtColor(arrays["lines_array"], cv2.COLOR_GRAY2RGB)
+    image = cv2.multiply(arrays["layer_array"], lines, scale=1.0 / 255.0)  # as Colorizer.finish
+    return Colorized(image_array=image, style=header["style"], **arrays)
 
 
 def _rebuild(error: dict[str, Any]) -> Exception:

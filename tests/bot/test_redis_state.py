@@ -96,3 +96,27 @@ async def test_alerts_once_per_episode_across_replicas(redis_url):
     local = LocalAlerts()
     assert await local.open("x") and not await local.open("x")
     assert await local.close("x") and not await local.close("x")
+
+
+async def test_redis_restart_mid_refine_loses_nothing(
+    telegram, refine_server, make_settings, run_bot, redis_server, redis_url
+):
+    from tests.bot.test_bot_refine import colored_reply, refined_photos
+    from tests.support.telegram import USER_ID
+
+    async with run_bot(make_settings(redis_url=redis_url)) as app:
+        state = app.bot_data["pixelpainter"]
+        _, colored = await colored_reply(telegram)
+        refine_server.hold()
+        await telegram.tap(USER_ID, colored, "r:b:30")
+        await asyncio.wait_for(refine_server.arrived.wait(), 10)
+        [flight] = await state.store._all()  # recorded in Redis before the call
+        redis_server.restart(kill=True)  # SIGKILL mid-refine; the append-only file has it
+        assert (await state.store.first_on(flight.chat_id, flight.message_id)).id == flight.id
+        refine_server.release()
+        await telegram.wait_for(lambda c: c in refined_photos(telegram))
+        async with asyncio.timeout(5):  # answered, so forgotten
+            while await state.store._all():
+                await asyncio.sleep(0.05)
+        # The limiter works on across the restart too.
+        assert await state.limiter.check(USER_ID) is None
