@@ -35,6 +35,9 @@ def create_celery(redis_url: str, *, prefix: str, visibility_timeout_s: float = 
             # Look for jobs of dead workers every few seconds (kombu's default sweep: ~100 s).
             "unacked_restore_interval": min(10.0, max(1.0, visibility_timeout_s / 3)),
             "unacked_restore_throttle": 1,
+            # The sweep's lock: a worker killed while holding it must not stall sweeps for the
+            # default 5 minutes (a sweep takes milliseconds).
+            "unacked_mutex_expire": 10,
         },
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # a restarting Redis is waited for

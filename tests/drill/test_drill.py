@@ -1,0 +1,219 @@
+"""The scale-out drill, on loopback: two bot replicas behind a proxy, two colorize workers, one
+Redis (append-only), the Telegram and npoint stand-ins, two real refine servers (tiny SD).
+
+1. 50 users send a sketch at once; one worker is killed (SIGKILL) mid-burst: every user gets
+   exactly one colored picture.
+2. A refine server is killed mid-job: the refine completes on the other.
+3. Redis is killed and restarted mid-refine: the refine completes, nothing is lost.
+4. The replica running a refine is killed: the other replica tells the user to tap again, and
+   the tap works.
+
+``DRILL_REPORT=path.json`` writes the timings (docs/deploy.md quotes them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+
+import aiohttp
+import pytest
+
+from tests.support.npoint import FakeNpoint
+from tests.support.processes import BotReplica, RefineProcess
+from tests.support.sketches import sketch_bytes
+from tests.support.telegram import ADMIN_ID, FakeTelegram
+from tests.support.tiny_sd import build_tiny_pipeline
+from tests.support.tokens import BOT_TOKEN, REFINE_TOKEN
+from tests.support.workers import WorkerProcess
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+USERS = 50
+BINS = ("bin-gpu-a", "bin-gpu-b")
+
+
+@pytest.fixture(scope="module")
+def tiny_sd(tmp_path_factory):
+    return build_tiny_pipeline(tmp_path_factory.mktemp("tiny-sd"))
+
+
+def answers(telegram: FakeTelegram, user: int) -> list:
+    """What the user was sent (pictures, files, texts), queue notices aside."""
+    return [
+        c
+        for c in telegram.calls
+        if c.chat_id == user
+        and c.method in ("sendPhoto", "sendDocument", "sendMessage")
+        and "in line" not in (c.params.get("text") or "")
+    ]
+
+
+def refined(telegram: FakeTelegram, user: int) -> list:
+    return [
+        c for c in telegram.sent(user, "sendPhoto") if "seed" in (c.params.get("caption") or "")
+    ]
+
+
+async def busy_server(servers: list[RefineProcess], timeout_s: float = 60.0) -> RefineProcess:
+    """The refine server whose GPU is working now."""
+    headers = {"Authorization": f"Bearer {REFINE_TOKEN}"}
+    async with aiohttp.ClientSession() as session, asyncio.timeout(timeout_s):
+        while True:
+            for server in servers:
+                try:
+                    async with session.get(f"{server.url}/status", headers=headers) as r:
+                        if (await r.json())["busy"]:
+                            return server
+                except aiohttp.ClientError:
+                    pass
+            await asyncio.sleep(0.02)
+
+
+async def colored_and_tap(telegram: FakeTelegram, user: int, seed: int) -> dict:
+    sketch = await telegram.send_photo(user, sketch_bytes((128, 128), seed=seed))
+    colored = (await telegram.reply_to(sketch, "sendPhoto", timeout=60)).result
+    await telegram.tap(user, colored, "r:b:30")
+    return colored
+
+
+async def test_drill(redis_server, redis_url, tiny_onnx, tiny_sd, tmp_path):
+    report: dict[str, object] = {}
+    telegram = await FakeTelegram(BOT_TOKEN).start()
+    npoint = await FakeNpoint().start()
+    refine_env = {
+        "REFINE_TOKEN": REFINE_TOKEN,
+        "NPOINT_API_BASE": npoint.url,
+        # Slow enough on CPU to be killed mid-job (~2 s), still a real diffusers pipeline.
+        "STEPS_BALANCED": "100",
+        "REFINE_MIN_SIDE": "256",
+        "REFINE_MAX_SIDE": "256",
+    }
+    refiners = [
+        RefineProcess(tmp_path / f"gpu{i}", tiny_sd, refine_env, bin_id=b)
+        for i, b in enumerate(BINS)
+    ]
+    workers = [
+        WorkerProcess(redis_url, tiny_onnx, tmp_path / f"worker{i}.log", name=f"worker{i}")
+        for i in range(2)
+    ]
+    bot_env = {
+        "TELEGRAM_API_BASE": telegram.base,
+        "ADMIN_CHAT_IDS": str(ADMIN_ID),
+        "REDIS_URL": redis_url,
+        "INFERENCE_BACKEND": "celery",
+        "INFERENCE_TIMEOUT_S": "120",
+        "INFERENCE_MAX_QUEUE": "200",
+        "RATE_LIMIT_PER_MINUTE": "100",
+        "REFINE_TOKEN": REFINE_TOKEN,
+        "NPOINT_BIN_IDS": ",".join(BINS),
+        "NPOINT_API_BASE": npoint.url,
+        "HEALTH_CHECK_INTERVAL_S": "2",
+        "REFINE_TIMEOUT_S": "120",
+    }
+    public = "https://bot.example.org/hook"
+    replicas = [
+        BotReplica(tmp_path / "bot-a", bot_env, public_url=public),
+        BotReplica(tmp_path / "bot-b", {**bot_env, "WEBHOOK_REGISTER": "false"}, public_url=public),
+    ]
+    try:
+        started = time.perf_counter()
+        for refiner in refiners:
+            await refiner.start()
+        await asyncio.gather(*(asyncio.to_thread(w.start, 120) for w in workers))
+        for refiner in refiners:  # published before the bots read the documents
+            await refiner.wait_ready()
+        for replica in replicas:
+            await replica.start()
+        for replica in replicas:
+            await replica.wait_ready()
+        telegram.replicas = [r.address for r in replicas]
+        report["start_s"] = round(time.perf_counter() - started, 1)
+
+        # 1. A burst of 50 users; one worker dies mid-burst.
+        started = time.perf_counter()
+        users = list(range(5000, 5000 + USERS))
+        await asyncio.gather(
+            *(telegram.send_photo(u, sketch_bytes((256, 256), seed=u)) for u in users)
+        )
+        await telegram.wait_for(lambda c: c.method == "sendPhoto", count=5, timeout=60)
+        workers[0].kill()
+        report["worker_killed_after_s"] = round(time.perf_counter() - started, 1)
+        await telegram.wait_for(
+            lambda c: c.method == "sendPhoto" and c.chat_id in users, count=USERS, timeout=150
+        )
+        report["burst_s"] = round(time.perf_counter() - started, 1)
+        await asyncio.sleep(6)  # past the visibility timeout: no late duplicate either
+        for user in users:
+            got = answers(telegram, user)
+            assert [c.method for c in got] == ["sendPhoto"], (user, [c.params for c in got])
+
+        # 2. A refine server dies mid-job: the other finishes it.
+        started = time.perf_counter()
+        await colored_and_tap(telegram, 6001, seed=1)
+        doomed = await busy_server(refiners)
+        await doomed.kill()
+        await telegram.wait_for(lambda c: c in refined(telegram, 6001), timeout=120)
+        report["refine_failover_s"] = round(time.perf_counter() - started, 1)
+        survivor = next(r for r in refiners if r is not doomed)
+        offline = await telegram.wait_for(
+            lambda c: c.chat_id == ADMIN_ID and "offline" in (c.params.get("text") or ""),
+            timeout=30,
+        )
+        await asyncio.sleep(5)  # both replicas check health every 2 s: still one alert
+        alerts = [c for c in telegram.sent(ADMIN_ID) if "offline" in (c.params.get("text") or "")]
+        assert len(alerts) == 1 and doomed.url in offline[0].params["text"]
+
+        # 3. Redis dies and comes back (append-only file) mid-refine.
+        started = time.perf_counter()
+        await colored_and_tap(telegram, 6002, seed=2)
+        await busy_server([survivor])
+        redis_server.restart(kill=True)
+        await telegram.wait_for(lambda c: c in refined(telegram, 6002), timeout=120)
+        report["redis_restart_refine_s"] = round(time.perf_counter() - started, 1)
+        assert [c.method for c in answers(telegram, 6002)] == ["sendPhoto", "sendPhoto"]
+
+        # 4. The replica running a refine dies: the other asks the user to tap again.
+        started = time.perf_counter()
+        colored = await colored_and_tap(telegram, 6003, seed=3)
+        tapped_on = telegram.deliveries[-1][0]
+        await busy_server([survivor])
+        dead = next(r for r in replicas if r.address == tapped_on)
+        await dead.kill()
+        alive = next(r for r in replicas if r is not dead)
+        telegram.replicas = [alive.address]  # the proxy's health check drops it
+        [again] = await telegram.wait_for(
+            lambda c: c.chat_id == 6003 and "tap the button again" in (c.params.get("text") or ""),
+            timeout=90,
+        )
+        report["replica_death_answered_s"] = round(time.perf_counter() - started, 1)
+        await telegram.tap(6003, colored, "r:b:30")
+        await telegram.wait_for(lambda c: c in refined(telegram, 6003), timeout=120)
+        await asyncio.sleep(12)  # another sweep: the cut-off refine is not answered twice
+        assert (
+            len(
+                [
+                    c
+                    for c in telegram.sent(6003, "sendMessage")
+                    if c is again or "again" in c.params["text"]
+                ]
+            )
+            == 1
+        )
+
+        assert not [c for c in telegram.calls if c.method == "deleteWebhook"]
+    finally:
+        for replica in replicas:
+            await replica.kill()
+        for worker in workers:
+            worker.kill()
+        for refiner in refiners:
+            await refiner.kill()
+        await npoint.stop()
+        await telegram.stop()
+        if os.environ.get("DRILL_REPORT"):
+            with open(os.environ["DRILL_REPORT"], "w") as out:
+                json.dump(report, out, indent=2)
+        print("drill:", report)
