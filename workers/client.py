@@ -33,6 +33,8 @@ from workers.protocol import decode_answer, make_job
 
 logger = logging.getLogger(__name__)
 
+ANSWER_SLICE_S = 2.0
+
 
 class CeleryInference:
     """Colorize on Celery workers; create, ``await start()``, ``await close()``.
@@ -103,6 +105,18 @@ class CeleryInference:
                 alive.append(info)
         return alive
 
+    async def _wait_for_answer(self, key: str, deadline: float) -> bytes | None:
+        """The answer pushed to ``key``, or None at ``deadline`` (``time.perf_counter``).
+
+        Waits in slices shorter than the client's socket timeout (redis-py's default is 5 s):
+        a long BLPOP would otherwise read as a dead connection.
+        """
+        while (left := deadline - time.perf_counter()) > 0:
+            found = await self.redis.blpop([key], timeout=max(0.1, min(left, ANSWER_SLICE_S)))
+            if found is not None:
+                return found[1]
+        return None
+
     async def colorize(
         self,
         source: SketchSource,
@@ -133,14 +147,14 @@ class CeleryInference:
             if on_position is not None and ahead:
                 with contextlib.suppress(Exception):
                     await on_position(ahead)
-            answer = await self.redis.blpop([reply_to], timeout=self.timeout_s)
+            answer = await self._wait_for_answer(reply_to, started + self.timeout_s)
         finally:
             self._admitted -= 1
         if answer is None:
             # No worker (all down, or far behind): to the user, the service is busy.
             logger.warning("No colorize worker answered within %g s", self.timeout_s)
             raise QueueFullError(f"No colorize worker answered within {self.timeout_s:g} s.")
-        result = decode_answer(answer[1])
+        result = decode_answer(answer)
         self._latencies.append(time.perf_counter() - started)
         self.images_done += 1
         return result
