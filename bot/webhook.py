@@ -46,12 +46,19 @@ async def receive_update(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
+async def health(request: web.Request) -> web.Response:
+    """For the proxy's health checks: this replica is up and taking updates."""
+    return web.json_response({"status": "ok"})
+
+
 def create_webhook_app(application: Application, secret: str, path: str) -> web.Application:
-    """The webhook endpoint at ``path``, accepting only calls that carry ``secret``."""
+    """The webhook endpoint at ``path``, accepting only calls that carry ``secret``, and
+    ``GET /health`` for the proxy."""
     app = web.Application()
     app[APPLICATION_KEY] = application
     app[SECRET_KEY] = secret
     app.router.add_post(path, receive_update)
+    app.router.add_get("/health", health)
     return app
 
 
