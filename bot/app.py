@@ -44,6 +44,7 @@ from inference.colorizer import Colorizer
 from inference.service import ColorizeBackend, InferenceService
 from shared_state.alerts import AlertGate, LocalAlerts, RedisAlerts
 from shared_state.rate_limit import Limiter, LocalLimiter
+from webapp.state import DEFAULT_REQUESTS_PER_MINUTE
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class _Shared:
     limiter: Limiter
     store: FlightStore
     alerts: AlertGate
+    miniapp_limiter: Limiter | None = None  # None: the Mini App counts in this process
 
 
 async def _open_shared(settings: BotSettings) -> _Shared:
@@ -150,7 +152,11 @@ async def _open_shared(settings: BotSettings) -> _Shared:
     await redis_store.start()
     logger.info("Shared state in Redis (prefix %s), replica %s", keys.prefix, redis_store.replica)
     return _Shared(
-        redis, RedisRateLimiter(redis, keys, "bot", *limits), redis_store, RedisAlerts(redis, keys)
+        redis,
+        RedisRateLimiter(redis, keys, "bot", *limits),
+        redis_store,
+        RedisAlerts(redis, keys),
+        RedisRateLimiter(redis, keys, "webapp", DEFAULT_REQUESTS_PER_MINUTE),
     )
 
 
@@ -274,7 +280,7 @@ async def _start_services(
     )
     if settings.webapp_url:
         application.bot_data[MINIAPP_KEY] = await start_miniapp(
-            settings, application.bot, inference, state.colors, files
+            settings, application.bot, inference, state.colors, files, shared.miniapp_limiter
         )
     interval = settings.health_check_interval_s
     if application.job_queue is not None:

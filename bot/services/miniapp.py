@@ -22,6 +22,7 @@ from inference.colorizer import Colorized, Style
 from inference.errors import SketchError
 from inference.images import encode_jpeg
 from inference.service import ColorizeBackend
+from shared_state.rate_limit import Limiter
 from webapp.app import create_app
 from webapp.state import DeliveryError, WebAppConfig
 
@@ -115,13 +116,17 @@ async def start_miniapp(
     inference: ColorizeBackend,
     colors: ColorService,
     files: FileStore,
+    limiter: Limiter | None = None,
 ) -> MiniAppServer:
-    """Serve the web app and the Mini App endpoints on ``WEBAPP_HOST:WEBAPP_PORT``."""
+    """Serve the web app and the Mini App endpoints on ``WEBAPP_HOST:WEBAPP_PORT``; ``limiter``
+    shared by replicas (Redis), or None to count in this process."""
     config = WebAppConfig(
         max_upload_mb=settings.max_image_mb,
         bot_token=settings.telegram_bot_token.get_secret_value(),
     )
-    app = create_app(config, inference=inference, bridge=TelegramBridge(bot, colors, files))
+    app = create_app(
+        config, inference=inference, bridge=TelegramBridge(bot, colors, files), limiter=limiter
+    )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.webapp_host, settings.webapp_port)
