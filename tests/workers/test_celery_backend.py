@@ -93,3 +93,25 @@ async def test_worker_killed_mid_burst_loses_nothing(start_worker, make_client, 
     assert len(results) == 16 and all(r.image.size == (512, 512) for r in results)
     # The dead worker's jobs waited for the visibility timeout, then ran on the survivor.
     assert elapsed >= 3.0
+
+
+def test_worker_without_redis_url_exits_2_with_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.workers import REPO
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "GENERATOR_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "inference", "worker"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: check REDIS_URL (.env.example lists them)"
+    ]
