@@ -156,6 +156,15 @@ async def test_drill(redis_server, redis_url, tiny_onnx, tiny_sd, tmp_path):
             got = answers(telegram, user)
             assert [c.method for c in got] == ["sendPhoto"], (user, [c.params for c in got])
 
+        # Admins see the workers, the shared queue and every refine server, from any replica.
+        await telegram.send_text(ADMIN_ID, "/status")
+        [status] = await telegram.wait_for(
+            lambda c: c.chat_id == ADMIN_ID and "colorize workers" in (c.params.get("text") or "")
+        )
+        text = status.params["text"]
+        assert "jobs waiting for a worker: 0" in text and text.count("✨ Refine server") == 2
+        assert all(r.url in text for r in refiners)
+
         # 2. A refine server dies mid-job: the other finishes it.
         started = time.perf_counter()
         await colored_and_tap(telegram, 6001, seed=1)
