@@ -27,6 +27,11 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 APPLICATION_KEY = web.AppKey("application", Application)
 SECRET_KEY = web.AppKey("secret", str)
+TASKS_KEY = web.AppKey("tasks", set)
+# Quick work (a sketch) is answered before Telegram gets its 200: if this replica dies first,
+# Telegram sends the update again, through the proxy, to another replica. Longer work (a
+# refine) is acknowledged after this long; the in-flight refine store covers it.
+ACK_AFTER_S = 20.0
 
 
 async def receive_update(request: web.Request) -> web.Response:
@@ -42,7 +47,12 @@ async def receive_update(request: web.Request) -> web.Response:
     update = Update.de_json(data, application.bot) if isinstance(data, dict) else None
     if update is None:
         return web.json_response({"error": "not an update"}, status=400)
-    await application.update_queue.put(update)
+    # Handler errors go to the application's error handler; the task outlives this request.
+    task = asyncio.create_task(application.process_update(update))
+    tasks = request.app[TASKS_KEY]
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    await asyncio.wait({task}, timeout=ACK_AFTER_S)
     return web.Response(status=200)
 
 
@@ -57,6 +67,7 @@ def create_webhook_app(application: Application, secret: str, path: str) -> web.
     app = web.Application()
     app[APPLICATION_KEY] = application
     app[SECRET_KEY] = secret
+    app[TASKS_KEY] = set()
     app.router.add_post(path, receive_update)
     app.router.add_get("/health", health)
     return app
@@ -76,10 +87,13 @@ async def serve_webhook(application: Application, settings: BotSettings) -> None
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
-        runner = web.AppRunner(create_webhook_app(application, secret, path), access_log=None)
+        webhook_app = create_webhook_app(application, secret, path)
+        runner = web.AppRunner(webhook_app, access_log=None, shutdown_timeout=ACK_AFTER_S + 5)
         await runner.setup()
+        site: web.TCPSite | None = None
         try:
-            await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
+            site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
+            await site.start()
             if settings.webhook_register:
                 await application.bot.set_webhook(
                     settings.webhook_url,
@@ -92,8 +106,13 @@ async def serve_webhook(application: Application, settings: BotSettings) -> None
             )
             await stop.wait()
         finally:
-            await runner.cleanup()  # no new updates; the ones queued are still handled
-            await application.stop()
+            if site is not None:  # no new connections
+                await site.stop()
+            await application.stop()  # running refines get SHUTDOWN_GRACE_S, then are answered
+            running = webhook_app[TASKS_KEY]
+            if running:
+                await asyncio.wait(running, timeout=settings.shutdown_grace_s + 10)
+            await runner.cleanup()
     finally:
         await application.shutdown()
         if application.post_shutdown is not None:

@@ -29,11 +29,14 @@ from inference.images import SketchSource
 from inference.service import PositionCallback
 from shared_state.connection import Keys
 from workers.celery_app import TASK_NAME, queue_name
-from workers.protocol import decode_answer, make_job
+from workers.protocol import decode_answer, make_job, taken_key
 
 logger = logging.getLogger(__name__)
 
 ANSWER_SLICE_S = 2.0
+# A job neither taken by a worker nor waiting in the queue this long after it was sent is lost.
+LOST_AFTER_S = 10.0
+MAX_RESENDS = 3
 
 
 class CeleryInference:
@@ -53,6 +56,7 @@ class CeleryInference:
         style: Style,
         max_queue: int = 64,
         timeout_s: float = 120.0,
+        lost_after_s: float = LOST_AFTER_S,
     ) -> None:
         self.celery = celery
         self.redis = redis
@@ -60,6 +64,7 @@ class CeleryInference:
         self.style = style
         self.max_queue = max_queue
         self.timeout_s = timeout_s
+        self.lost_after_s = lost_after_s
         self._queue = queue_name(keys.prefix)
         self._latencies: deque[float] = deque(maxlen=200)
         self._admitted = 0
@@ -105,16 +110,32 @@ class CeleryInference:
                 alive.append(info)
         return alive
 
-    async def _wait_for_answer(self, key: str, deadline: float) -> bytes | None:
-        """The answer pushed to ``key``, or None at ``deadline`` (``time.perf_counter``).
+    async def _wait_for_answer(self, job: dict[str, Any], deadline: float) -> bytes | None:
+        """The answer pushed for ``job``, or None at ``deadline`` (``time.perf_counter``).
 
         Waits in slices shorter than the client's socket timeout (redis-py's default is 5 s):
-        a long BLPOP would otherwise read as a dead connection.
+        a long BLPOP would otherwise read as a dead connection. Between slices, a job that no
+        worker has taken while the queue is empty was lost in transit (a worker killed between
+        taking it from the queue and recording it as unacknowledged, a window of Celery's Redis
+        transport) and is sent again; duplicates are harmless, the first answer wins.
         """
+        key = job["reply_to"]
+        sent = time.perf_counter()
+        resends = 0
         while (left := deadline - time.perf_counter()) > 0:
             found = await self.redis.blpop([key], timeout=max(0.1, min(left, ANSWER_SLICE_S)))
             if found is not None:
                 return found[1]
+            if time.perf_counter() - sent > self.lost_after_s and resends < MAX_RESENDS:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.exists(taken_key(key))
+                    pipe.llen(self._queue)
+                    taken, waiting = await pipe.execute()
+                if not taken and not waiting:
+                    logger.warning("A colorize job was lost in transit; sending it again")
+                    await asyncio.to_thread(self.celery.send_task, TASK_NAME, args=[job])
+                    sent = time.perf_counter()
+                    resends += 1
         return None
 
     async def colorize(
@@ -147,7 +168,7 @@ class CeleryInference:
             if on_position is not None and ahead:
                 with contextlib.suppress(Exception):
                     await on_position(ahead)
-            answer = await self._wait_for_answer(reply_to, started + self.timeout_s)
+            answer = await self._wait_for_answer(job, started + self.timeout_s)
         finally:
             self._admitted -= 1
         if answer is None:

@@ -54,6 +54,12 @@ def make_job(
     }
 
 
+def taken_key(reply_to: str) -> str:
+    """The key a worker sets when it starts a job (so a caller can tell a lost job from a
+    waiting one)."""
+    return f"{reply_to}:taken"
+
+
 def job_hints(job: dict[str, Any]) -> list[tuple[float, float, tuple[int, int, int]]] | None:
     """The job's hints as ``(x, y, (r, g, b))`` tuples, or None."""
     hints = job.get("hints")

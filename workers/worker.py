@@ -26,7 +26,7 @@ from redis.retry import Retry
 from inference.colorizer import Colorizer
 from inference.service import InferenceService
 from shared_state.connection import BACKOFF_CAP_S, RETRIES, Keys
-from workers.protocol import EXPECTED_ERRORS, encode_error, encode_result, job_hints
+from workers.protocol import EXPECTED_ERRORS, encode_error, encode_result, job_hints, taken_key
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ class WorkerRuntime:
 
     def run(self, job: dict[str, Any]) -> None:
         """Colorize one job and push the answer (result or expected error) to its caller."""
+        self.redis.set(taken_key(job["reply_to"]), self.name, ex=REPLY_TTL_S)
         work = self.service.colorize(job["sketch"], style=job.get("style"), hints=job_hints(job))
         try:
             answer = encode_result(self._on_loop(work).result())

@@ -74,7 +74,7 @@ async def test_replicas_share_the_webhook_the_limit_and_the_buttons(telegram, re
         lambda c: c.method == "sendDocument" and c.chat_id == user, count=2
     )
     assert all(f.params["reply_parameters"]["message_id"] == photo["message_id"] for f in files)
-    assert len({address for address, _ in telegram.deliveries[-2:]}) == 2
+    assert len({address for _, address in telegram.routed[-2:]}) == 2
 
     # Shutdown: both exit cleanly, and the webhook was never deleted by anyone.
     assert await first.stop() == 0 and await second.stop() == 0

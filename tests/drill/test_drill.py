@@ -3,6 +3,7 @@ Redis (append-only), the Telegram and npoint stand-ins, two real refine servers 
 
 1. 50 users send a sketch at once; one worker is killed (SIGKILL) mid-burst: every user gets
    exactly one colored picture.
+   A replica is killed while a sketch it took waits for a worker: the other answers it.
 2. A refine server is killed mid-job: the refine completes on the other.
 3. Redis is killed and restarted mid-refine: the refine completes, nothing is lost.
 4. The replica running a refine is killed: the other replica tells the user to tap again, and
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import time
 
 import aiohttp
@@ -115,9 +117,12 @@ async def test_drill(redis_server, redis_url, tiny_onnx, tiny_sd, tmp_path):
         "REFINE_TIMEOUT_S": "120",
     }
     public = "https://bot.example.org/hook"
+
+    def replica_env(index: int) -> dict[str, str]:
+        return bot_env if index == 0 else {**bot_env, "WEBHOOK_REGISTER": "false"}
+
     replicas = [
-        BotReplica(tmp_path / "bot-a", bot_env, public_url=public),
-        BotReplica(tmp_path / "bot-b", {**bot_env, "WEBHOOK_REGISTER": "false"}, public_url=public),
+        BotReplica(tmp_path / f"bot-{i}", replica_env(i), public_url=public) for i in range(2)
     ]
     try:
         started = time.perf_counter()
@@ -156,6 +161,34 @@ async def test_drill(redis_server, redis_url, tiny_onnx, tiny_sd, tmp_path):
             got = answers(telegram, user)
             assert [c.method for c in got] == ["sendPhoto"], (user, [c.params for c in got])
 
+        # 1b. A replica dies while a sketch waits for a worker: it had not answered Telegram yet,
+        # so Telegram sends the update again, through the proxy, to the other replica.
+        started = time.perf_counter()
+        os.killpg(workers[1].process.pid, signal.SIGSTOP)  # the queue stands still
+        try:
+            sketch = await telegram.send_photo(7001, sketch_bytes((256, 256), seed=7))
+            with redis_lib.Redis.from_url(redis_url) as redis:
+                async with asyncio.timeout(30):
+                    while redis.llen("pixelpainter:colorize") < 1:
+                        await asyncio.sleep(0.02)
+            dead = next(r for r in replicas if r.address == telegram.routed[-1][1])
+            await dead.kill()
+            telegram.replicas = [r.address for r in replicas if r is not dead]
+        finally:
+            os.killpg(workers[1].process.pid, signal.SIGCONT)
+        await telegram.reply_to(sketch, "sendPhoto", timeout=90)
+        report["replica_death_sketch_s"] = round(time.perf_counter() - started, 1)
+        await asyncio.sleep(3)
+        assert [c.method for c in answers(telegram, 7001)] == ["sendPhoto"]
+        # The operator's service manager starts it again.
+        index = replicas.index(dead)
+        replicas[index] = BotReplica(
+            tmp_path / f"bot-{index}-again", replica_env(index), public_url=public
+        )
+        await replicas[index].start()
+        await replicas[index].wait_ready()
+        telegram.replicas = [r.address for r in replicas]
+
         # Admins see the workers, the shared queue and every refine server, from any replica.
         await telegram.send_text(ADMIN_ID, "/status")
         [status] = await telegram.wait_for(
@@ -193,7 +226,7 @@ async def test_drill(redis_server, redis_url, tiny_onnx, tiny_sd, tmp_path):
         # 4. The replica running a refine dies: the other asks the user to tap again.
         started = time.perf_counter()
         colored = await colored_and_tap(telegram, 6003, seed=3)
-        tapped_on = telegram.deliveries[-1][0]
+        tapped_on = telegram.routed[-1][1]
         await busy_server([survivor])
         dead = next(r for r in replicas if r.address == tapped_on)
         await dead.kill()

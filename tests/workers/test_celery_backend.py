@@ -95,6 +95,22 @@ async def test_worker_killed_mid_burst_loses_nothing(start_worker, make_client, 
     assert elapsed >= 3.0
 
 
+async def test_a_job_lost_in_transit_is_sent_again(start_worker, make_client, redis_url):
+    # Celery's Redis transport can lose a job whose worker dies between taking it from the
+    # queue and recording it as unacknowledged; here the queue itself loses it.
+    async with make_client(lost_after_s=1.0, timeout_s=60.0) as client:
+        job = asyncio.create_task(client.colorize(sketch_bytes((64, 64), seed=2)))
+        with redis.Redis.from_url(redis_url) as sync:
+            for _ in range(200):
+                if sync.llen("pixelpainter:colorize"):
+                    break
+                await asyncio.sleep(0.01)
+            assert sync.delete("pixelpainter:colorize") == 1
+        start_worker("w1")
+        result = await asyncio.wait_for(job, 60)
+    assert result.image.size == (64, 64)
+
+
 def test_worker_without_redis_url_exits_2_with_one_line(tmp_path):
     import os
     import subprocess
