@@ -75,7 +75,8 @@ class CeleryInference:
         await self.redis.ping()
 
     async def close(self) -> None:
-        """Nothing of its own to stop: the Redis client and Celery app belong to the caller."""
+        """Close the Celery app's broker connections (the Redis client is the caller's)."""
+        await asyncio.to_thread(self.celery.close)
 
     async def __aenter__(self) -> CeleryInference:
         await self.start()
