@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from inference.colorizer import Colorizer  # noqa: E402
 from inference.service import InferenceService  # noqa: E402
-from shared_state.connection import Keys, connect  # noqa: E402
+from shared_state.connection import connect  # noqa: E402
+from shared_state.keys import Keys  # noqa: E402
 from tests.support.redis import RedisServer  # noqa: E402
 from tests.support.sketches import sketch_bytes  # noqa: E402
 from tests.support.workers import WorkerProcess  # noqa: E402

@@ -138,16 +138,17 @@ class _Shared:
 
 async def _open_shared(settings: BotSettings) -> _Shared:
     limits = (settings.rate_limit_per_minute, settings.rate_limit_per_day)
-    if settings.redis_url is None:
+    if settings.scale.redis_url is None:
         store = await asyncio.to_thread(RefineStore, settings.bot_data_dir)
         return _Shared(None, LocalLimiter(*limits), store, LocalAlerts())
     # Imported here: the [scale] extra is needed only with REDIS_URL.
     from bot.services.redis_refine_store import RedisRefineStore
-    from shared_state.connection import Keys, connect
+    from shared_state.connection import connect
+    from shared_state.keys import Keys
     from shared_state.rate_limit import RedisRateLimiter
 
-    redis = connect(settings.redis_url.get_secret_value())
-    keys = Keys(settings.redis_prefix)
+    redis = connect(settings.scale.redis_url.get_secret_value())
+    keys = Keys(settings.scale.redis_prefix)
     redis_store = RedisRefineStore(redis, keys)
     await redis_store.start()
     logger.info("Shared state in Redis (prefix %s), replica %s", keys.prefix, redis_store.replica)
@@ -164,19 +165,21 @@ async def _start_inference(
     settings: BotSettings, colorizer: Colorizer | None, shared: _Shared
 ) -> ColorizeBackend:
     """The in-process model (loaded and warmed here), or the client of the Celery workers."""
-    if settings.inference_backend == "celery":
-        from shared_state.connection import Keys
+    if settings.scale.inference_backend == "celery":
+        from shared_state.keys import Keys
         from workers.celery_app import create_celery
         from workers.client import CeleryInference
 
-        assert settings.redis_url is not None and shared.redis is not None
+        assert settings.scale.redis_url is not None and shared.redis is not None
         service: ColorizeBackend = CeleryInference(
-            create_celery(settings.redis_url.get_secret_value(), prefix=settings.redis_prefix),
+            create_celery(
+                settings.scale.redis_url.get_secret_value(), prefix=settings.scale.redis_prefix
+            ),
             shared.redis,
-            Keys(settings.redis_prefix),
+            Keys(settings.scale.redis_prefix),
             style=settings.inference_style,
             max_queue=settings.inference_max_queue,
-            timeout_s=settings.inference_timeout_s,
+            timeout_s=settings.scale.inference_timeout_s,
         )
     else:
         if colorizer is None:
@@ -292,7 +295,7 @@ async def _start_services(
         application.bot_data[_FALLBACK_TASK] = asyncio.create_task(_health_loop(state, interval))
     logger.info(
         "Bot ready: colorizing %s, refine servers via %s",
-        "on Celery workers" if settings.inference_backend == "celery" else "in process",
+        "on Celery workers" if settings.scale.inference_backend == "celery" else "in process",
         pool.source,
     )
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pixelpainter_common.settings_values import check_url, split_ids
+from shared_state.settings import ScaleSettings
 
 # "<bot id>:<35 characters>" as issued by @BotFather; checked before any network call.
 _TOKEN_RE = re.compile(r"^\d{4,}:[A-Za-z0-9_-]{30,}$")
@@ -65,11 +65,9 @@ class BotSettings(BaseSettings):
     webhook_register: bool = True
     log_level: str = "INFO"
 
-    # Past one machine (docs/deploy.md): shared state in Redis, colorizing on Celery workers.
-    redis_url: SecretStr | None = None  # may hold a password
-    redis_prefix: str = Field(default="pixelpainter", min_length=1)
-    inference_backend: Literal["local", "celery"] = "local"
-    inference_timeout_s: float = Field(default=120.0, gt=0)
+    # Past one machine (docs/deploy.md): REDIS_URL, INFERENCE_BACKEND..., read from the same
+    # environment by their own settings class.
+    scale: ScaleSettings = Field(default_factory=ScaleSettings)
 
     # Mini App (region editor): the page's public https address turns it on.
     webapp_url: str | None = None
@@ -93,21 +91,6 @@ class BotSettings(BaseSettings):
     def _check_urls(cls, value: list[str]) -> list[str]:
         return [check_url(url) or "" for url in value]
 
-    @field_validator("redis_url")
-    @classmethod
-    def _check_redis_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(
-            ("redis://", "rediss://", "unix://")
-        ):
-            raise ValueError("must start with redis://, rediss:// or unix://")
-        return value
-
-    @model_validator(mode="after")
-    def _celery_needs_redis(self) -> BotSettings:
-        if self.inference_backend == "celery" and not self.redis_url:
-            raise ValueError("INFERENCE_BACKEND=celery needs REDIS_URL (the workers' broker)")
-        return self
-
     @field_validator("admin_chat_ids", "allowed_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -129,12 +112,9 @@ class BotSettings(BaseSettings):
     @property
     def secrets(self) -> list[str]:
         """The secret values that must never reach a log line."""
-        values = [self.telegram_bot_token, self.refine_token, self.webhook_secret, self.redis_url]
+        values = [self.telegram_bot_token, self.refine_token, self.webhook_secret]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
-        if self.redis_url is not None:
-            password = urlparse(self.redis_url.get_secret_value()).password
-            found += [password] if password else []
-        return found
+        return found + self.scale.secrets
 
 
 def describe_settings_error(err: ValidationError) -> str:

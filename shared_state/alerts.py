@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from shared_state.connection import Keys
+    from shared_state.keys import Keys
 
 # An outage longer than this is alerted again (a reminder), by whichever replica sees it first.
 EPISODE_TTL_S = 7 * 24 * 3600

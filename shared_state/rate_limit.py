@@ -16,7 +16,7 @@ from pixelpainter_common.rate_limit import DAY, MINUTE, RateLimiter
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from shared_state.connection import Keys
+    from shared_state.keys import Keys
 
 
 class Limiter(Protocol):

@@ -44,7 +44,7 @@ def run_worker(settings: WorkerSettings, *, name: str | None = None) -> int:
     """Serve colorize jobs with ``settings`` until the worker is told to stop."""
     from inference.colorizer import Colorizer
     from inference.errors import WeightsError
-    from shared_state.connection import Keys
+    from shared_state.keys import Keys
     from workers.celery_app import TASK_NAME, create_celery, queue_name
     from workers.worker import WorkerRuntime, colorize_task, set_runtime, worker_name
 
@@ -63,14 +63,14 @@ def run_worker(settings: WorkerSettings, *, name: str | None = None) -> int:
         return EXIT_CONFIG
     name = name or worker_name()
     app = create_celery(
-        settings.redis_url,
+        settings.redis_url.get_secret_value(),
         prefix=settings.redis_prefix,
         visibility_timeout_s=settings.celery_visibility_timeout_s,
     )
     app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)(colorize_task)
     runtime = WorkerRuntime(
         colorizer,
-        settings.redis_url,
+        settings.redis_url.get_secret_value(),
         Keys(settings.redis_prefix),
         max_batch=settings.inference_max_batch,
         name=name,

@@ -27,7 +27,7 @@ from inference.errors import QueueFullError
 from inference.hints import HintLike
 from inference.images import SketchSource
 from inference.service import PositionCallback
-from shared_state.connection import Keys
+from shared_state.keys import Keys
 from workers.celery_app import TASK_NAME, queue_name
 from workers.protocol import decode_answer, make_job, taken_key
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from inference.settings import InferenceSettings
+from shared_state.settings import ScaleSettings
 
 
-class WorkerSettings(InferenceSettings):
-    """The engine's settings (weights, threads, precision, style) plus the broker and batching.
+class WorkerSettings(InferenceSettings, ScaleSettings):
+    """The engine's settings (weights, threads, precision, style), the broker's (``REDIS_URL``,
+    required here; ``REDIS_PREFIX``; ``CELERY_VISIBILITY_TIMEOUT_S``: a job whose worker died is
+    given to another after this long), and ``INFERENCE_MAX_BATCH`` (jobs one worker takes at
+    once and colorizes in one model call)."""
 
-    ``REDIS_URL`` (required), ``REDIS_PREFIX``, ``INFERENCE_MAX_BATCH`` (jobs one worker takes at
-    once and colorizes in one model call), ``CELERY_VISIBILITY_TIMEOUT_S`` (a job whose worker
-    died is given to another after this long).
-    """
-
-    redis_url: str
-    redis_prefix: str = "pixelpainter"
+    redis_url: SecretStr  # type: ignore[assignment]  # required: the broker
     inference_max_batch: int = Field(default=4, ge=1)
-    celery_visibility_timeout_s: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"

@@ -25,7 +25,8 @@ from redis.retry import Retry
 
 from inference.colorizer import Colorizer
 from inference.service import InferenceService
-from shared_state.connection import BACKOFF_CAP_S, RETRIES, Keys
+from shared_state.connection import BACKOFF_CAP_S, RETRIES
+from shared_state.keys import Keys
 from workers.protocol import EXPECTED_ERRORS, encode_error, encode_result, job_hints, taken_key
 
 logger = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         done=state.inference.images_done,
         today=state.stats.requests_today,
     )
-    if state.settings.inference_backend == "celery":  # a workers.client.CeleryInference
+    if state.settings.scale.inference_backend == "celery":  # a workers.client.CeleryInference
         celery: Any = state.inference
         workers = await celery.workers()
         text += texts.STATUS_WORKERS.format(workers=len(workers), waiting=await celery.waiting())

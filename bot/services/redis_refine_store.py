@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.services.refine_store import InFlight, StoreUnavailable
-from shared_state.connection import Keys
+from shared_state.keys import Keys
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,9 @@ import pytest
 from bot.services.redis_refine_store import FLIGHT_TTL_S, RedisRefineStore
 from bot.services.refine_store import InFlight, StoreUnavailable
 from shared_state.alerts import LocalAlerts, RedisAlerts
-from shared_state.connection import Keys, connect
+from shared_state.connection import connect
+from shared_state.keys import Keys
+from shared_state.settings import ScaleSettings
 
 
 def _flight(message_id: int, caption: str = "cat") -> InFlight:
@@ -104,7 +106,9 @@ async def test_redis_restart_mid_refine_loses_nothing(
     from tests.bot.test_bot_refine import colored_reply, refined_photos
     from tests.support.telegram import USER_ID
 
-    async with run_bot(make_settings(redis_url=redis_url)) as app:
+    async with run_bot(
+        make_settings(scale=ScaleSettings(_env_file=None, redis_url=redis_url))
+    ) as app:
         state = app.bot_data["pixelpainter"]
         _, colored = await colored_reply(telegram)
         refine_server.hold()

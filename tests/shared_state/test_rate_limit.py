@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from shared_state.connection import Keys, connect
+from shared_state.connection import connect
+from shared_state.keys import Keys
 from shared_state.rate_limit import LocalLimiter, RedisRateLimiter
 
 

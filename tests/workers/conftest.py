@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
-from shared_state.connection import Keys, connect
+from shared_state.connection import connect
+from shared_state.keys import Keys
 from tests.support.workers import WorkerProcess
 from workers.celery_app import create_celery
 from workers.client import CeleryInference
