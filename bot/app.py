@@ -41,10 +41,11 @@ from bot.services.stats import Stats
 from bot.settings import BotSettings
 from bot.state import STATE_KEY, BotState
 from inference.colorizer import Colorizer
-from inference.service import ColorizeBackend, InferenceService
+from inference.service import ColorizeBackend
 from shared_state.alerts import AlertGate, LocalAlerts, RedisAlerts
 from shared_state.rate_limit import Limiter, LocalLimiter
 from webapp.state import DEFAULT_REQUESTS_PER_MINUTE
+from workers.backend import start_backend
 
 logger = logging.getLogger(__name__)
 
@@ -165,39 +166,26 @@ async def _start_inference(
     settings: BotSettings, colorizer: Colorizer | None, shared: _Shared
 ) -> ColorizeBackend:
     """The in-process model (loaded and warmed here), or the client of the Celery workers."""
-    if settings.scale.inference_backend == "celery":
-        from shared_state.keys import Keys
-        from workers.celery_app import create_celery
-        from workers.client import CeleryInference
 
-        assert settings.scale.redis_url is not None and shared.redis is not None
-        service: ColorizeBackend = CeleryInference(
-            create_celery(
-                settings.scale.redis_url.get_secret_value(), prefix=settings.scale.redis_prefix
-            ),
-            shared.redis,
-            Keys(settings.scale.redis_prefix),
+    def load() -> Colorizer:
+        if colorizer is not None:
+            return colorizer
+        logger.info("Loading generator weights (%s)", settings.generator_weights or "bundled")
+        return Colorizer.load(
+            settings.generator_weights,
+            threads=settings.inference_threads,
+            precision=settings.inference_precision,
             style=settings.inference_style,
-            max_queue=settings.inference_max_queue,
-            timeout_s=settings.scale.inference_timeout_s,
         )
-    else:
-        if colorizer is None:
-            logger.info("Loading generator weights (%s)", settings.generator_weights or "bundled")
-            colorizer = await asyncio.to_thread(
-                Colorizer.load,
-                settings.generator_weights,
-                threads=settings.inference_threads,
-                precision=settings.inference_precision,
-                style=settings.inference_style,
-            )
-        service = InferenceService(
-            colorizer,
-            max_batch=settings.inference_max_batch,
-            max_queue=settings.inference_max_queue,
-        )
-    await service.start()
-    return service
+
+    return await start_backend(
+        settings.scale,
+        load=load,
+        style=settings.inference_style,
+        max_batch=settings.inference_max_batch,
+        max_queue=settings.inference_max_queue,
+        redis=shared.redis,
+    )
 
 
 def _refine_pool(

@@ -57,6 +57,7 @@ class CeleryInference:
         max_queue: int = 64,
         timeout_s: float = 120.0,
         lost_after_s: float = LOST_AFTER_S,
+        owns_redis: bool = False,
     ) -> None:
         self.celery = celery
         self.redis = redis
@@ -65,6 +66,7 @@ class CeleryInference:
         self.max_queue = max_queue
         self.timeout_s = timeout_s
         self.lost_after_s = lost_after_s
+        self._owns_redis = owns_redis
         self._queue = queue_name(keys.prefix)
         self._latencies: deque[float] = deque(maxlen=200)
         self._admitted = 0
@@ -75,8 +77,10 @@ class CeleryInference:
         await self.redis.ping()
 
     async def close(self) -> None:
-        """Close the Celery app's broker connections (the Redis client is the caller's)."""
+        """Close the Celery app's broker connections (and the Redis client if it is ours)."""
         await asyncio.to_thread(self.celery.close)
+        if self._owns_redis:
+            await self.redis.aclose()
 
     async def __aenter__(self) -> CeleryInference:
         await self.start()
