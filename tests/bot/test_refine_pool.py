@@ -77,3 +77,54 @@ async def test_a_server_dying_mid_job_hands_it_to_the_next(
         assert len(admin_texts(telegram)) == 1
         # No "⏳" left behind and no error text: the user got just the picture.
         assert not [t for t in telegram.texts(USER)]
+
+
+def test_ranking_healthy_with_the_model_least_loaded_first():
+    from pydantic import SecretStr
+
+    from bot.services.discovery import RefineLocator
+    from bot.services.health import RefineHealth
+    from bot.services.refine_pool import RefinePool, RefineServer
+
+    async def notify(text: str) -> None:
+        pass
+
+    def server(name: str, *, online: bool | None, queue: int, busy: bool, models: list[str]):
+        locator = RefineLocator(
+            None,  # type: ignore[arg-type]  # never called here
+            fixed_url=f"https://{name}.example",
+            npoint_api_base="",
+            npoint_bin_id="",
+            token=SecretStr(""),
+        )
+        health = RefineHealth(notify, name=name)
+        health.online = online
+        health.record_status({"queue": queue, "busy": busy, "models": models})
+        return RefineServer(name, locator, health)
+
+    both = ["balanced", "quality"]
+    servers = [
+        server("down", online=False, queue=0, busy=False, models=both),
+        server("full", online=True, queue=3, busy=True, models=both),
+        server("idle-no-quality", online=True, queue=0, busy=False, models=["balanced"]),
+        server("busy", online=True, queue=0, busy=True, models=both),
+        server("new", online=None, queue=1, busy=False, models=both),
+    ]
+
+    def make_server(name: str, url: str) -> RefineServer:
+        made = server(name, online=None, queue=0, busy=False, models=both)
+        made.locator.fixed_url = url
+        return made
+
+    pool = RefinePool(servers, make_server)
+    assert [s.name for s in pool.ranked("quality")] == [
+        "busy", "new", "full", "idle-no-quality", "down"
+    ]  # fmt: skip
+    assert [s.name for s in pool.ranked("balanced")][:2] == ["idle-no-quality", "busy"]
+    pool.set_override("https://chosen.example/")
+    assert [(s.name, s.locator.known_url) for s in pool.servers] == [
+        ("/seturl", "https://chosen.example")
+    ]
+    assert pool.source == "/seturl"
+    pool.set_override(None)
+    assert len(pool.servers) == 5
