@@ -38,7 +38,7 @@ def ms(values: list[float], q: float) -> float:
 
 
 def sketch_png(size: int) -> bytes:
-    from tests.support.sketches import sketch
+    from samples import sketch
 
     buf = io.BytesIO()
     sketch((size, size), strokes=60, line=3).save(buf, format="PNG")
@@ -47,9 +47,12 @@ def sketch_png(size: int) -> bytes:
 
 def load_colorizer(weights: str | None, threads: int):
     from inference.colorizer import Colorizer
+    from inference.settings import InferenceSettings, load_colorizer
 
     if weights:
-        return Colorizer.load(weights, threads=threads)
+        return load_colorizer(
+            InferenceSettings(generator_weights=weights, inference_threads=threads)
+        )
     import keras
 
     from inference.generator import build_generator

@@ -57,9 +57,7 @@ def ms(values: list[float]) -> float:
 
 def full_size_onnx(width: int) -> Path:
     """A random-initialised width-``width`` generator as ONNX, exported once and cached."""
-    from inference.engine import cache_dir
-
-    path = cache_dir() / "bench" / f"generator-w{width}-seed0.onnx"
+    path = bench_cache() / f"generator-w{width}-seed0.onnx"
     if not path.exists():
         import keras
 
@@ -74,13 +72,21 @@ def full_size_onnx(width: int) -> Path:
 
 def plain_qdq(fp32: Path) -> Path:
     """int8 without the ConvTranspose rewrite (what plain static quantization gives), cached."""
-    from inference.engine import cache_dir
-    from inference.quantize import _digest, calibration_inputs, quantize
+    from inference.engine import fingerprint
+    from inference.quantize import calibration_inputs, quantize
 
-    path = cache_dir() / "bench" / f"plain-qdq-{_digest(fp32)}.onnx"
+    path = bench_cache() / f"plain-qdq-{fingerprint(fp32)}.onnx"
     if not path.exists():
-        quantize(fp32, path, calibration_inputs(None), split=False)
+        quantize(fp32, path, calibration_inputs(), split=False)
     return path
+
+
+def bench_cache() -> Path:
+    """``bench/`` in the engine's cache folder (``PIXELPAINTER_CACHE``, read by the settings)."""
+    from inference.engine import cache_dir
+    from inference.settings import InferenceSettings
+
+    return cache_dir(InferenceSettings().pixelpainter_cache) / "bench"
 
 
 class OpenVinoEngine:
@@ -112,8 +118,8 @@ def main() -> None:
     from inference.engine import OnnxEngine, onnx_for
     from inference.quantize import calibration_inputs, int8_for, psnr
 
-    onnx_paths = {"bundled": onnx_for(None), "full": full_size_onnx(args.width)}
-    int8_paths = {name: int8_for(path) for name, path in onnx_paths.items()}
+    onnx_paths = {"bundled": onnx_for(None, bench_cache()), "full": full_size_onnx(args.width)}
+    int8_paths = {name: int8_for(path, cache=bench_cache()) for name, path in onnx_paths.items()}
     plain_paths = {name: plain_qdq(path) for name, path in onnx_paths.items()}
     colorizers = {
         name: Colorizer(OnnxEngine(path, args.threads)) for name, path in onnx_paths.items()
@@ -123,10 +129,10 @@ def main() -> None:
         engines[f"{name} fp32 ORT"] = colorizers[name].engine
         engines[f"{name} int8 ORT"] = OnnxEngine(int8_paths[name], args.threads)
         engines[f"{name} int8 plain QDQ ORT"] = OnnxEngine(plain_paths[name], args.threads)
-    from tests.support.sketches import sketch as make_sketch
+    from samples import sketch as make_sketch
 
     sketches = {size: make_sketch((size, size), strokes=60, line=3) for size in SIZES}
-    x1 = calibration_inputs(None, limit=1)
+    x1 = calibration_inputs(limit=1)
 
     # Warm every path, then interleave call by call.
     for colorizer in colorizers.values():
@@ -214,7 +220,9 @@ def main() -> None:
     )
 
     if args.val:
-        val = calibration_inputs([args.val], limit=args.val_count, seed=1)
+        from training.int8_calibration import sketch_inputs
+
+        val = sketch_inputs([args.val], limit=args.val_count, seed=1)
         print(f"\nraw output, int8 against fp32 ONNX Runtime, {len(val)} sketches of {args.val}:")
         for name in onnx_paths:
             fp32 = engines[f"{name} fp32 ORT"]

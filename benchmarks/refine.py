@@ -27,6 +27,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 
+# A stand-in secret for the local server (24+ characters, as the refine server requires).
+TOKEN = "benchmark-refine-token-0123456789"
+
+
+def gan_image(size: tuple[int, int]) -> bytes:
+    """A colored picture standing in for the GAN's output, as PNG bytes."""
+    from samples import sketch
+
+    buffer = io.BytesIO()
+    sketch(size, colored=True).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def ms(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) * 1000
 
@@ -40,9 +53,7 @@ async def run(args: argparse.Namespace) -> None:
     from refine_server.app import create_app
     from refine_server.refiner import RefineParams, Refiner
     from refine_server.settings import Settings
-    from tests.support.sketches import colored_bytes as gan_image
     from tests.support.tiny_sd import build_tiny_pipeline
-    from tests.support.tokens import REFINE_TOKEN as TOKEN
 
     torch.set_num_threads(args.threads)
     from diffusers.utils import logging as diffusers_logging

@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def synthetic(root: Path, n: int = 64) -> Path:
-    from tests.support.sketches import training_pair  # the tests' generated pairs
+    from samples import training_pair
 
     for split, count in (("train", n), ("val", 4)):
         (root / split).mkdir(parents=True, exist_ok=True)

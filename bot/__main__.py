@@ -48,7 +48,7 @@ def main() -> int:
         return _fail(
             "WEBHOOK_SECRET is required in webhook mode (Telegram sends it with each update)"
         )
-    weights = settings.generator_weights
+    weights = settings.inference.generator_weights
     if weights is not None and not weights.exists():
         return _fail(f"GENERATOR_WEIGHTS: {weights} does not exist")
     try:  # in-flight refines are recorded there (SQLite)

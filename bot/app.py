@@ -42,6 +42,7 @@ from bot.settings import BotSettings
 from bot.state import STATE_KEY, BotState
 from inference.colorizer import Colorizer
 from inference.service import ColorizeBackend
+from inference.settings import load_colorizer
 from shared_state.alerts import AlertGate, LocalAlerts, RedisAlerts
 from shared_state.rate_limit import Limiter, LocalLimiter
 from webapp.state import DEFAULT_REQUESTS_PER_MINUTE
@@ -170,18 +171,14 @@ async def _start_inference(
     def load() -> Colorizer:
         if colorizer is not None:
             return colorizer
-        logger.info("Loading generator weights (%s)", settings.generator_weights or "bundled")
-        return Colorizer.load(
-            settings.generator_weights,
-            threads=settings.inference_threads,
-            precision=settings.inference_precision,
-            style=settings.inference_style,
-        )
+        weights = settings.inference.generator_weights
+        logger.info("Loading generator weights (%s)", weights or "bundled")
+        return load_colorizer(settings.inference)
 
     return await start_backend(
         settings.scale,
         load=load,
-        style=settings.inference_style,
+        style=settings.inference.inference_style,
         max_batch=settings.inference_max_batch,
         max_queue=settings.inference_max_queue,
         redis=shared.redis,

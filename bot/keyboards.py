@@ -63,10 +63,3 @@ def refined_keyboard(model: str, strength: int) -> InlineKeyboardMarkup:
             ]
         ]
     )
-
-
-def all_keyboards() -> list[InlineKeyboardMarkup]:
-    """Every keyboard the bot can send (for checking the callback data limits)."""
-    keyboards = [colored_keyboard(s) for s in STRENGTHS]
-    keyboards += [refined_keyboard(m, s) for m in MODELS for s in STRENGTHS]
-    return keyboards

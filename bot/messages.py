@@ -12,11 +12,11 @@ from pathlib import PurePosixPath
 from telegram import Document, Message
 
 from bot.services.files import TelegramImage
+from inference.images import IMAGE_SUFFIXES
 
 IMAGE_MIME_TYPES = frozenset(
     {"image/png", "image/jpeg", "image/webp", "image/bmp", "image/x-ms-bmp", "image/gif"}
 )
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"})
 
 
 def is_image_document(document: Document) -> bool:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from inference.settings import InferenceSettings, describe_settings_error
 from pixelpainter_common.settings_values import check_url, split_ids
 from shared_state.settings import ScaleSettings
+
+__all__ = ["BotSettings", "describe_settings_error"]
 
 # "<bot id>:<35 characters>" as issued by @BotFather; checked before any network call.
 _TOKEN_RE = re.compile(r"^\d{4,}:[A-Za-z0-9_-]{30,}$")
@@ -30,10 +33,9 @@ class BotSettings(BaseSettings):
     telegram_api_base: str = "https://api.telegram.org"
     admin_chat_ids: IdList = Field(default_factory=list)
     allowed_user_ids: IdList = Field(default_factory=list)
-    generator_weights: Path | None = None
-    inference_threads: int | None = Field(default=None, ge=1)
-    inference_precision: Literal["fp32", "int8"] = "fp32"
-    inference_style: Literal["cel", "soft"] = "cel"
+    # The engine's own settings (GENERATOR_WEIGHTS, INFERENCE_*, PIXELPAINTER_CACHE), read from
+    # the same environment by the engine's settings class.
+    inference: InferenceSettings = Field(default_factory=InferenceSettings)
 
     refine_url: str | None = None
     refine_token: SecretStr = SecretStr("")
@@ -115,18 +117,3 @@ class BotSettings(BaseSettings):
         values = [self.telegram_bot_token, self.refine_token, self.webhook_secret]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         return found + self.scale.secrets
-
-
-def describe_settings_error(err: ValidationError) -> str:
-    """One line naming each bad variable, without echoing its (possibly secret) value."""
-    problems = []
-    for item in err.errors(include_input=False, include_url=False):
-        name = str(item["loc"][0]).upper() if item["loc"] else "settings"
-        message = "is not set" if item["type"] == "missing" else item["msg"]
-        message = message.removeprefix("Value error, ")
-        problems.append(f"{name} {message}")
-    return (
-        "Configuration error: "
-        + "; ".join(problems)
-        + " (set it in the environment or in .env; .env.example lists every setting)"
-    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from inference.errors import SketchError, SketchProblem
+
 # ---- /start and /help ----
 START = (
     "Hi! I color anime sketches. 🎨\n\n"
@@ -23,13 +25,17 @@ UNSUPPORTED = (
 )
 NOT_ALLOWED = "Sorry, this bot is private."
 TOO_LARGE = "This file is too big ({mb:.0f} MB). Please send one under {limit:.0f} MB."
-DOWNLOAD_FAILED = "I could not download that file from Telegram. Please send it again."
+SKETCH_EMPTY = "This file is empty. Please send a PNG, JPEG or WebP sketch."
+SKETCH_UNREADABLE = "This file is not an image I can read. Please send a PNG, JPEG or WebP sketch."
+SKETCH_DAMAGED = "This image is damaged or incomplete. Please save it again and resend it."
+SKETCH_TOO_MANY_PIXELS = (
+    "This image is too large ({mp:.0f} megapixels). Please send one under {limit:.0f} megapixels."
+)
 BUSY = "I'm very busy right now. Please send your sketch again in a minute."
 
 # ---- while working ----
 QUEUE_POSITION = "You are #{position} in line…"
 QUEUE_YOUR_TURN = "Coloring your sketch now…"
-COLORED_CAPTION = ""
 
 # ---- rate limit ----
 RATE_LIMITED = "You've sent a lot of sketches. Please come back in {wait}."
@@ -125,6 +131,21 @@ STATUS_REFINE = (
     "models: {models}\n"
     "queue: {refine_queue}"
 )
+
+
+def sketch_problem(err: SketchError) -> str:
+    """What to tell the sender of a sketch the engine refused (by the error's reason)."""
+    size, limit = err.size or 0, err.limit or 0
+    match err.reason:
+        case SketchProblem.EMPTY:
+            return SKETCH_EMPTY
+        case SketchProblem.TRUNCATED:
+            return SKETCH_DAMAGED
+        case SketchProblem.TOO_MANY_PIXELS:
+            return SKETCH_TOO_MANY_PIXELS.format(mp=size / 1e6, limit=limit / 1e6)
+        case SketchProblem.FILE_TOO_LARGE:
+            return TOO_LARGE.format(mb=size / 1_048_576, limit=limit / 1_048_576)
+    return SKETCH_UNREADABLE
 
 
 def duration(seconds: float) -> str:

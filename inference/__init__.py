@@ -3,8 +3,15 @@
 Model I/O everywhere in this package: RGB, 256×256, float32 in [-1, 1].
 """
 
-from inference.errors import HintsError, QueueFullError, SketchError, WeightsError
+from inference.errors import HintsError, QueueFullError, SketchError, SketchProblem, WeightsError
 
 __version__ = "0.1.0"
 
-__all__ = ["HintsError", "QueueFullError", "SketchError", "WeightsError", "__version__"]
+__all__ = [
+    "HintsError",
+    "QueueFullError",
+    "SketchError",
+    "SketchProblem",
+    "WeightsError",
+    "__version__",
+]

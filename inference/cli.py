@@ -20,11 +20,11 @@ from pydantic import ValidationError
 from inference import __version__
 from inference.colorizer import DEFAULT_MAX_SIDE, STYLES, Colorized, Colorizer, Prepared
 from inference.engine import PRECISIONS
-from inference.errors import SketchError, WeightsError
-from inference.settings import InferenceSettings
+from inference.errors import SketchError, SketchProblem, WeightsError
+from inference.images import IMAGE_SUFFIXES
+from inference.settings import InferenceSettings, describe_settings_error, load_colorizer
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE = 0, 1, 2
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 # `-o NAME.<one of these>` with a single sketch writes that file instead of a folder.
 OUTPUT_FILE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 MIN_SIDE = 16  # the Colorizer's smallest output side
@@ -42,9 +42,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``pixelpainter`` command line; returns the exit code."""
-    parser = build_parser()
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    commands: Sequence[Callable[[argparse._SubParsersAction], None]] = (),
+) -> int:
+    """Run the ``pixelpainter`` command line; returns the exit code.
+
+    ``commands`` adds front ends' subcommands (``pixelpainter_cli`` adds ``serve``); each adder
+    registers a subparser whose ``run(args)`` returns the exit code, raising :class:`CliError`
+    for one line and exit code 2.
+    """
+    parser = build_parser(commands)
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help, --version and usage errors
@@ -60,12 +69,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser: one subparser per command, each added by its own ``_add_*`` function."""
+def build_parser(
+    commands: Sequence[Callable[[argparse._SubParsersAction], None]] = (),
+) -> argparse.ArgumentParser:
+    """The parser: one subparser per command, each added by its own ``_add_*`` function, then
+    those of ``commands``."""
     parser = _Parser(prog="pixelpainter", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
-    for add in (_add_colorize, _add_info, _add_export_onnx, _add_serve, _add_worker):
+    for add in (_add_colorize, _add_info, _add_export_onnx, *commands):
         add(sub)
     return parser
 
@@ -103,21 +115,21 @@ def _add_colorize(sub: argparse._SubParsersAction) -> None:
     )
     colorize.add_argument(
         "--max-side",
-        type=_int_at_least(MIN_SIDE),
+        type=int_at_least(MIN_SIDE),
         default=DEFAULT_MAX_SIDE,
         metavar="PX",
         help="cap the long side of the output; larger sketches are downscaled (default: %(default)s)",
     )
     colorize.add_argument(
         "--batch",
-        type=_int_at_least(1),
+        type=int_at_least(1),
         default=4,
         metavar="N",
         help="sketches per model call (default: %(default)s)",
     )
     colorize.add_argument(
         "--threads",
-        type=_int_at_least(1),
+        type=int_at_least(1),
         metavar="N",
         help="CPU threads (default: $INFERENCE_THREADS, else all cores)",
     )
@@ -148,7 +160,7 @@ class Job:
 
 def colorize_command(args: argparse.Namespace) -> int:
     """``pixelpainter colorize``: every sketch found becomes one colored image."""
-    settings = _settings()
+    settings = read_settings()
     sketches, failures = find_sketches(args.inputs, exclude=args.out)
     for path, reason in failures:
         print(f"skipped {path}: {reason}", file=sys.stderr)
@@ -158,7 +170,7 @@ def colorize_command(args: argparse.Namespace) -> int:
     jobs, notes = plan_outputs(sketches, args.out)
     _print_notes(notes)
     _make_room(jobs)
-    colorizer = _load_colorizer(args.weights or settings.generator_weights, args, settings)
+    colorizer = _load_colorizer(args, settings)
     done, failed = _run_jobs(colorizer, jobs, args)
     failed += len(failures)
 
@@ -184,7 +196,7 @@ def _run_jobs(
                 prepared = colorizer.prepare(job.source)
             except SketchError as err:
                 failed += 1
-                progress.write(f"skipped {job.source}: {err}")
+                progress.write(f"skipped {job.source}: {describe_sketch_error(err)}")
                 continue
             _note_downscale(job.source, prepared, args.max_side, progress.write)
             ready.append((job, prepared))
@@ -196,7 +208,7 @@ def _run_jobs(
                     done += 1
                 except OSError as err:
                     failed += 1
-                    progress.write(f"failed {job.source}: cannot write {job.image}: {_why(err)}")
+                    progress.write(f"failed {job.source}: cannot write {job.image}: {why(err)}")
         progress.update(min(args.batch, len(jobs) - start))
     progress.close()
     return done, failed
@@ -306,34 +318,57 @@ def _make_room(jobs: Sequence[Job]) -> None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise CliError(f"cannot create the output folder {folder}: {_why(err)}") from err
+            raise CliError(f"cannot create the output folder {folder}: {why(err)}") from err
         if not os.access(folder, os.W_OK):
             raise CliError(f"cannot write into {folder}: permission denied.")
 
 
-def _load_colorizer(
-    weights: Path | None, args: argparse.Namespace, settings: InferenceSettings
-) -> Colorizer:
+def _load_colorizer(args: argparse.Namespace, settings: InferenceSettings) -> Colorizer:
+    settings = settings.model_copy(
+        update={
+            "generator_weights": args.weights or settings.generator_weights,
+            "inference_threads": args.threads or settings.inference_threads,
+            "inference_style": args.style or settings.inference_style,
+            "inference_precision": args.precision or settings.inference_precision,
+        }
+    )
+    announce_conversion(settings)
+    try:
+        return load_colorizer(settings, max_side=args.max_side)
+    except OSError as err:  # the ONNX cache folder cannot be written
+        raise CliError(f"cannot convert {settings.generator_weights}: {why(err)}") from err
+
+
+def announce_conversion(settings: InferenceSettings) -> None:
+    """Say so before a slow first conversion to ONNX (and check TensorFlow is there for it)."""
     from inference.engine import onnx_path
     from inference.weights import require_tensorflow
 
-    if not onnx_path(weights).exists():
+    weights = settings.generator_weights
+    if not onnx_path(weights, settings.pixelpainter_cache).exists():
         require_tensorflow(weights, "converting these weights to ONNX")
         print(
             f"Converting {weights} to ONNX once (later runs start at once)…",
             file=sys.stderr,
             flush=True,
         )
-    try:
-        return Colorizer.load(
-            weights,
-            threads=args.threads or settings.inference_threads,
-            max_side=args.max_side,
-            style=args.style or settings.inference_style,
-            precision=args.precision or settings.inference_precision,
-        )
-    except OSError as err:  # the ONNX cache folder cannot be written
-        raise CliError(f"cannot convert {weights}: {_why(err)}") from err
+
+
+def describe_sketch_error(err: SketchError) -> str:
+    """The CLI's words for a sketch it could not use (one line, after the file's name)."""
+    size, limit = err.size or 0, err.limit or 0
+    match err.reason:
+        case SketchProblem.EMPTY:
+            return "the file is empty"
+        case SketchProblem.TRUNCATED:
+            return "the image is damaged or incomplete"
+        case SketchProblem.TOO_MANY_PIXELS:
+            return f"too large ({size / 1e6:.0f} megapixels; the limit is {limit / 1e6:.0f})"
+        case SketchProblem.FILE_TOO_LARGE:
+            return f"too big ({size / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB)"
+        case SketchProblem.UNREADABLE:
+            return f"cannot read it: {err.detail}"
+    return "not an image this program can read (PNG, JPEG, WebP, BMP, GIF or TIFF)"
 
 
 def _note_downscale(
@@ -421,85 +456,23 @@ def export_onnx_command(args: argparse.Namespace) -> int:
         model = load_generator(args.weights)
         written = export_onnx(model, out)
     except OSError as err:
-        raise CliError(f"cannot write {out}: {_why(err)}") from err
+        raise CliError(f"cannot write {out}: {why(err)}") from err
     print(f"wrote {written}")
     return EXIT_OK
-
-
-# --- worker -------------------------------------------------------------------------------------
-
-
-def _add_worker(sub: argparse._SubParsersAction) -> None:
-    from workers.cli import add_worker_command  # argparse only; Celery loads when it runs
-
-    add_worker_command(sub)
-
-
-# --- serve --------------------------------------------------------------------------------------
-
-
-def _add_serve(sub: argparse._SubParsersAction) -> None:
-    serve = sub.add_parser(
-        "serve",
-        help="the web app: HTTP API and the region editor page",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=_int_at_least(1), default=5000, help="port to listen on")
-    serve.add_argument("--weights", type=Path, help="generator weights (default: bundled)")
-    serve.add_argument("--threads", type=_int_at_least(1), help="CPU threads (default: all cores)")
-    serve.add_argument("--max-upload-mb", type=float, default=20.0, help="largest upload")
-    serve.add_argument(
-        "--rate-limit", type=_int_at_least(1), default=30, help="requests per client per minute"
-    )
-    serve.set_defaults(run=serve_command)
-
-
-def serve_command(args: argparse.Namespace) -> int:
-    """``pixelpainter serve``: the HTTP API and the region editor page."""
-    try:
-        from webapp.serve import serve
-        from webapp.state import WebAppConfig
-    except ImportError as err:
-        print(
-            f"pixelpainter: {err}; install it with: pip install 'pixelpainter-colorize[web]'",
-            file=sys.stderr,
-        )
-        return 2
-
-    if args.max_upload_mb <= 0 or args.rate_limit < 1:
-        print("pixelpainter: --max-upload-mb and --rate-limit must be positive.", file=sys.stderr)
-        return 2
-    settings = InferenceSettings()
-    try:
-        serve(
-            host=args.host,
-            port=args.port,
-            weights=args.weights or settings.generator_weights,
-            threads=args.threads or settings.inference_threads,
-            config=WebAppConfig(
-                max_upload_mb=args.max_upload_mb, requests_per_minute=args.rate_limit
-            ),
-        )
-    except OSError as err:  # the port is taken, or the address is not this machine's
-        print(f"pixelpainter: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
-        return 1
-    return 0
 
 
 # --- shared -------------------------------------------------------------------------------------
 
 
-def _settings() -> InferenceSettings:
+def read_settings() -> InferenceSettings:
+    """The inference settings; a bad one is a :class:`CliError` (one line, exit code 2)."""
     try:
         return InferenceSettings()
     except ValidationError as err:
-        first = err.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
-        raise CliError(f"{name}: {first['msg']} (check the environment or .env).") from err
+        raise CliError(describe_settings_error(err)) from err
 
 
-def _int_at_least(low: int) -> Callable[[str], int]:
+def int_at_least(low: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -512,7 +485,7 @@ def _int_at_least(low: int) -> Callable[[str], int]:
     return parse
 
 
-def _why(err: OSError) -> str:
+def why(err: OSError) -> str:
     return err.strerror or str(err)
 
 

@@ -155,13 +155,18 @@ class Colorizer:
         backend: str = "onnx",
         style: Style = DEFAULT_STYLE,
         precision: Precision = "fp32",
+        cache_dir: str | Path | None = None,
     ) -> Colorizer:
         """Load ``weights`` (None = the bundled ones); raises :class:`WeightsError`.
 
         ``precision="int8"`` runs a quantized copy (made once, cached beside the ONNX model):
-        about twice as fast for the full-size generator, no gain for small ones.
+        about twice as fast for the full-size generator, no gain for small ones. ``cache_dir``
+        holds ONNX exports (None: ``~/.cache/pixelpainter``). Front ends build it from their
+        settings with :func:`inference.settings.load_colorizer`.
         """
-        engine = load_engine(weights, threads=threads, backend=backend, precision=precision)
+        engine = load_engine(
+            weights, threads=threads, backend=backend, precision=precision, cache=cache_dir
+        )
         return cls(engine, max_side=max_side, style=style)
 
     @property

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -117,16 +116,16 @@ def _set_tf_threads(threads: int | None) -> None:
         pass  # already initialised by an earlier TensorFlow call: keep its settings
 
 
-def cache_dir() -> Path:
-    """Where ONNX exports are kept: ``$PIXELPAINTER_CACHE``, else ``$XDG_CACHE_HOME/pixelpainter``."""
-    explicit = os.environ.get("PIXELPAINTER_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "pixelpainter"
+def cache_dir(folder: str | Path | None = None) -> Path:
+    """Where ONNX exports are kept: ``folder`` (``PIXELPAINTER_CACHE`` in the settings), else
+    ``~/.cache/pixelpainter``."""
+    return Path(folder) if folder else Path.home() / ".cache" / "pixelpainter"
 
 
-def _fingerprint(path: Path) -> str:
+def fingerprint(path: str | Path) -> str:
+    """The first 24 hex digits of the SHA-256 of a weights file (or checkpoint prefix's files):
+    cached exports are named by it."""
+    path = Path(path)
     digest = hashlib.sha256()
     # A checkpoint prefix: its .index and .data-* files (not ckpt-10.* beside ckpt-1).
     files = [path] if path.exists() else sorted(path.parent.glob(path.name + ".*"))
@@ -137,8 +136,9 @@ def _fingerprint(path: Path) -> str:
     return digest.hexdigest()[:24]
 
 
-def onnx_path(weights: str | Path | None) -> Path:
-    """The ONNX file that runs ``weights`` (None = bundled): the file itself or its cache entry.
+def onnx_path(weights: str | Path | None, cache: str | Path | None = None) -> Path:
+    """The ONNX file that runs ``weights`` (None = bundled): the file itself or its cache entry
+    in :func:`cache_dir` of ``cache``.
 
     The cache entry may not exist yet: :func:`onnx_for` creates it.
     """
@@ -154,12 +154,12 @@ def onnx_path(weights: str | Path | None) -> Path:
     fmt, source = detect_format(weights)
     if fmt == "onnx":
         return source
-    return cache_dir() / f"generator-{_fingerprint(source)}.onnx"
+    return cache_dir(cache) / f"generator-{fingerprint(source)}.onnx"
 
 
-def onnx_for(weights: str | Path | None) -> Path:
+def onnx_for(weights: str | Path | None, cache: str | Path | None = None) -> Path:
     """An ONNX file for ``weights`` (None = bundled), exported once and then cached."""
-    target = onnx_path(weights)
+    target = onnx_path(weights, cache)
     if target.exists():
         return target
     logger.info("Exporting %s to ONNX (once; cached at %s)", weights, target)
@@ -178,22 +178,23 @@ def load_engine(
     threads: int | None = None,
     backend: str = "onnx",
     precision: Precision = "fp32",
-    calibration: Sequence[str | Path] | None = None,
+    calibration: np.ndarray | None = None,
+    cache: str | Path | None = None,
 ) -> Engine:
     """The engine for ``weights``: ``backend`` "onnx" (fast, default) or "tensorflow".
 
     ``precision`` "int8" (ONNX only) runs a statically quantized copy of the ONNX model, made
-    once from ``calibration`` sketches (None = the bundled set) and cached beside it; see
-    :mod:`inference.quantize`.
+    once from ``calibration`` model inputs (None = the bundled set) and cached beside it; see
+    :mod:`inference.quantize`. ``cache``: the folder for exports (see :func:`cache_dir`).
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be 'fp32' or 'int8', got {precision!r}")
     if backend == "onnx":
-        path = onnx_for(weights)
+        path = onnx_for(weights, cache)
         if precision == "int8":
             from inference.quantize import int8_for
 
-            path = int8_for(path, calibration)
+            path = int8_for(path, calibration, cache=cache)
         return OnnxEngine(path, threads)
     if backend == "tensorflow":
         if precision != "fp32":

@@ -1,8 +1,60 @@
-"""The exceptions callers of the colorize engine are expected to handle."""
+"""The exceptions callers of the colorize engine are expected to handle.
+
+They carry data, not wording: each front end (the bot, the web app, the CLI) decides what a
+person reads and which status or exit code goes with it. ``str(err)`` is a neutral description
+for developers and logs.
+"""
+
+from __future__ import annotations
+
+import functools
+from enum import StrEnum
+
+
+class SketchProblem(StrEnum):
+    """Why an input cannot be used as a sketch (front ends map each to their own words)."""
+
+    EMPTY = "empty"  # zero bytes
+    NOT_AN_IMAGE = "not_an_image"  # no decoder recognises it (or a format that is not accepted)
+    TRUNCATED = "truncated"  # the header decodes, the pixels do not
+    TOO_MANY_PIXELS = "too_many_pixels"  # over the pixel limit: ``pixels``, ``limit``
+    FILE_TOO_LARGE = "file_too_large"  # over the byte limit: ``size``, ``limit`` (bytes)
+    UNREADABLE = "unreadable"  # a path that cannot be read (missing, permissions)
 
 
 class SketchError(ValueError):
-    """The input cannot be used as a sketch; ``str(err)`` is a short message for a person."""
+    """The input cannot be used as a sketch; ``reason`` says why.
+
+    ``size`` and ``limit`` are the numbers behind ``TOO_MANY_PIXELS`` (pixels) and
+    ``FILE_TOO_LARGE`` (bytes); ``detail`` is extra context for a log or a CLI line (an OS error).
+    """
+
+    def __init__(
+        self,
+        reason: SketchProblem,
+        *,
+        size: int | None = None,
+        limit: int | None = None,
+        detail: str = "",
+    ) -> None:
+        self.reason = reason
+        self.size = size
+        self.limit = limit
+        self.detail = detail
+        super().__init__(_describe(reason, size, limit, detail))
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:  # keyword arguments survive pickling
+        rebuild = functools.partial(
+            SketchError, self.reason, size=self.size, limit=self.limit, detail=self.detail
+        )
+        return rebuild, ()
+
+
+def _describe(reason: SketchProblem, size: int | None, limit: int | None, detail: str) -> str:
+    text = reason.value.replace("_", " ")
+    if size is not None and limit is not None:
+        text += f" ({size:,} > {limit:,})"
+    return f"{text}: {detail}" if detail else text
 
 
 class WeightsError(ValueError):
@@ -10,7 +62,16 @@ class WeightsError(ValueError):
 
 
 class QueueFullError(RuntimeError):
-    """The inference queue is full; the caller should try again shortly."""
+    """The inference queue is full: ``queued`` requests are waiting; retry after ``retry_after``
+    seconds."""
+
+    def __init__(self, queued: int, retry_after: int) -> None:
+        self.queued = queued
+        self.retry_after = retry_after
+        super().__init__(f"queue full ({queued} waiting); retry after {retry_after} s")
+
+    def __reduce__(self) -> tuple[object, tuple[int, int]]:
+        return QueueFullError, (self.queued, self.retry_after)
 
 
 class HintsError(ValueError):

@@ -1,7 +1,7 @@
 """Turning whatever a person sends into a clean RGB sketch, and images back into bytes.
 
 Everything here is pure PIL/numpy and safe on hostile input: every failure a person could cause
-becomes a :class:`~inference.errors.SketchError` whose text can be shown to them as is.
+becomes a :class:`~inference.errors.SketchError` with its reason and numbers (front ends word it).
 """
 
 from __future__ import annotations
@@ -15,21 +15,16 @@ from typing import BinaryIO
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from inference.errors import SketchError
+from inference.errors import SketchError, SketchProblem
 
 # Larger images are refused before decoding (a 20000² PNG bomb is 400 MP and a few KB).
 MAX_PIXELS = 64_000_000
 MAX_BYTES = 50 * 1024 * 1024
 
-SketchSource = bytes | bytearray | str | Path | BinaryIO | Image.Image
+# File names a folder search treats as images (what Pillow decodes of the formats people send).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 
-NOT_AN_IMAGE = "This file is not an image I can read. Please send a PNG, JPEG or WebP sketch."
-EMPTY = "This file is empty. Please send a PNG, JPEG or WebP sketch."
-TRUNCATED = "This image is damaged or incomplete. Please save it again and resend it."
-TOO_LARGE = (
-    "This image is too large ({mp:.0f} megapixels). Please send one under {limit} megapixels."
-)
-TOO_BIG_FILE = "This file is too big ({mb:.0f} MB). Please send one under {limit} MB."
+SketchSource = bytes | bytearray | str | Path | BinaryIO | Image.Image
 
 
 def open_sketch(source: SketchSource, *, max_side: int | None = None) -> Image.Image:
@@ -45,16 +40,16 @@ def open_sketch(source: SketchSource, *, max_side: int | None = None) -> Image.I
         return _with_source_size(to_rgb(upright), upright.size)
     if isinstance(source, bytes | bytearray):
         if not source:
-            raise SketchError(EMPTY)
+            raise SketchError(SketchProblem.EMPTY)
         _check_byte_size(len(source))
         stream: BinaryIO = io.BytesIO(source)
     elif isinstance(source, str | Path):
         try:
             size = Path(source).stat().st_size
         except OSError as err:
-            raise SketchError(f"Cannot read {source}: {err.strerror or err}.") from err
+            raise SketchError(SketchProblem.UNREADABLE, detail=str(err.strerror or err)) from err
         if size == 0:
-            raise SketchError(EMPTY)
+            raise SketchError(SketchProblem.EMPTY)
         _check_byte_size(size)
         stream = open(source, "rb")  # noqa: SIM115 - closed below
     else:
@@ -68,7 +63,7 @@ def open_sketch(source: SketchSource, *, max_side: int | None = None) -> Image.I
 
 def _check_byte_size(size: int) -> None:
     if size > MAX_BYTES:
-        raise SketchError(TOO_BIG_FILE.format(mb=size / 1e6, limit=MAX_BYTES // (1024 * 1024)))
+        raise SketchError(SketchProblem.FILE_TOO_LARGE, size=size, limit=MAX_BYTES)
 
 
 def _decode(stream: BinaryIO, max_side: int | None) -> Image.Image:
@@ -80,15 +75,15 @@ def _decode(stream: BinaryIO, max_side: int | None) -> Image.Image:
         except Image.DecompressionBombError as err:
             # Pillow refuses before we learn the size; its message carries the pixel count.
             found = re.search(r"\((\d+) pixels\)", str(err))
-            mp = int(found.group(1)) / 1e6 if found else 2 * Image.MAX_IMAGE_PIXELS / 1e6
-            raise SketchError(TOO_LARGE.format(mp=mp, limit=MAX_PIXELS // 1_000_000)) from err
+            found_pixels = int(found.group(1)) if found else 2 * Image.MAX_IMAGE_PIXELS
+            raise _too_many_pixels(found_pixels) from err
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
-            raise SketchError(NOT_AN_IMAGE) from err
+            raise SketchError(SketchProblem.NOT_AN_IMAGE) from err
         pixels = img.width * img.height
         if pixels > MAX_PIXELS:
-            raise SketchError(TOO_LARGE.format(mp=pixels / 1e6, limit=MAX_PIXELS // 1_000_000))
+            raise _too_many_pixels(pixels)
         if pixels == 0:
-            raise SketchError(NOT_AN_IMAGE)
+            raise SketchError(SketchProblem.NOT_AN_IMAGE)
         raw_size = img.size  # before draft mode may shrink it
         if max_side and img.format == "JPEG" and max(img.size) > 2 * max_side:
             img.draft("RGB", (max_side, max_side))
@@ -97,11 +92,9 @@ def _decode(stream: BinaryIO, max_side: int | None) -> Image.Image:
             img.load()
             upright = _upright(img)
         except Image.DecompressionBombError as err:
-            raise SketchError(
-                TOO_LARGE.format(mp=pixels / 1e6, limit=MAX_PIXELS // 1_000_000)
-            ) from err
+            raise _too_many_pixels(pixels) from err
         except (OSError, ValueError, SyntaxError, EOFError) as err:
-            raise SketchError(TRUNCATED) from err
+            raise SketchError(SketchProblem.TRUNCATED) from err
     # The EXIF orientation may have swapped the axes (it can only be read once loaded).
     swapped = upright.size != img.size
     return _with_source_size(to_rgb(upright), raw_size[::-1] if swapped else raw_size)
@@ -110,6 +103,10 @@ def _decode(stream: BinaryIO, max_side: int | None) -> Image.Image:
 def _with_source_size(img: Image.Image, size: tuple[int, int]) -> Image.Image:
     img.info["source_size"] = size
     return img
+
+
+def _too_many_pixels(pixels: int) -> SketchError:
+    return SketchError(SketchProblem.TOO_MANY_PIXELS, size=pixels, limit=MAX_PIXELS)
 
 
 def _upright(img: Image.Image) -> Image.Image:

@@ -7,31 +7,29 @@ per output phase, and a DepthToSpace that interleaves them: the same arithmetic 
 in an op that has int8 kernels. The BatchNorm scale and shift that follow are folded in.
 
 Calibration must look like what the model will see: ranges calibrated on thin lines clip bold
-ones. :func:`calibration_inputs` takes sketches from a training-style folder (Kaggle pairs,
-sketch on the right) or plain sketch images; the bundled set (``assets/calibration.npz``) mixes
-line weights and drawing styles from the training data.
+ones. The bundled set (``assets/calibration.npz``, :func:`calibration_inputs`) mixes line
+weights and drawing styles from the training data; :mod:`training.int8_calibration` builds it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from inference.engine import cache_dir, fingerprint
 from inference.errors import WeightsError
 from inference.hints import Hint, hint_planes, with_hint_planes
+from inference.quality import psnr_of_mse
 
 logger = logging.getLogger(__name__)
 
 CALIBRATION = Path(__file__).parent / "assets" / "calibration.npz"
 # Bumped whenever the recipe changes, so older cached int8 files are made again.
 RECIPE = "qdq-u8s8-perchannel-phaseconv-v1"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 
 def split_conv_transposes(model: object) -> object:
@@ -159,55 +157,15 @@ def split_conv_transposes(model: object) -> object:
     return model
 
 
-def calibration_inputs(
-    sources: Sequence[str | Path] | None = None, *, limit: int = 64, seed: int = 0
-) -> np.ndarray:
-    """(n, 256, 256, 3) float32 model inputs in [-1, 1] to calibrate with.
-
-    ``sources``: folders of Kaggle pairs (``train/``-style, 2:1 PNGs, sketch on the right) or
-    of plain sketches, or single images; None = the bundled set. ``limit`` images at most,
-    drawn evenly from each source with a fixed seed.
+def calibration_inputs(limit: int = 64) -> np.ndarray:
+    """(n, 256, 256, 3) float32 model inputs in [-1, 1] to calibrate with: the bundled set
+    (``limit`` sketches at most). :mod:`training.int8_calibration` builds it from training data.
     """
-    if sources is None:
-        with np.load(CALIBRATION) as data:
-            pixels = data["sketches"][:limit]
-        if pixels.ndim == 3:  # stored gray
-            pixels = np.repeat(pixels[..., None], 3, axis=3)
-        return pixels.astype(np.float32) / 127.5 - 1.0
-    from PIL import Image
-
-    from inference.colorizer import letterbox
-
-    rng = np.random.default_rng(seed)
-    groups: list[list[Path]] = []
-    for source in sources:
-        path = Path(source)
-        if not path.is_dir():
-            groups.append([path])
-            continue
-        by_origin: dict[str, list[Path]] = {}
-        for file in sorted(path.rglob("*")):
-            if file.suffix.lower() in IMAGE_SUFFIXES:
-                # A mixed set names files "<origin>-<name>": draw from every origin alike.
-                by_origin.setdefault(file.name.split("-", 1)[0], []).append(file)
-        groups += by_origin.values()
-    for files in groups:
-        rng.shuffle(files)  # type: ignore[arg-type]
-    picked: list[Path] = []
-    while len(picked) < limit and any(groups):
-        for files in groups:
-            if files and len(picked) < limit:
-                picked.append(files.pop())
-    if not picked:
-        raise WeightsError(f"No calibration images found in {', '.join(map(str, sources))}")
-    inputs = []
-    for path in picked:
-        with Image.open(path) as img:
-            img = img.convert("RGB")
-            if img.width == 2 * img.height:  # a training pair: the sketch is the right half
-                img = img.crop((img.height, 0, img.width, img.height))
-            inputs.append(letterbox(np.asarray(img))[0])
-    return np.stack(inputs)
+    with np.load(CALIBRATION) as data:
+        pixels = data["sketches"][:limit]
+    if pixels.ndim == 3:  # stored gray
+        pixels = np.repeat(pixels[..., None], 3, axis=3)
+    return pixels.astype(np.float32) / 127.5 - 1.0
 
 
 def calibration_hints(inputs: np.ndarray, channels: int, seed: int = 0) -> np.ndarray:
@@ -272,7 +230,7 @@ def quantize(fp32: str | Path, out: str | Path, inputs: np.ndarray, *, split: bo
         )
         quantized = onnx.load(str(tmp_out))
         recipe = RECIPE if split else RECIPE.replace("phaseconv", "plain")
-        for key, value in (("pixelpainter.int8", recipe), ("pixelpainter.fp32", _digest(fp32))):
+        for key, value in (("pixelpainter.int8", recipe), ("pixelpainter.fp32", fingerprint(fp32))):
             meta = quantized.metadata_props.add()
             meta.key, meta.value = key, value
         onnx.save(quantized, str(tmp_out))
@@ -283,34 +241,38 @@ def quantize(fp32: str | Path, out: str | Path, inputs: np.ndarray, *, split: bo
     return out
 
 
-def int8_for(fp32: Path, sources: Sequence[str | Path] | None = None) -> Path:
-    """The int8 ONNX for the fp32 ONNX ``fp32``: made once and cached beside it.
+def int8_for(
+    fp32: Path, inputs: np.ndarray | None = None, *, cache: str | Path | None = None
+) -> Path:
+    """The int8 ONNX for the fp32 ONNX ``fp32``: made once and cached beside it, calibrated on
+    ``inputs`` (model inputs; None = :func:`calibration_inputs`).
 
-    Beside it means ``<name>.int8.onnx`` in the same folder, or in the cache folder when that
-    one is read-only (the bundled model in an installed package).
+    Beside it means ``<name>.int8.onnx`` in the same folder, or in the cache folder (``cache``,
+    see :func:`inference.engine.cache_dir`) when that one is read-only (the bundled model in an
+    installed package).
     """
-    from inference.engine import cache_dir
-
     if importlib.util.find_spec("onnx") is None:
         raise WeightsError(
             f"{fp32}: int8 needs the onnx package, which is not installed: "
             'pip install "pixelpainter-colorize[int8]" (in a clone: pip install -e ".[int8]"), '
             "or use fp32."
         )
-    digest = _digest(fp32)
-    candidates = [fp32.with_suffix(".int8.onnx"), cache_dir() / f"generator-{digest}.int8.onnx"]
+    digest = fingerprint(fp32)
+    folder = cache_dir(cache)
+    candidates = [fp32.with_suffix(".int8.onnx"), folder / f"generator-{digest}.int8.onnx"]
     for path in candidates:
         if path.exists() and _is_current(path, digest):
             return path
-    inputs = calibration_inputs(sources)
+    if inputs is None:
+        inputs = calibration_inputs()
     for path in candidates:
-        if os.access(path.parent if path.parent.exists() else cache_dir().parent, os.W_OK):
+        if os.access(path.parent if path.parent.exists() else folder.parent, os.W_OK):
             logger.info("Quantizing %s to int8 (once; cached at %s)", fp32, path)
             try:
                 return quantize(fp32, path, inputs)
             except PermissionError:
                 continue
-    raise WeightsError(f"Cannot write an int8 copy of {fp32} beside it or in {cache_dir()}")
+    raise WeightsError(f"Cannot write an int8 copy of {fp32} beside it or in {folder}")
 
 
 def _is_current(path: Path, digest: str) -> bool:
@@ -325,42 +287,12 @@ def _is_current(path: Path, digest: str) -> bool:
     return meta.get("pixelpainter.int8") == RECIPE and meta.get("pixelpainter.fp32") == digest
 
 
-def _digest(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:24]
-
-
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """PSNR in dB of two model outputs in [-1, 1] (peak-to-peak 2)."""
     mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
-    return float(10 * np.log10(4.0 / max(mse, 1e-12)))
+    return psnr_of_mse(mse, peak=2.0)
 
 
 def compare(fp32: np.ndarray, int8: np.ndarray) -> dict[str, float]:
     """Quality of int8 outputs against fp32 ones: PSNR (dB) and max |diff|."""
     return {"psnr": psnr(fp32, int8), "max_abs_diff": float(np.abs(fp32 - int8).max())}
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Build the bundled calibration set from training data: ``python -m inference.quantize``."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("sources", nargs="+", type=Path, help="folders of pairs or sketches")
-    parser.add_argument("--out", type=Path, default=CALIBRATION)
-    parser.add_argument("--count", type=int, default=64)
-    args = parser.parse_args(argv)
-    inputs = calibration_inputs(args.sources, limit=args.count)
-    pixels = np.round((inputs + 1.0) * 127.5).astype(np.uint8)
-    if (pixels.max(axis=3) - pixels.min(axis=3)).max() <= 2:  # gray sketches: a third the size
-        pixels = pixels[..., 0]
-    np.savez_compressed(args.out, sketches=pixels)
-    print(f"wrote {len(pixels)} sketches to {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -30,6 +30,8 @@ from inference.images import SketchSource
 logger = logging.getLogger(__name__)
 
 PositionCallback = Callable[[int], Awaitable[None]]
+# What a caller turned away by a full queue is told to wait (a batch takes well under a second).
+RETRY_AFTER_S = 10
 
 
 class ColorizeBackend(Protocol):
@@ -161,9 +163,7 @@ class InferenceService:
         if self._worker is None or self._wake is None:
             raise RuntimeError("InferenceService.start() has not been awaited")
         if self._admitted >= self.max_queue:
-            raise QueueFullError(
-                f"Too many sketches are waiting ({self._admitted}). Please try again in a minute."
-            )
+            raise QueueFullError(self._admitted, RETRY_AFTER_S)
         self._admitted += 1
         started = time.perf_counter()
         loop = asyncio.get_running_loop()

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from refine_server.errors import RequestError
+from refine_server.errors import ApiError, Handler, json_errors
 from refine_server.refiner import Refiner
 from refine_server.routes import PUBLIC_PATHS, ROUTES
 from refine_server.settings import Settings
@@ -19,33 +19,8 @@ from refine_server.worker import GpuWorker
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Multipart boundaries and the small text fields on top of the image bytes.
 FORM_OVERHEAD_BYTES = 64 * 1024
-
-
-def error_response(status: int, message: str, *, retry_after: int | None = None) -> web.Response:
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return web.json_response({"error": message}, status=status, headers=headers)
-
-
-@web.middleware
-async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure becomes ``{"error": ...}``; unexpected ones are logged once, here."""
-    try:
-        return await handler(request)
-    except RequestError as exc:
-        return error_response(exc.status, exc.message, retry_after=exc.retry_after)
-    except web.HTTPRequestEntityTooLarge:
-        limit_mb = request.app[SETTINGS_KEY].max_upload_mb
-        return error_response(
-            413, f"the upload is larger than {limit_mb:g} MB; send a smaller image"
-        )
-    except web.HTTPException as exc:  # aiohttp's own 404 / 405 ...
-        return error_response(exc.status, exc.reason)
-    except Exception:
-        logger.exception("Unexpected error on %s %s", request.method, request.path)
-        return error_response(500, "unexpected server error; the details are in the server log")
 
 
 def auth_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
@@ -60,7 +35,7 @@ def auth_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[we
             if scheme.lower() != "bearer" or not hmac.compare_digest(
                 given.strip().encode(), expected
             ):
-                raise RequestError(
+                raise ApiError(
                     401, "missing or wrong token: send 'Authorization: Bearer <REFINE_TOKEN>'"
                 )
         return await handler(request)
@@ -102,7 +77,10 @@ def create_app(
     settings.check_auth()
     app = web.Application(
         client_max_size=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
-        middlewares=[errors_middleware, auth_middleware(settings.refine_token.get_secret_value())],
+        middlewares=[
+            json_errors(settings.max_upload_mb),
+            auth_middleware(settings.refine_token.get_secret_value()),
+        ],
     )
     app[SETTINGS_KEY] = settings
     app.router.add_routes(ROUTES)

@@ -44,11 +44,12 @@ def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
     return image.convert("RGB")
 
 
-def encode_png(image: Image.Image) -> bytes:
-    """PNG bytes; low compression because the encode sits on the response path."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
+# Copied from inference.images.encode_png (the refine server installs without the engine)
+def encode_png(img: Image.Image) -> bytes:
+    """PNG bytes, fast compression (the bytes go straight to a chat or a client)."""
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
 
 
 def working_size(size: tuple[int, int], *, min_side: int, max_side: int) -> tuple[int, int]:

@@ -8,7 +8,7 @@ import time
 
 from aiohttp import web
 
-from refine_server.errors import RequestError
+from refine_server.errors import ApiError
 from refine_server.images import finish
 from refine_server.refiner import BadOutput, RefineParams
 from refine_server.schema import read_refine_request
@@ -52,7 +52,7 @@ async def refine(request: web.Request) -> web.Response:
     form = await read_refine_request(request, max_pixels=settings.max_image_pixels)
     if form.model not in refiner.models:
         loaded = ", ".join(refiner.models)
-        raise RequestError(
+        raise ApiError(
             503,
             f"model {form.model!r} is not loaded on this server (loaded: {loaded})",
             retry_after=MODEL_MISSING_RETRY_S,
@@ -65,24 +65,24 @@ async def refine(request: web.Request) -> web.Response:
             lambda should_stop: refiner.refine(form.image, form.sketch, params, should_stop)
         )
     except QueueFull as exc:
-        raise RequestError(
+        raise ApiError(
             503,
             f"the GPU queue is full ({worker.queue_size} waiting); try again in {exc.retry_after} s",
             retry_after=exc.retry_after,
         ) from exc
     except JobTimeout as exc:
-        raise RequestError(
+        raise ApiError(
             503,
             f"the refinement did not finish within {exc.timeout_s:g} s; the GPU is busy, try again later",
             retry_after=exc.retry_after,
         ) from exc
     except WorkerClosed as exc:
-        raise RequestError(
+        raise ApiError(
             503, "the server is shutting down; try again shortly", retry_after=30
         ) from exc
     except BadOutput as exc:
         logger.error("Model %s produced a broken image (seed %d): %s", form.model, form.seed, exc)
-        raise RequestError(
+        raise ApiError(
             500, "the model produced a broken image; try again with another seed"
         ) from exc
     png = await asyncio.to_thread(finish, refined, form.image, color_match=settings.color_match)

@@ -1,4 +1,4 @@
-"""The ``POST /refine`` form: read, validate, and turn every mistake into a 4xx ``RequestError``."""
+"""The ``POST /refine`` form: read, validate, and turn every mistake into a 4xx ``ApiError``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from multidict import MultiDictProxy
 from PIL import Image
 
 from refine_server import DEFAULT_MODEL, MODEL_NAMES
-from refine_server.errors import RequestError
+from refine_server.errors import ApiError
 from refine_server.images import ImageTooLarge, NotAnImage, decode_image
 from refine_server.prompts import MAX_USER_PROMPT
 
@@ -37,7 +37,7 @@ def _text(form: MultiDictProxy, name: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, web.FileField):
-        raise RequestError(400, f"'{name}' must be a plain form field, not a file")
+        raise ApiError(400, f"'{name}' must be a plain form field, not a file")
     value = str(value).strip()
     return value or None
 
@@ -48,14 +48,14 @@ def _file_bytes(form: MultiDictProxy, name: str) -> bytes | None:
         return None
     if isinstance(value, web.FileField):
         return value.file.read()
-    raise RequestError(400, f"'{name}' must be a file upload (PNG, JPEG or WebP)")
+    raise ApiError(400, f"'{name}' must be a file upload (PNG, JPEG or WebP)")
 
 
 def parse_model(value: str | None) -> str:
     model = (value or DEFAULT_MODEL).lower()
     if model not in MODEL_NAMES:
         choices = " or ".join(repr(name) for name in MODEL_NAMES)
-        raise RequestError(400, f"unknown model {value!r}; use {choices}")
+        raise ApiError(400, f"unknown model {value!r}; use {choices}")
     return model
 
 
@@ -67,7 +67,7 @@ def parse_strength(value: str | None) -> float:
     except ValueError:
         strength = math.nan
     if not MIN_STRENGTH <= strength <= MAX_STRENGTH:  # also rejects NaN
-        raise RequestError(
+        raise ApiError(
             400, f"strength must be a number from {MIN_STRENGTH} to {MAX_STRENGTH}, got {value!r}"
         )
     return strength
@@ -76,7 +76,7 @@ def parse_strength(value: str | None) -> float:
 def parse_prompt(value: str | None) -> str:
     prompt = value or ""
     if len(prompt) > MAX_USER_PROMPT:
-        raise RequestError(
+        raise ApiError(
             400, f"prompt is {len(prompt)} characters long; the limit is {MAX_USER_PROMPT}"
         )
     return prompt
@@ -90,7 +90,7 @@ def parse_seed(value: str | None) -> int:
     except ValueError:
         seed = -1
     if not 0 <= seed <= MAX_SEED:
-        raise RequestError(400, f"seed must be a whole number from 0 to {MAX_SEED}, got {value!r}")
+        raise ApiError(400, f"seed must be a whole number from 0 to {MAX_SEED}, got {value!r}")
     return seed
 
 
@@ -98,9 +98,9 @@ def _decode(data: bytes, name: str, max_pixels: int) -> Image.Image:
     try:
         return decode_image(data, max_pixels=max_pixels)
     except ImageTooLarge as exc:
-        raise RequestError(413, f"'{name}' is too large: {exc}") from exc
+        raise ApiError(413, f"'{name}' is too large: {exc}") from exc
     except NotAnImage as exc:
-        raise RequestError(415, f"'{name}' is not a PNG, JPEG or WebP image") from exc
+        raise ApiError(415, f"'{name}' is not a PNG, JPEG or WebP image") from exc
 
 
 async def read_refine_request(request: web.Request, *, max_pixels: int) -> RefineRequest:
@@ -112,7 +112,7 @@ async def read_refine_request(request: web.Request, *, max_pixels: int) -> Refin
     seed = parse_seed(_text(form, "seed"))
     image_bytes = _file_bytes(form, "image")
     if not image_bytes:
-        raise RequestError(400, "the form needs an 'image' file field (PNG, JPEG or WebP)")
+        raise ApiError(400, "the form needs an 'image' file field (PNG, JPEG or WebP)")
     sketch_bytes = _file_bytes(form, "sketch")
     image = await asyncio.to_thread(_decode, image_bytes, "image", max_pixels)
     sketch = (

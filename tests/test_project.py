@@ -139,3 +139,18 @@ def test_runtime_installs_need_no_tensorflow(extra):
 def test_converting_weights_pulls_tensorflow():
     assert {"tensorflow-cpu", "h5py", "onnx", "tf2onnx"} <= _requirements("tf")
     assert {"tensorflow-cpu", "tensorboard"} <= _requirements("train")
+
+
+def test_the_engine_imports_no_front_end():
+    """``inference`` is the base: front ends stand on it, never the reverse."""
+    import ast
+
+    front_ends = ("webapp", "bot", "training", "refine_server", "pixelpainter_cli")
+    found = []
+    for path in sorted((ROOT / "inference").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            found += [f"{path.name}: {n}" for n in names if n.split(".")[0] in front_ends]
+    assert not found

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from inference.quality import psnr_of_mse
 from training.datasets.mix import drawing_of
 
 SIZE = 256
@@ -155,26 +156,31 @@ def psnr_ssim(outputs: list[np.ndarray], truths: list[np.ndarray]) -> dict[str, 
 
     a = np.stack(outputs).astype(np.float32) / 255.0
     b = np.stack(truths).astype(np.float32) / 255.0
-    mse = max(float(np.mean((a - b) ** 2)), 1e-10)
     ssim = float(tf.reduce_mean(tf.image.ssim(tf.constant(a), tf.constant(b), 1.0)))
-    return {"psnr": 10.0 * float(np.log10(1.0 / mse)), "ssim": ssim}
+    return {"psnr": psnr_of_mse(float(np.mean((a - b) ** 2))), "ssim": ssim}
 
 
 def run_model(weights: Path | None, pairs: list[dict], **colorizer_kw) -> dict[str, list]:
     """Raw 256² outputs and the Colorizer's output in each style for every pair (uint8 RGB)."""
     from inference.colorizer import STYLES, Colorizer
+    from inference.settings import InferenceSettings
 
+    # Weights other than .onnx are exported once into the engine's cache (PIXELPAINTER_CACHE).
+    colorizer_kw.setdefault("cache_dir", InferenceSettings().pixelpainter_cache)
     colorizer = Colorizer.load(weights, **colorizer_kw)
     outputs: dict[str, list] = {"raw": [], **{style: [] for style in STYLES}}
     for start in range(0, len(pairs), 16):
-        chunk = pairs[start : start + 16]
-        batch = np.stack([p["sketch"] for p in chunk]).astype(np.float32) / 127.5 - 1.0
-        out = np.clip(colorizer.engine.predict(batch), -1.0, 1.0)
-        outputs["raw"] += list(((out + 1.0) * 127.5 + 0.5).astype(np.uint8))
-        images = [Image.fromarray(p["sketch"]) for p in chunk]
+        prepared = [
+            colorizer.prepare(Image.fromarray(p["sketch"])) for p in pairs[start : start + 16]
+        ]
+        # One model call for every style: the styles differ only in the post-processing.
+        out = colorizer.engine.predict(np.stack([p.model_input for p in prepared]))
         for style in STYLES:
-            results = colorizer.colorize_many(images, style=style)
-            outputs[style] += [np.asarray(r.image.convert("RGB")) for r in results]
+            results = [
+                colorizer.finish(p, o, style=style) for p, o in zip(prepared, out, strict=True)
+            ]
+            outputs[style] += [r.image_array for r in results]
+        outputs["raw"] += [r.raw_array for r in results]
     return outputs
 
 

@@ -9,6 +9,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageDraw
 
+from inference.quality import psnr_of_mse
+
 
 def to_unit(x: tf.Tensor) -> tf.Tensor:
     """[-1, 1] → [0, 1]."""
@@ -33,8 +35,7 @@ def evaluate(
         n += int(sketch.shape[0])
     if n == 0:
         raise ValueError("no validation images")
-    mse = max(squared / n, 1e-10)
-    return {"l1": l1 / n, "psnr": float(10.0 * np.log10(1.0 / mse)), "ssim": ssim / n}
+    return {"l1": l1 / n, "psnr": psnr_of_mse(squared / n), "ssim": ssim / n}
 
 
 def colorizer_predict(
@@ -56,19 +57,6 @@ def colorizer_predict(
         return tf.constant(np.stack(out))
 
     return predict
-
-
-def style_scores(
-    generator: object, batches: Iterable[tuple[tf.Tensor, tf.Tensor]]
-) -> dict[str, dict[str, float]]:
-    """:func:`evaluate` of the raw model output and of each Colorizer style, e.g. on val."""
-    from inference.colorizer import STYLES
-
-    batches = list(batches)
-    scores = {"raw": evaluate(lambda x: generator(x, training=False), batches)}  # type: ignore[operator]
-    for style in STYLES:
-        scores[style] = evaluate(colorizer_predict(generator, style=style), batches)
-    return scores
 
 
 def mean_color(batches: Iterable[tuple[tf.Tensor, tf.Tensor]]) -> np.ndarray:

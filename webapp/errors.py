@@ -1,13 +1,25 @@
-"""The one error type handlers raise, and how the engine's errors map onto HTTP statuses."""
+"""The one error type handlers raise, the JSON error middleware, and how the engine's errors
+map onto HTTP statuses."""
 
 from __future__ import annotations
 
-from inference import images
-from inference.errors import SketchError
+import logging
+from collections.abc import Awaitable, Callable
 
-_TOO_LARGE_PREFIXES = (images.TOO_LARGE.split("{")[0], images.TOO_BIG_FILE.split("{")[0])
+from aiohttp import web
+
+from inference.errors import QueueFullError, SketchError, SketchProblem
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+
+MIB = 1024 * 1024
 
 
+# refine_server/errors.py holds checked copies of ApiError, error_response and json_errors
+# (the two parts install apart); tests/test_copies.py fails when they differ.
 class ApiError(Exception):
     """Becomes ``{"error": message}`` with ``status`` (and ``Retry-After`` when given)."""
 
@@ -18,11 +30,80 @@ class ApiError(Exception):
         self.retry_after = retry_after
 
 
+def error_response(status: int, message: str, *, retry_after: int | None = None) -> web.Response:
+    """``{"error": message}`` with ``status`` (and ``Retry-After`` in seconds when given)."""
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+def json_errors(max_upload_mb: float) -> Middleware:
+    """The middleware that turns every failure into ``{"error": ...}``; unexpected ones are
+    logged once, here. ``max_upload_mb`` is named in the answer to an upload over the limit."""
+
+    @web.middleware
+    async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return error_response(exc.status, exc.message, retry_after=exc.retry_after)
+        except web.HTTPRequestEntityTooLarge:
+            return error_response(
+                413, f"The upload is larger than {max_upload_mb:g} MB. Send a smaller image."
+            )
+        except web.HTTPException as exc:  # aiohttp's own 404 / 405 ...
+            if exc.status < 400:
+                raise
+            return error_response(exc.status, exc.reason)
+        except Exception:
+            logger.exception("Unexpected error on %s %s", request.method, request.path)
+            return error_response(
+                500, "Unexpected server error; the details are in the server log."
+            )
+
+    return errors_middleware
+
+
+# The status of each reason; the words are this front end's own.
+SKETCH_STATUS: dict[SketchProblem, int] = {
+    SketchProblem.EMPTY: 400,
+    SketchProblem.NOT_AN_IMAGE: 415,
+    SketchProblem.TRUNCATED: 415,
+    SketchProblem.UNREADABLE: 415,
+    SketchProblem.TOO_MANY_PIXELS: 413,
+    SketchProblem.FILE_TOO_LARGE: 413,
+}
+
+
 def sketch_error(err: SketchError) -> ApiError:
-    """413 for images too large to decode, 400 for an empty file, 415 for anything unreadable."""
-    message = str(err)
-    if message.startswith(_TOO_LARGE_PREFIXES):
-        return ApiError(413, message)
-    if message == images.EMPTY:
-        return ApiError(400, message)
-    return ApiError(415, message)
+    """413 for images too large, 400 for an empty file, 415 for anything unreadable."""
+    return ApiError(SKETCH_STATUS.get(err.reason, 415), describe_sketch_error(err))
+
+
+def describe_sketch_error(err: SketchError) -> str:
+    """A sentence a person uploading the image can act on."""
+    size, limit = err.size or 0, err.limit or 0
+    match err.reason:
+        case SketchProblem.EMPTY:
+            return "This file is empty. Please send a PNG, JPEG or WebP sketch."
+        case SketchProblem.TRUNCATED:
+            return "This image is damaged or incomplete. Please save it again and resend it."
+        case SketchProblem.TOO_MANY_PIXELS:
+            return (
+                f"This image is too large ({size / 1e6:.0f} megapixels). "
+                f"Please send one under {limit // 1_000_000} megapixels."
+            )
+        case SketchProblem.FILE_TOO_LARGE:
+            return (
+                f"This file is too big ({size / 1e6:.0f} MB). "
+                f"Please send one under {limit / MIB:.0f} MB."
+            )
+    return "This file is not an image I can read. Please send a PNG, JPEG or WebP sketch."
+
+
+def queue_full_error(err: QueueFullError) -> ApiError:
+    """503 with ``Retry-After``: the inference queue is full."""
+    return ApiError(
+        503,
+        f"Too many sketches are waiting ({err.queued}). Please try again in a minute.",
+        retry_after=err.retry_after,
+    )

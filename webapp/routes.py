@@ -13,7 +13,7 @@ from inference.colorizer import STYLES, Colorized, Style
 from inference.errors import QueueFullError, SketchError
 from inference.images import encode_png, open_sketch
 from webapp.editor import editor_document
-from webapp.errors import ApiError, sketch_error
+from webapp.errors import ApiError, queue_full_error, sketch_error
 from webapp.state import (
     BRIDGE_KEY,
     CONFIG_KEY,
@@ -25,7 +25,6 @@ from webapp.state import (
 from webapp.telegram_auth import InitDataError, WebAppUser, validate_init_data, verify_sketch
 
 STATIC_DIR = Path(__file__).parent / "static"
-QUEUE_RETRY_AFTER_S = 10
 # The page loads only its own files (and, inside Telegram, Telegram's script); images are the
 # editor document's data URLs and the canvases' blobs.
 PAGE_HEADERS = {
@@ -85,12 +84,12 @@ async def send(request: web.Request) -> web.Response:
     await _limit(request, f"tg:{user.id}")
     data = _file_bytes(form, "image")
     try:
-        image = await asyncio.to_thread(open_sketch, data)
+        image = await asyncio.to_thread(open_sketch, data)  # the one decode of this image
     except SketchError as err:
         raise sketch_error(err) from err
     png = data if data.startswith(b"\x89PNG") else await asyncio.to_thread(encode_png, image)
     try:
-        await _bridge(request).send_image(user.id, png)
+        await _bridge(request).send_image(user.id, image, png)
     except DeliveryError as err:
         raise ApiError(502, f"Telegram did not take the image: {err}") from err
     return web.json_response({"sent": True, "chat_id": user.id})
@@ -180,7 +179,7 @@ async def _colorize(request: web.Request, data: bytes, style: Style | None) -> C
     except SketchError as err:
         raise sketch_error(err) from err
     except QueueFullError as err:
-        raise ApiError(503, str(err), retry_after=QUEUE_RETRY_AFTER_S) from err
+        raise queue_full_error(err) from err
 
 
 async def _colorized_from_chat(
@@ -196,7 +195,7 @@ async def _colorized_from_chat(
     except SketchError as err:
         raise sketch_error(err) from err
     except QueueFullError as err:
-        raise ApiError(503, str(err), retry_after=QUEUE_RETRY_AFTER_S) from err
+        raise queue_full_error(err) from err
     except LookupError as err:
         raise ApiError(
             404, "Telegram no longer has this sketch. Send it to the bot again."

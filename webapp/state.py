@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from aiohttp import web
+from PIL import Image
 
 from inference.colorizer import Colorized, Style
 from inference.service import ColorizeBackend
@@ -40,8 +41,9 @@ class ChatBridge(Protocol):
         """
         ...
 
-    async def send_image(self, chat_id: int, png: bytes) -> None:
-        """Send an edited image to ``chat_id``: as a file, with a photo preview when it fits.
+    async def send_image(self, chat_id: int, image: Image.Image, png: bytes) -> None:
+        """Send an edited image to ``chat_id``: ``png`` as a file, with a photo preview of
+        ``image`` (the same picture, decoded) when it fits.
 
         Raises :class:`DeliveryError` when Telegram refuses it.
         """

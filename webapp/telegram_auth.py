@@ -43,14 +43,6 @@ def data_check_string(fields: dict[str, str]) -> str:
     return "\n".join(f"{k}={v}" for k, v in sorted(fields.items()) if k != "hash")
 
 
-def sign_init_data(fields: dict[str, str], bot_token: str) -> str:
-    """initData for ``fields`` as Telegram would sign it (for tests and local tools)."""
-    digest = hmac.new(
-        _secret(bot_token), data_check_string(fields).encode(), hashlib.sha256
-    ).hexdigest()
-    return urlencode({**fields, "hash": digest})
-
-
 def validate_init_data(
     init_data: str, bot_token: str, *, max_age_s: int = MAX_AGE_S, now: float | None = None
 ) -> WebAppUser:

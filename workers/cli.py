@@ -29,21 +29,21 @@ def add_worker_command(sub: argparse._SubParsersAction) -> None:
 
 def worker_command(args: argparse.Namespace) -> int:
     """Read settings, load the model, consume jobs until SIGTERM/SIGINT."""
+    from inference.settings import describe_settings_error
     from workers.settings import WorkerSettings
 
     try:
         settings = WorkerSettings()
     except ValidationError as err:
-        names = ", ".join(str(e["loc"][0]).upper() for e in err.errors() if e["loc"])
-        print(f"Configuration error: check {names} (.env.example lists them)", file=sys.stderr)
+        print(describe_settings_error(err), file=sys.stderr)
         return EXIT_CONFIG
     return run_worker(settings, name=args.name)
 
 
 def run_worker(settings: WorkerSettings, *, name: str | None = None) -> int:
     """Serve colorize jobs with ``settings`` until the worker is told to stop."""
-    from inference.colorizer import Colorizer
     from inference.errors import WeightsError
+    from inference.settings import load_colorizer
     from shared_state.keys import Keys
     from workers.celery_app import TASK_NAME, create_celery, queue_name
     from workers.worker import WorkerRuntime, colorize_task, set_runtime, worker_name
@@ -52,12 +52,7 @@ def run_worker(settings: WorkerSettings, *, name: str | None = None) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        colorizer = Colorizer.load(
-            settings.generator_weights,
-            threads=settings.inference_threads,
-            precision=settings.inference_precision,
-            style=settings.inference_style,
-        )
+        colorizer = load_colorizer(settings)
     except WeightsError as err:
         print(f"GENERATOR_WEIGHTS: {err}", file=sys.stderr)
         return EXIT_CONFIG

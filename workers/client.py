@@ -26,7 +26,7 @@ from inference.colorizer import Colorized, Style
 from inference.errors import QueueFullError
 from inference.hints import HintLike
 from inference.images import SketchSource
-from inference.service import PositionCallback
+from inference.service import RETRY_AFTER_S, PositionCallback
 from shared_state.keys import Keys
 from workers.celery_app import TASK_NAME, queue_name
 from workers.protocol import decode_answer, make_job, taken_key
@@ -160,9 +160,7 @@ class CeleryInference:
             raise TypeError("INFERENCE_BACKEND=celery colorizes sketches given as bytes")
         ahead = await self.waiting()
         if ahead >= self.max_queue:
-            raise QueueFullError(
-                f"Too many sketches are waiting ({ahead}). Please try again in a minute."
-            )
+            raise QueueFullError(ahead, RETRY_AFTER_S)
         reply_to = self.keys("reply", uuid.uuid4().hex)
         job = make_job(bytes(source), reply_to, style=style, hints=hints)
         started = time.perf_counter()
@@ -179,7 +177,7 @@ class CeleryInference:
         if answer is None:
             # No worker (all down, or far behind): to the user, the service is busy.
             logger.warning("No colorize worker answered within %g s", self.timeout_s)
-            raise QueueFullError(f"No colorize worker answered within {self.timeout_s:g} s.")
+            raise QueueFullError(self._admitted, RETRY_AFTER_S)
         result = decode_answer(answer)
         self._latencies.append(time.perf_counter() - started)
         self.images_done += 1

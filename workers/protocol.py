@@ -4,7 +4,7 @@ The job is a small JSON document (the sketch as bytes, which Celery's JSON carri
 The answer is binary, pushed to a Redis list the caller waits on: a JSON header, then the raw
 bytes of each array of the :class:`Colorized` (no image codec on either side: a 512² result is
 ~1.7 MB of plain memory copies). Expected errors (bad sketch, bad hints, ...) travel as their
-type, arguments and attributes, and are raised again in the caller as the same typed error.
+type and data (reason and numbers), and are raised again in the caller as the same typed error.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from inference.colorizer import Colorized, Style
-from inference.errors import HintsError, QueueFullError, SketchError
+from inference.errors import HintsError, QueueFullError, SketchError, SketchProblem
 from inference.hints import HintLike, as_hints
 
 VERSION = 1
@@ -85,16 +85,17 @@ def encode_result(result: Colorized) -> bytes:
 
 
 def encode_error(err: BaseException) -> bytes:
-    """A worker's answer for a job that failed: the expected error's type, args and attributes."""
+    """A worker's answer for a job that failed: the expected error's type and its data.
+
+    Each expected error keeps its data in attributes named as its constructor's parameters
+    (``SketchError(reason, size=, limit=, detail=)``, ``HintsError(problem, index=)``,
+    ``QueueFullError(queued, retry_after)``), so the caller builds the same error again.
+    """
     name = type(err).__name__
     if name in EXPECTED_ERRORS:
-        error = {
-            "type": name,
-            "args": [a for a in err.args if _is_json(a)],
-            "attrs": {k: v for k, v in vars(err).items() if _is_json(v)},
-        }
+        error = {"type": name, "data": {k: v for k, v in vars(err).items() if _is_json(v)}}
     else:  # the details stay in the worker's log; the caller learns only that it failed
-        error = {"type": "WorkerError", "args": [f"the worker failed: {name}"], "attrs": {}}
+        error = {"type": "WorkerError", "data": {"detail": f"the worker failed: {name}"}}
     head = json.dumps({"ok": False, "error": error}).encode()
     return _HEADER.pack(len(head)) + head
 
@@ -121,11 +122,12 @@ def decode_answer(data: bytes) -> Colorized:
 
 
 def _rebuild(error: dict[str, Any]) -> Exception:
-    cls = EXPECTED_ERRORS.get(error["type"], WorkerError)
-    err = cls.__new__(cls)
-    Exception.__init__(err, *error["args"])
-    err.__dict__.update(error["attrs"])
-    return err
+    data = dict(error["data"])
+    if error["type"] not in EXPECTED_ERRORS:
+        return WorkerError(data.get("detail", "the worker failed"))
+    if error["type"] == "SketchError":
+        data["reason"] = SketchProblem(data["reason"])
+    return EXPECTED_ERRORS[error["type"]](**data)
 
 
 def _is_json(value: object) -> bool:

@@ -14,7 +14,6 @@ from bot import texts
 from bot.callbacks import Action, ButtonData
 from bot.keyboards import colored_keyboard, edit_url_of
 from bot.messages import image_in, sketch_message_of
-from bot.services.files import FileTooLarge
 from bot.services.progress import chat_action
 from bot.state import get_state
 from inference.errors import QueueFullError, SketchError
@@ -64,12 +63,12 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         async with chat_action(context.bot, message.chat_id, ChatAction.UPLOAD_DOCUMENT):
-            colorized = await state.colors.colorized(context.bot, image_in(sketch_message))
+            colorized = await state.colors.cached_or_colorize(context.bot, image_in(sketch_message))
             picture = colorized.image if data.action is Action.PNG else colorized.layer
             png = await asyncio.to_thread(encode_png, picture)
             name = texts.FILE_PNG if data.action is Action.PNG else texts.FILE_LAYER
             await message.reply_document(png, filename=name, do_quote=True)
-    except (SketchError, FileTooLarge):
+    except SketchError:  # FileTooLarge too
         await message.reply_text(texts.SKETCH_GONE)
     except QueueFullError:
         await message.reply_text(texts.BUSY)

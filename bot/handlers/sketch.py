@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.keyboards import colored_keyboard
 from bot.messages import is_image_document
-from bot.services.files import FileTooLarge, TelegramImage
+from bot.services.files import TelegramImage
 from bot.services.progress import QueueNotice, chat_action
 from bot.settings import BotSettings
 from bot.state import get_state
@@ -52,13 +52,11 @@ async def colorize_and_reply(
     notice = QueueNotice(message)
     try:
         async with chat_action(context.bot, message.chat_id, ChatAction.UPLOAD_PHOTO):
-            result = await state.colors.colorize(context.bot, sketch, on_position=notice.update)
+            result = await state.colors.colorize_now(context.bot, sketch, on_position=notice.update)
             preview = await asyncio.to_thread(encode_jpeg, result.image)
             await _reply_with_image(message, preview, _edit_url(message, sketch, state.settings))
     except SketchError as err:
-        await message.reply_text(str(err))
-    except FileTooLarge as err:
-        await message.reply_text(texts.TOO_LARGE.format(mb=err.size_mb, limit=err.limit_mb))
+        await message.reply_text(texts.sketch_problem(err))
     except QueueFullError:
         await message.reply_text(texts.BUSY)
     finally:

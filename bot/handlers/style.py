@@ -10,7 +10,6 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.messages import image_in, sketch_message_of
-from bot.services.files import FileTooLarge
 from bot.services.progress import chat_action
 from bot.state import get_state
 from inference.colorizer import STYLES
@@ -39,12 +38,14 @@ async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         async with chat_action(context.bot, message.chat_id, ChatAction.UPLOAD_PHOTO):
-            result = await state.colors.colorize(context.bot, image_in(sketch_message), style=style)
+            result = await state.colors.colorize_now(
+                context.bot, image_in(sketch_message), style=style
+            )
             preview = await asyncio.to_thread(encode_jpeg, result.image)
             await message.reply_photo(
                 preview, caption=texts.STYLE_CAPTION.format(style=label), do_quote=True
             )
-    except (SketchError, FileTooLarge):
+    except SketchError:  # FileTooLarge too
         await message.reply_text(texts.SKETCH_GONE)
     except QueueFullError:
         await message.reply_text(texts.BUSY)

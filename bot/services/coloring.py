@@ -18,7 +18,7 @@ class ColorService:
         self.files = files
         self._cache = cache
 
-    async def colorize(
+    async def colorize_now(
         self,
         bot: Bot,
         sketch: TelegramImage,
@@ -26,8 +26,9 @@ class ColorService:
         *,
         style: Style | None = None,
     ) -> Colorized:
-        """Colorize ``sketch`` (``style`` None: the default one); raises SketchError,
-        QueueFullError, FileTooLarge. Only default-style results are remembered."""
+        """Colorize ``sketch`` always, even when a result is cached (``style`` None: the default
+        one); raises SketchError (FileTooLarge too), QueueFullError. Only default-style results
+        are remembered."""
         data = await self.files.fetch(bot, sketch)
         result = await self.inference.colorize(data, on_position=on_position, style=style)
         if style is None:
@@ -39,6 +40,6 @@ class ColorService:
         cached = self._cache.get(f"color:{sketch.file_unique_id}")
         return cached if isinstance(cached, Colorized) else None
 
-    async def colorized(self, bot: Bot, sketch: TelegramImage) -> Colorized:
+    async def cached_or_colorize(self, bot: Bot, sketch: TelegramImage) -> Colorized:
         """The colored version of ``sketch``: cached, or made again (the model is deterministic)."""
-        return self.cached(sketch) or await self.colorize(bot, sketch)
+        return self.cached(sketch) or await self.colorize_now(bot, sketch)

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, Document, PhotoSize
+from telegram import Bot, Document, File, PhotoSize
 
 from bot.services.image_cache import ImageCache
+from inference.errors import SketchError, SketchProblem
 
 logger = logging.getLogger(__name__)
 
-TelegramImage = PhotoSize | Document
+# A File is what ``get_file`` answered already: fetching it needs no second round trip.
+TelegramImage = PhotoSize | Document | File
 
 
-class FileTooLarge(Exception):
-    """The file is over the download limit; ``size_mb`` says how large it is."""
+class FileTooLarge(SketchError):
+    """The file is over the download limit (``size`` and ``limit`` in bytes): refused before
+    downloading, with the reason the engine gives for a file too large."""
 
-    def __init__(self, size_mb: float, limit_mb: float) -> None:
-        super().__init__(f"{size_mb:.1f} MB > {limit_mb:.1f} MB")
-        self.size_mb = size_mb
-        self.limit_mb = limit_mb
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(SketchProblem.FILE_TOO_LARGE, size=size, limit=limit)
+
+    def __reduce__(self) -> tuple[object, tuple[int, int]]:
+        return FileTooLarge, (self.size or 0, self.limit or 0)
 
 
 class FileStore:
@@ -35,9 +39,9 @@ class FileStore:
 
     def check_size(self, file: TelegramImage) -> None:
         """Raise :class:`FileTooLarge` before downloading a file over the limit."""
-        size_mb = (file.file_size or 0) / 1_048_576
-        if size_mb > self.max_mb:
-            raise FileTooLarge(size_mb, self.max_mb)
+        size, limit = file.file_size or 0, int(self.max_mb * 1_048_576)
+        if size > limit:
+            raise FileTooLarge(size, limit)
 
     async def fetch(self, bot: Bot, file: TelegramImage) -> bytes:
         """The file's bytes, from the cache or downloaded from Telegram."""
@@ -45,7 +49,7 @@ class FileStore:
         if isinstance(cached, bytes):
             return cached
         self.check_size(file)
-        telegram_file = await bot.get_file(file.file_id)
+        telegram_file = file if isinstance(file, File) else await bot.get_file(file.file_id)
         data = bytes(await telegram_file.download_as_bytearray())
         self.remember(file, data)
         return data

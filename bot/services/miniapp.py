@@ -4,7 +4,6 @@ the bot's inference service, with a bridge that reads sketches from and sends im
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from dataclasses import dataclass
 
@@ -16,10 +15,9 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot import texts
 from bot.keyboards import colored_keyboard
 from bot.services.coloring import ColorService
-from bot.services.files import FileStore, FileTooLarge
+from bot.services.files import FileStore
 from bot.settings import BotSettings
 from inference.colorizer import Colorized, Style
-from inference.errors import SketchError
 from inference.images import encode_jpeg
 from inference.service import ColorizeBackend
 from shared_state.rate_limit import Limiter
@@ -51,23 +49,20 @@ class TelegramBridge:
     async def colorized(self, file_id: str, style: Style | None = None) -> Colorized:
         """The colored sketch behind ``file_id`` (the bot's cache, or colorized again)."""
         try:
-            file = await self._bot.get_file(file_id)
+            file = await self._bot.get_file(file_id)  # fetched from this File: one round trip
         except BadRequest as err:
             raise LookupError(file_id) from err
-        try:
-            if style is None:
-                return await self._colors.colorized(self._bot, file)  # type: ignore[arg-type]
-            return await self._colors.colorize(self._bot, file, style=style)  # type: ignore[arg-type]
-        except FileTooLarge as err:
-            raise SketchError(texts.TOO_LARGE.format(mb=err.size_mb, limit=err.limit_mb)) from err
+        # A file over the limit raises FileTooLarge, a SketchError the web app answers with 413.
+        if style is None:
+            return await self._colors.cached_or_colorize(self._bot, file)
+        return await self._colors.colorize_now(self._bot, file, style=style)
 
-    async def send_image(self, chat_id: int, png: bytes) -> None:
+    async def send_image(self, chat_id: int, image: Image.Image, png: bytes) -> None:
         """A photo preview with the usual keyboard when it fits, and the PNG as a file."""
-        size = await asyncio.to_thread(_size_of, png)
         keyboard = colored_keyboard()
         try:
-            if fits_photo(*size):
-                preview = await asyncio.to_thread(_preview, png)
+            if fits_photo(*image.size):
+                preview = await asyncio.to_thread(encode_jpeg, image)
                 sent = await self._bot.send_photo(
                     chat_id, preview, caption=texts.EDITED_CAPTION, reply_markup=keyboard
                 )
@@ -82,16 +77,6 @@ class TelegramBridge:
         except TelegramError as err:
             logger.warning("Could not send an edited image to %s: %s", chat_id, err)
             raise DeliveryError(str(err)) from err
-
-
-def _size_of(png: bytes) -> tuple[int, int]:
-    with Image.open(io.BytesIO(png)) as img:
-        return img.size
-
-
-def _preview(png: bytes) -> bytes:
-    with Image.open(io.BytesIO(png)) as img:  # already checked by the web app (open_sketch)
-        return encode_jpeg(img)
 
 
 class MiniAppError(RuntimeError):

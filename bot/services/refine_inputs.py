@@ -72,7 +72,7 @@ async def choose_inputs(
     elif data.action is Action.REFINE and own is not None:
         image = upload(await files.fetch(bot, own), "colored", own)  # the picture tapped under
     elif sketch is not None:
-        colorized = await colors.colorized(bot, sketch)  # made again from the sketch
+        colorized = await colors.cached_or_colorize(bot, sketch)  # made again from the sketch
         image = upload(await asyncio.to_thread(encode_jpeg, colorized.image, 95), "colored")
     else:
         # A result whose sketch was deleted replies to the colored image instead.

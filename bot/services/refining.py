@@ -24,7 +24,7 @@ from bot.callbacks import ButtonData
 from bot.keyboards import refined_keyboard
 from bot.messages import sketch_message_of
 from bot.services.coloring import ColorService
-from bot.services.files import FileStore, FileTooLarge
+from bot.services.files import FileStore
 from bot.services.progress import CaptionProgress, chat_action
 from bot.services.refine_client import (
     RefineBadAnswer,
@@ -193,8 +193,7 @@ class Refining:
             RefineError,
             ShuttingDown,
             InputsGone,
-            SketchError,
-            FileTooLarge,
+            SketchError,  # FileTooLarge too
             QueueFullError,
         ) as err:
             logger.info("Refine gave no image: %s: %s", type(err).__name__, err)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import io
 
+import numpy as np
+from PIL import Image
 from telegram import Message
 
 from bot import texts
 from bot.services.progress import QueueNotice
-from tests.support.sketches import sketch_bytes
+from inference.images import encode_jpeg
+from tests.support.sketches import sketch, sketch_bytes
 
 
 async def test_start_says_what_to_send(telegram, bot):
@@ -37,9 +41,23 @@ async def test_image_document_gets_colored(telegram, bot):
     assert call.params["reply_markup"]["inline_keyboard"]
 
 
-async def test_gif_document_uses_first_frame(telegram, bot):
-    sketch = await telegram.send_document(42, sketch_bytes(fmt="GIF"), "anim.gif", "image/gif")
-    await telegram.reply_to(sketch, "sendPhoto")
+async def test_gif_document_uses_first_frame(telegram, bot, tiny_colorizer):
+    first, second = sketch(seed=0, strokes=0), sketch(seed=7, strokes=6, line=5)
+    buffer = io.BytesIO()
+    first.save(buffer, format="GIF", save_all=True, append_images=[second], duration=100, loop=0)
+    message = await telegram.send_document(42, buffer.getvalue(), "anim.gif", "image/gif")
+    call = await telegram.reply_to(message, "sendPhoto")
+    colors = np.asarray(Image.open(io.BytesIO(call.files["photo"])).convert("RGB"), np.int16)
+
+    def preview_of(frame: Image.Image) -> np.ndarray:
+        # What the bot replies with for a sketch that is this frame alone (the GIF's palette).
+        as_gif = io.BytesIO()
+        frame.save(as_gif, format="GIF")
+        jpeg = encode_jpeg(tiny_colorizer.colorize(as_gif.getvalue()).image)
+        return np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"), np.int16)
+
+    assert np.abs(colors - preview_of(first)).max() <= 2
+    assert np.abs(colors - preview_of(second)).mean() > 2
 
 
 async def test_text_file_gets_explanation(telegram, bot):

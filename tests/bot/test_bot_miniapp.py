@@ -12,9 +12,10 @@ import pytest
 from PIL import Image
 
 from bot.app import MINIAPP_KEY
+from tests.support.init_data import sign_init_data
 from tests.support.sketches import sketch_bytes
 from tests.support.tokens import BOT_TOKEN
-from webapp.telegram_auth import sign_init_data
+from webapp.telegram_auth import sketch_signature
 
 WEBAPP_URL = "https://example.test/pixelpainter/"
 
@@ -196,3 +197,19 @@ async def test_the_mini_app_in_a_browser_edits_and_sends(telegram, miniapp_bot, 
     sent = Image.open(io.BytesIO(document.files["document"])).convert("RGBA")
     assert list(sent.getdata()) == [tuple(shown[i : i + 4]) for i in range(0, len(shown), 4)]
     assert (0, 255, 0, 255) in set(sent.getdata())
+
+
+async def test_editor_for_an_uncached_sketch_asks_telegram_once(telegram, miniapp_bot, http):
+    """A sketch the bot has not seen since it started: one getFile, then the download."""
+    file_id, _ = telegram.add_file(sketch_bytes((120, 80)), "photo", ".jpg")
+    form = aiohttp.FormData(
+        {
+            "init_data": init_data(42),
+            "sketch_id": file_id,
+            "sig": sketch_signature(BOT_TOKEN, file_id),
+        }
+    )
+    async with http.post("/api/editor", data=form) as response:
+        assert response.status == 200, await response.text()
+        assert (await response.json())["width"] == 120
+    assert [c.method for c in telegram.calls].count("getFile") == 1

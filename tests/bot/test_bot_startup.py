@@ -14,10 +14,10 @@ import pytest
 
 from bot.__main__ import main
 from bot.callbacks import MAX_CALLBACK_BYTES, Action, ButtonData
-from bot.keyboards import all_keyboards
 from bot.services.image_cache import ImageCache
 from bot.settings import BotSettings
 from pixelpainter_common.rate_limit import RateLimiter
+from tests.support.keyboards import all_keyboards
 from tests.support.tokens import BOT_TOKEN, REFINE_TOKEN
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,7 +27,17 @@ REPO = Path(__file__).resolve().parents[2]
 def clean_env(monkeypatch, tmp_path):
     """No bot variables from the developer's shell or .env."""
     for name in list(os.environ):
-        if name.startswith(("TELEGRAM_", "REFINE_", "NPOINT_", "GENERATOR_", "WEBHOOK_")):
+        if name.startswith(
+            (
+                "TELEGRAM_",
+                "REFINE_",
+                "NPOINT_",
+                "GENERATOR_",
+                "WEBHOOK_",
+                "INFERENCE_",
+                "PIXELPAINTER_",
+            )
+        ):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     return monkeypatch
@@ -66,7 +76,7 @@ def test_settings_read_lists_and_empty_values(clean_env):
     clean_env.setenv("REFINE_TOKEN", REFINE_TOKEN)
     settings = BotSettings()
     assert settings.admin_chat_ids == [1, 2, 3]
-    assert settings.generator_weights is None
+    assert settings.inference.generator_weights is None
     assert REFINE_TOKEN not in repr(settings) and BOT_TOKEN not in repr(settings)
 
 

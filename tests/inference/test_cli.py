@@ -141,7 +141,7 @@ def test_failed_inputs_are_counted_and_exit_1(tiny_onnx, tmp_path, capsys):
     captured = capsys.readouterr()
     assert code == 1
     assert "1 colorized" in captured.out and "2 of 3 sketches failed" in captured.out
-    assert f"skipped {bad}: This file is not an image" in captured.err
+    assert f"skipped {bad}: not an image this program can read" in captured.err
     assert f"skipped {missing}: no such file" in captured.err
     assert [p.name for p in out.iterdir()] == ["good.png"]
 

@@ -48,7 +48,6 @@ def test_checkpoint_written_on_another_machine(tmp_path):
     _assert_reference(load_generator(folder))
 
 
-def test_legacy_weights_run_on_the_fast_engine(tmp_path, monkeypatch):
-    monkeypatch.setenv("PIXELPAINTER_CACHE", str(tmp_path))
-    engine = OnnxEngine(onnx_for(FIXTURES / "tf215_generator_weights.h5"), threads=1)
+def test_legacy_weights_run_on_the_fast_engine(tmp_path):
+    engine = OnnxEngine(onnx_for(FIXTURES / "tf215_generator_weights.h5", tmp_path), threads=1)
     assert np.abs(engine.predict(INPUT) - REFERENCE["output"]).max() < 1e-4

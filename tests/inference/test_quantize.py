@@ -19,6 +19,7 @@ from inference.quantize import (
     quantize,
     split_conv_transposes,
 )
+from training.int8_calibration import sketch_inputs
 
 
 def _run(model, x: np.ndarray) -> np.ndarray:
@@ -60,7 +61,7 @@ def test_phase_convolutions_equal_the_conv_transposes(tiny_onnx):
 
 
 def test_calibration_takes_the_sketch_half_of_pairs(sketch_dir):
-    inputs = calibration_inputs([sketch_dir], limit=4)
+    inputs = sketch_inputs([sketch_dir], limit=4)
     assert inputs.shape == (4, 256, 256, 3) and inputs.dtype == np.float32
     assert inputs.min() >= -1 and inputs.max() <= 1
     # The sketch half is black lines on white: no trace of the flat color on the left.
@@ -69,18 +70,17 @@ def test_calibration_takes_the_sketch_half_of_pairs(sketch_dir):
 
 
 def test_bundled_calibration_set_is_gray_sketches():
-    inputs = calibration_inputs(None, limit=64)
+    inputs = calibration_inputs(limit=64)
     assert inputs.shape[0] >= 32 and inputs.shape[1:] == (256, 256, 3)
     paper = (inputs.mean(axis=(1, 2, 3)) + 1) / 2
     assert (paper > 0.6).all()  # mostly paper, as sketches are
 
 
-def test_int8_is_close_to_fp32_and_cached_beside_it(tiny_onnx, sketch_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("PIXELPAINTER_CACHE", str(tmp_path / "cache"))
+def test_int8_is_close_to_fp32_and_cached_beside_it(tiny_onnx, sketch_dir, tmp_path):
     fp32 = tmp_path / "model" / "generator.onnx"
     fp32.parent.mkdir()
     shutil.copy(tiny_onnx, fp32)
-    int8 = int8_for(fp32, [sketch_dir])
+    int8 = int8_for(fp32, sketch_inputs([sketch_dir]), cache=tmp_path / "cache")
     assert int8 == fp32.with_suffix(".int8.onnx") and int8.exists()
     meta = {p.key: p.value for p in onnx.load(int8).metadata_props}
     assert meta["pixelpainter.int8"] == RECIPE
@@ -88,45 +88,48 @@ def test_int8_is_close_to_fp32_and_cached_beside_it(tiny_onnx, sketch_dir, tmp_p
     assert {"QuantizeLinear", "DequantizeLinear"} <= ops
     # Made once: the second call finds it.
     stamp = int8.stat().st_mtime_ns
-    assert int8_for(fp32, [sketch_dir]) == int8 and int8.stat().st_mtime_ns == stamp
-    x = calibration_inputs([sketch_dir], limit=6, seed=1)
+    assert (
+        int8_for(fp32, sketch_inputs([sketch_dir]), cache=tmp_path / "cache") == int8
+        and int8.stat().st_mtime_ns == stamp
+    )
+    x = sketch_inputs([sketch_dir], limit=6, seed=1)
     assert psnr(_run(fp32, x), _run(int8, x)) > 30
 
 
-def test_a_changed_fp32_model_is_quantized_again(tiny_onnx, sketch_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("PIXELPAINTER_CACHE", str(tmp_path / "cache"))
+def test_a_changed_fp32_model_is_quantized_again(tiny_onnx, sketch_dir, tmp_path):
     fp32 = tmp_path / "generator.onnx"
     shutil.copy(tiny_onnx, fp32)
-    int8 = quantize(fp32, fp32.with_suffix(".int8.onnx"), calibration_inputs([sketch_dir]))
+    int8 = quantize(fp32, fp32.with_suffix(".int8.onnx"), sketch_inputs([sketch_dir]))
     stamp = int8.stat().st_mtime_ns
     model = onnx.load(fp32)
     model.doc_string = "retrained"
     onnx.save(model, fp32)
-    assert int8_for(fp32, [sketch_dir]) == int8 and int8.stat().st_mtime_ns != stamp
+    assert (
+        int8_for(fp32, sketch_inputs([sketch_dir]), cache=tmp_path / "cache") == int8
+        and int8.stat().st_mtime_ns != stamp
+    )
 
 
-def test_read_only_folder_caches_elsewhere(tiny_onnx, sketch_dir, tmp_path, monkeypatch):
+def test_read_only_folder_caches_elsewhere(tiny_onnx, sketch_dir, tmp_path):
     if os.geteuid() == 0:
         pytest.skip("root writes to read-only folders")
-    monkeypatch.setenv("PIXELPAINTER_CACHE", str(tmp_path / "cache"))
     folder = tmp_path / "ro"
     folder.mkdir()
     fp32 = folder / "generator.onnx"
     shutil.copy(tiny_onnx, fp32)
     folder.chmod(0o555)
     try:
-        int8 = int8_for(fp32, [sketch_dir])
+        int8 = int8_for(fp32, sketch_inputs([sketch_dir]), cache=tmp_path / "cache")
     finally:
         folder.chmod(0o755)
     assert int8.parent == tmp_path / "cache"
 
 
-def test_colorizer_loads_int8(tiny_onnx, sketch_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("PIXELPAINTER_CACHE", str(tmp_path / "cache"))
+def test_colorizer_loads_int8(tiny_onnx, sketch_dir, tmp_path):
     fp32 = tmp_path / "generator.onnx"
     shutil.copy(tiny_onnx, fp32)
-    int8_for(fp32, [sketch_dir])
-    colorizer = Colorizer.load(fp32, threads=1, precision="int8")
+    int8_for(fp32, sketch_inputs([sketch_dir]), cache=tmp_path / "cache")
+    colorizer = Colorizer.load(fp32, threads=1, precision="int8", cache_dir=tmp_path / "cache")
     assert isinstance(colorizer.engine, OnnxEngine)
     result = colorizer.colorize(Image.new("RGB", (300, 200), "white"))
     assert result.image.size == (300, 200)

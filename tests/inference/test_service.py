@@ -39,7 +39,7 @@ async def test_full_queue_errors_cleanly_and_the_rest_complete(tiny_colorizer):
         done = await asyncio.gather(*tasks, return_exceptions=True)
         errors = [d for d in done if isinstance(d, BaseException)]
         assert len(errors) == 3 and all(isinstance(e, QueueFullError) for e in errors)
-        assert "try again" in str(errors[0])
+        assert errors[0].queued == 3 and errors[0].retry_after > 0
         assert sum(1 for d in done if not isinstance(d, BaseException)) == 3
         # Once drained, the service takes work again.
         assert (await service.colorize(sketch_bytes((320, 200)))).image.size == (320, 200)
@@ -95,3 +95,15 @@ async def test_must_be_started(tiny_colorizer):
     with pytest.raises(RuntimeError, match="start"):
         await service.colorize(sketch_bytes((320, 200)))
     await service.close()
+
+
+def test_errors_keep_their_data_through_pickling():
+    """A worker in another process may raise them: the reason and numbers must survive."""
+    import pickle
+
+    from inference.errors import SketchProblem
+
+    err = pickle.loads(pickle.dumps(SketchError(SketchProblem.FILE_TOO_LARGE, size=9, limit=5)))
+    assert (err.reason, err.size, err.limit) == (SketchProblem.FILE_TOO_LARGE, 9, 5)
+    full = pickle.loads(pickle.dumps(QueueFullError(3, 10)))
+    assert (full.queued, full.retry_after) == (3, 10)

@@ -55,12 +55,11 @@ def test_onnx_export_matches_keras(tiny_generator, tiny_onnx, batch):
     assert (info.format, info.width, info.parameters) == ("onnx", 8, tiny_generator.count_params())
 
 
-def test_onnx_export_is_cached_by_content(tiny_weights, tmp_path, monkeypatch):
-    monkeypatch.setenv("PIXELPAINTER_CACHE", str(tmp_path / "cache"))
-    first = onnx_for(tiny_weights)
+def test_onnx_export_is_cached_by_content(tiny_weights, tmp_path):
+    first = onnx_for(tiny_weights, tmp_path / "cache")
     mtime = first.stat().st_mtime_ns
-    assert onnx_for(tiny_weights) == first and first.stat().st_mtime_ns == mtime
-    assert load_engine(tiny_weights, threads=1).name == "onnxruntime"
+    assert onnx_for(tiny_weights, tmp_path / "cache") == first and first.stat().st_mtime_ns == mtime
+    assert load_engine(tiny_weights, threads=1, cache=tmp_path / "cache").name == "onnxruntime"
 
 
 def test_garbage_file_is_a_clear_error(tmp_path):
@@ -111,15 +110,15 @@ def test_keras3_checkpoint_folder_and_prefix(tiny_generator, tmp_path, batch):
 def test_checkpoint_cache_key_is_the_prefix_alone(tiny_generator, tmp_path):
     import tensorflow as tf
 
-    from inference.engine import _fingerprint
+    from inference.engine import fingerprint
 
     manager = tf.train.CheckpointManager(
         tf.train.Checkpoint(generator=tiny_generator), tmp_path / "ck", 20
     )
     first = manager.save(checkpoint_number=1)
-    before = _fingerprint(tmp_path / "ck" / "ckpt-1")
+    before = fingerprint(tmp_path / "ck" / "ckpt-1")
     manager.save(checkpoint_number=10)  # ckpt-10.* must not change ckpt-1's key
-    assert _fingerprint(tmp_path / "ck" / "ckpt-1") == before
+    assert fingerprint(tmp_path / "ck" / "ckpt-1") == before
     assert str(first).endswith("ckpt-1")
 
 

@@ -241,7 +241,7 @@ async def test_unexpected_error_is_500_json(client, refiner: Refiner, monkeypatc
     monkeypatch.setattr(refiner, "refine", broken)
     response = await client.post("/refine", data=form(gan_image()), headers=AUTH)
     assert response.status == 500
-    assert "unexpected" in (await response.json())["error"]
+    assert "unexpected" in (await response.json())["error"].lower()
 
 
 async def test_unknown_path_is_json_404(client) -> None:

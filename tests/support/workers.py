@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class WorkerProcess:
-    """One ``python -m inference worker`` with the given weights, on the Redis at ``redis_url``."""
+    """One ``pixelpainter worker`` (``python -m pixelpainter_cli worker``) with the given weights, on the Redis at ``redis_url``."""
 
     def __init__(
         self,
@@ -50,7 +50,7 @@ class WorkerProcess:
         """Start it and wait for its first heartbeat (model loaded and warm)."""
         self._log_file = self.log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "inference", "worker", "--name", self.name],
+            [sys.executable, "-m", "pixelpainter_cli", "worker", "--name", self.name],
             cwd=REPO,
             env=self.env,
             stdout=self._log_file,

@@ -1,6 +1,7 @@
 """The color criteria tell colorization from an uncolored sketch and from a uniform wash."""
 
 import numpy as np
+from PIL import Image
 
 from training.evaluate import color_criteria, main, pairs_from_svgs, psnr_ssim, summarize
 
@@ -70,3 +71,26 @@ def test_hand_drawn_anime_set_and_cli(tmp_path, capsys):
     assert report["anime"]["pairs"]["count"] == 6
     assert 0.0 <= report["anime"]["m/raw"]["saturation_ratio"] <= 1.5
     assert main(["--model", "m=bundled"]) == 2
+
+
+def test_run_model_calls_the_model_once_for_every_style(tiny_onnx, monkeypatch):
+    from inference.colorizer import STYLES, Colorizer
+    from inference.engine import OnnxEngine
+    from training.evaluate import run_model
+
+    calls = []
+    real_predict = OnnxEngine.predict
+    monkeypatch.setattr(
+        OnnxEngine,
+        "predict",
+        lambda self, batch: calls.append(len(batch)) or real_predict(self, batch),
+    )
+    sketch, truth = _picture()
+    pairs = [{"sketch": sketch, "truth": truth, "group": "g"}] * 3
+    outputs = run_model(tiny_onnx, pairs, threads=1)
+    assert calls == [3]  # one batch, one model call, whatever the number of styles
+    colorizer = Colorizer.load(tiny_onnx, threads=1)
+    for style in STYLES:
+        expected = colorizer.colorize(Image.fromarray(sketch), style=style).image_array
+        assert all(np.array_equal(out, expected) for out in outputs[style])
+    assert outputs["raw"][0].shape == (256, 256, 3)

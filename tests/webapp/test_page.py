@@ -7,11 +7,6 @@ import base64
 import io
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +15,7 @@ import pytest
 from PIL import Image
 from webapp_samples import character_sketch
 
+from tests.support.serve import post_sketch, serving
 from webapp.editor import unpack_regions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,38 +25,11 @@ SCREENSHOT = os.environ.get("PIXELPAINTER_SCREENSHOT")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """``pixelpainter serve`` on a free port, with the bundled weights."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "inference", "serve", "--port", str(port), "--threads", "1"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if json.load(response)["model_loaded"]:
-                    break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError(f"serve did not start:\n{proc.communicate()[0]}") from None
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serving("--threads", "1") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -92,22 +61,7 @@ def page(browser, server):
 
 
 def _post_editor(server: str, sketch: bytes) -> dict:
-    boundary = "----pixelpainter-test"
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="sketch"; filename="s.png"\r\n'
-            "Content-Type: image/png\r\n\r\n"
-        ).encode()
-        + sketch
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    request = urllib.request.Request(
-        f"{server}/api/editor",
-        data=body,
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.load(response)
+    return json.loads(post_sketch(f"{server}/api/editor", sketch))
 
 
 def _image(data_url: str) -> Image.Image:

@@ -10,9 +10,9 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
+from tests.support.init_data import sign_init_data
 from webapp.telegram_auth import (
     InitDataError,
-    sign_init_data,
     sketch_link,
     sketch_signature,
     validate_init_data,

@@ -120,7 +120,7 @@ def test_worker_without_redis_url_exits_2_with_one_line(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "GENERATOR_"))}
     result = subprocess.run(
-        [sys.executable, "-m", "inference", "worker"],
+        [sys.executable, "-m", "pixelpainter_cli", "worker"],
         cwd=tmp_path,
         env={**env, "PYTHONPATH": str(REPO)},
         capture_output=True,
@@ -128,6 +128,5 @@ def test_worker_without_redis_url_exits_2_with_one_line(tmp_path):
         timeout=60,
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "Configuration error: check REDIS_URL (.env.example lists them)"
-    ]
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Configuration error: REDIS_URL is not set")

@@ -1,0 +1,5 @@
+import sys
+
+from pixelpainter_cli import main
+
+sys.exit(main())
