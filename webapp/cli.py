@@ -72,7 +72,8 @@ def serve_command(args: argparse.Namespace) -> int:
             "inference_threads": args.threads or settings.inference_threads,
         }
     )
-    announce_conversion(settings)
+    if scale.inference_backend == "local":  # workers load their own model
+        announce_conversion(settings)
     try:
         serve(
             settings,

@@ -130,3 +130,33 @@ def test_worker_without_redis_url_exits_2_with_one_line(tmp_path):
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("Configuration error: REDIS_URL is not set")
+
+
+def test_serve_colorizes_on_the_workers(start_worker, redis_url, tiny_onnx, tmp_path):
+    import io
+    import os
+    import urllib.error
+
+    from PIL import Image
+
+    from tests.support.serve import post_sketch, serving
+
+    start_worker("w1")
+    env = {
+        **os.environ,
+        "INFERENCE_BACKEND": "celery",
+        "REDIS_URL": redis_url,
+        "GENERATOR_WEIGHTS": str(tmp_path / "not-loaded-here.onnx"),  # the worker's model is used
+    }
+    with serving("--rate-limit", "3", env=env) as url:
+        png = post_sketch(f"{url}/colorize", sketch_bytes((80, 56), seed=4))
+        assert Image.open(io.BytesIO(png)).size == (80, 56)
+        with pytest.raises(urllib.error.HTTPError) as bad:  # the worker's typed error, as usual
+            post_sketch(f"{url}/colorize", b"not an image")
+        assert bad.value.code == 415
+        post_sketch(f"{url}/colorize", sketch_bytes((32, 32)))
+        with pytest.raises(urllib.error.HTTPError) as limited:  # the limit lives in Redis
+            post_sketch(f"{url}/colorize", sketch_bytes((32, 32)))
+        assert limited.value.code == 429
+    with redis.Redis.from_url(redis_url) as sync:
+        assert sync.exists("pixelpainter:rate:serve:ip:127.0.0.1")
