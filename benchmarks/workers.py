@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import statistics
 import sys
@@ -28,13 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.samples import sketch  # noqa: E402
 from inference.colorizer import Colorizer  # noqa: E402
 from inference.service import InferenceService  # noqa: E402
 from shared_state.connection import connect  # noqa: E402
 from shared_state.keys import Keys  # noqa: E402
-from tests.support.redis import RedisServer  # noqa: E402
-from tests.support.sketches import sketch_bytes  # noqa: E402
-from tests.support.workers import WorkerProcess  # noqa: E402
 from workers.celery_app import create_celery  # noqa: E402
 from workers.client import CeleryInference  # noqa: E402
 
@@ -57,37 +56,48 @@ async def _throughput(service, sketches: list[bytes]) -> float:
     return len(sketches) / (time.perf_counter() - started)
 
 
-def _workers(redis_url: str, weights: Path | None, folder: Path, count: int, threads: int):
+def _workers(process, redis_url: str, weights: Path | None, folder: Path, count: int, threads: int):
+    """``count`` started ``pixelpainter worker`` processes (``process``: WorkerProcess)."""
     env_weights = weights or Path(ROOT / "inference/assets/default.onnx")
     started = []
     for i in range(count):
-        worker = WorkerProcess(redis_url, env_weights, folder / f"w{i}.log", name=f"bench{i}")
+        worker = process(redis_url, env_weights, folder / f"w{i}.log", name=f"bench{i}")
         worker.env["INFERENCE_THREADS"] = str(threads)
         worker.env["OMP_NUM_THREADS"] = str(threads)
         started.append(worker.start(timeout_s=120))
     return started
 
 
+def _png(size: int, seed: int) -> bytes:
+    buf = io.BytesIO()
+    sketch((size, size), seed=seed, strokes=60, line=3).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 async def run(args: argparse.Namespace) -> None:
+    # The real redis-server and worker processes the drill uses (tests/support starts them).
+    from tests.support.redis import RedisServer
+    from tests.support.workers import WorkerProcess
+
     folder = Path(tempfile.mkdtemp(prefix="pp-bench-workers-"))
     redis_server = RedisServer(folder / "redis").start()
     redis = connect(redis_server.url)
     celery = create_celery(redis_server.url, prefix="pixelpainter")
     client = CeleryInference(celery, redis, Keys(), style="cel", max_queue=1000, timeout_s=300)
     colorizer = Colorizer.load(args.weights, threads=2)
-    sketch = sketch_bytes((args.size, args.size), seed=1)
-    sketches = [sketch_bytes((args.size, args.size), seed=i) for i in range(args.jobs)]
+    one = _png(args.size, seed=1)
+    sketches = [_png(args.size, seed=i) for i in range(args.jobs)]
     workers = []
     try:
         async with InferenceService(colorizer) as local:
-            workers = _workers(redis_server.url, args.weights, folder, 1, threads=2)
+            workers = _workers(WorkerProcess, redis_server.url, args.weights, folder, 1, threads=2)
             for _ in range(3):  # warm both paths
-                await local.colorize(sketch)
-                await client.colorize(sketch)
+                await local.colorize(one)
+                await client.colorize(one)
             here, there = [], []
             for _ in range(args.reps):
-                here.append(await _timed(lambda: local.colorize(sketch)))
-                there.append(await _timed(lambda: client.colorize(sketch)))
+                here.append(await _timed(lambda: local.colorize(one)))
+                there.append(await _timed(lambda: client.colorize(one)))
             overhead = [b - a for a, b in zip(here, there, strict=True)]
             print(f"{args.size}² sketch, one job at a time, {args.reps} reps interleaved")
             print(f"  in process      {_ms(here)}")
@@ -103,8 +113,8 @@ async def run(args: argparse.Namespace) -> None:
             print(f"  1 worker   (2 threads)          {rate:6.1f} sketches/s")
         for worker in workers:
             worker.stop()
-        workers = _workers(redis_server.url, args.weights, folder, 2, threads=1)
-        await client.colorize(sketch)
+        workers = _workers(WorkerProcess, redis_server.url, args.weights, folder, 2, threads=1)
+        await client.colorize(one)
         rate = await _throughput(client, sketches)
         print(f"  2 workers  (1 thread each)      {rate:6.1f} sketches/s")
     finally:
