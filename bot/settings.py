@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from inference.settings import InferenceSettings, describe_settings_error
+from pixelpainter_common.discovery import is_safe_url
 from pixelpainter_common.settings_values import check_url, split_ids
 from shared_state.settings import ScaleSettings
 
@@ -91,7 +92,11 @@ class BotSettings(BaseSettings):
     @field_validator("refine_urls")
     @classmethod
     def _check_urls(cls, value: list[str]) -> list[str]:
-        return [check_url(url) or "" for url in value]
+        # The bot sends REFINE_TOKEN and users' images there: the discovery document's rule.
+        urls = [check_url(url) or "" for url in value]
+        if not all(is_safe_url(url) for url in urls):
+            raise ValueError("must be https:// addresses (http:// only to this machine)")
+        return urls
 
     @field_validator("admin_chat_ids", "allowed_user_ids", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from pydantic import ValidationError
 
 from bot.__main__ import main
 from bot.callbacks import MAX_CALLBACK_BYTES, Action, ButtonData
@@ -219,3 +220,15 @@ def test_celery_backend_needs_redis(clean_env, capsys):
     settings = BotSettings(_env_file=None)
     assert "hunter2-password" in settings.secrets  # masked in every log line
     assert "hunter2" not in repr(settings)
+
+
+def test_refine_urls_are_https_or_loopback(clean_env):
+    clean_env.setenv("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
+    clean_env.setenv("REFINE_URLS", "https://gpu-a.example/, http://127.0.0.1:5000")
+    clean_env.setenv("NPOINT_BIN_IDS", "a, b")
+    settings = BotSettings()
+    assert settings.refine_urls == ["https://gpu-a.example", "http://127.0.0.1:5000"]
+    assert settings.npoint_bin_ids == ["a", "b"]
+    clean_env.setenv("REFINE_URLS", "https://gpu-a.example,http://gpu-b.example")
+    with pytest.raises(ValidationError):
+        BotSettings()
