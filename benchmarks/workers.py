@@ -80,7 +80,7 @@ async def run(args: argparse.Namespace) -> None:
     from tests.support.workers import WorkerProcess
 
     folder = Path(tempfile.mkdtemp(prefix="pp-bench-workers-"))
-    redis_server = RedisServer(folder / "redis").start()
+    redis_server = RedisServer(folder / "redis", fsync="everysec").start()
     redis = connect(redis_server.url)
     celery = create_celery(redis_server.url, prefix="pixelpainter")
     client = CeleryInference(celery, redis, Keys(), style="cel", max_queue=1000, timeout_s=300)

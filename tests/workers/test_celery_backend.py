@@ -51,8 +51,12 @@ async def test_bad_input_comes_back_typed_and_is_not_retried(
         with pytest.raises(HintsError) as malformed:  # checked before it reaches the queue
             await client.colorize(data, hints=[(5, 5, (255, 0))])
         assert malformed.value.index == 0
-    # Acknowledged at once: nothing is left for Redis to hand out again.
+    # Acknowledged (just after the answer is pushed): nothing is left to hand out again.
     with redis.Redis.from_url(redis_url) as sync:
+        for _ in range(100):
+            if sync.hlen("unacked") == 0:
+                break
+            await asyncio.sleep(0.05)
         assert sync.hlen("unacked") == 0
         assert sync.llen("pixelpainter:colorize") == 0
 
@@ -89,6 +93,10 @@ async def test_worker_killed_mid_burst_loses_nothing(start_worker, make_client, 
             doomed.kill()
             results = await asyncio.wait_for(asyncio.gather(*jobs), 90)
             elapsed = time.perf_counter() - started
+            for _ in range(100):  # each ack follows its answer by a moment
+                if sync.hlen("unacked") == 0:
+                    break
+                await asyncio.sleep(0.05)
             assert sync.hlen("unacked") == 0 and sync.llen("pixelpainter:colorize") == 0
     assert len(results) == 16 and all(r.image.size == (512, 512) for r in results)
     # The dead worker's jobs waited for the visibility timeout, then ran on the survivor.
