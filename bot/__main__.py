@@ -44,10 +44,6 @@ def main() -> int:
         settings = BotSettings()
     except ValidationError as err:
         return _fail(describe_settings_error(err))
-    if settings.webhook_url and settings.webhook_secret is None:
-        return _fail(
-            "WEBHOOK_SECRET is required in webhook mode (Telegram sends it with each update)"
-        )
     weights = settings.inference.generator_weights
     if weights is not None and not weights.exists():
         return _fail(f"GENERATOR_WEIGHTS: {weights} does not exist")

@@ -45,7 +45,6 @@ from inference.service import ColorizeBackend
 from inference.settings import load_colorizer
 from shared_state.alerts import AlertGate, LocalAlerts, RedisAlerts
 from shared_state.rate_limit import Limiter, LocalLimiter
-from webapp.state import DEFAULT_REQUESTS_PER_MINUTE
 from workers.backend import start_backend
 
 logger = logging.getLogger(__name__)
@@ -135,7 +134,6 @@ class _Shared:
     limiter: Limiter
     store: FlightStore
     alerts: AlertGate
-    miniapp_limiter: Limiter | None = None  # None: the Mini App counts in this process
 
 
 async def _open_shared(settings: BotSettings) -> _Shared:
@@ -159,7 +157,6 @@ async def _open_shared(settings: BotSettings) -> _Shared:
         RedisRateLimiter(redis, keys, "bot", *limits),
         redis_store,
         RedisAlerts(redis, keys),
-        RedisRateLimiter(redis, keys, "webapp", DEFAULT_REQUESTS_PER_MINUTE),
     )
 
 
@@ -237,6 +234,8 @@ async def _start_services(
     pool = _refine_pool(settings, session, notify_admins, shared.alerts)
     client = RefineClient(session, pool, settings.refine_token, timeout_s=settings.refine_timeout_s)
     colors = ColorService(inference, files, cache)
+    if isinstance(shared.store, RefineStore) and shared.store.moved_aside is not None:
+        await notify_admins(texts.ADMIN_STORE_RESET.format(path=shared.store.moved_aside))
     refining = Refining(
         files=files,
         colors=colors,
@@ -268,7 +267,7 @@ async def _start_services(
     )
     if settings.webapp_url:
         application.bot_data[MINIAPP_KEY] = await start_miniapp(
-            settings, application.bot, inference, state.colors, files, shared.miniapp_limiter
+            settings, application.bot, inference, state.colors, files, state.limiter
         )
     interval = settings.health_check_interval_s
     if application.job_queue is not None:

@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from inference.settings import InferenceSettings, describe_settings_error
-from pixelpainter_common.discovery import is_safe_url
+from pixelpainter_common.discovery import REFINE_URL_RULE, is_safe_url
 from pixelpainter_common.settings_values import check_url, split_ids
 from shared_state.settings import ScaleSettings
 
@@ -18,6 +18,10 @@ __all__ = ["BotSettings", "describe_settings_error"]
 
 # "<bot id>:<35 characters>" as issued by @BotFather; checked before any network call.
 _TOKEN_RE = re.compile(r"^\d{4,}:[A-Za-z0-9_-]{30,}$")
+
+# Telegram's alphabet for a webhook's secret_token (1-256 characters); ours asks for 24 or more.
+MIN_WEBHOOK_SECRET = 24
+_WEBHOOK_SECRET_RE = re.compile(rf"^[A-Za-z0-9_-]{{{MIN_WEBHOOK_SECRET},256}}$")
 
 IdList = Annotated[list[int], NoDecode]
 TextList = Annotated[list[str], NoDecode]
@@ -63,7 +67,8 @@ class BotSettings(BaseSettings):
     webhook_url: str | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
-    webhook_secret: SecretStr | None = None
+    # Required in webhook mode: without it anyone who finds the port could post updates.
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     # False on all but one replica (or when the operator registers the webhook by hand).
     webhook_register: bool = True
     log_level: str = "INFO"
@@ -107,6 +112,30 @@ class BotSettings(BaseSettings):
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         return check_url(value)
+
+    @field_validator("refine_url")
+    @classmethod
+    def _check_refine_url(cls, value: str | None) -> str | None:
+        # The bot sends REFINE_TOKEN and users' images there: the discovery document's rule.
+        if value is not None and not is_safe_url(value):
+            raise ValueError(REFINE_URL_RULE)
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if not info.data.get("webhook_url"):
+            return value
+        secret = value.get_secret_value() if value is not None else ""
+        if not _WEBHOOK_SECRET_RE.match(secret):
+            raise ValueError(
+                f"must be set in webhook mode: {MIN_WEBHOOK_SECRET}-256 random letters, digits,"
+                " _ or - (Telegram sends it with every update; without it anyone could post"
+                " updates as any user)"
+            )
+        return value
 
     @field_validator("webapp_url")
     @classmethod

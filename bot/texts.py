@@ -103,10 +103,18 @@ SOMETHING_FAILED = "Sorry, something went wrong on my side. Please try again."
 # ---- admins ----
 ADMIN_ONLY = "This command is for admins."
 SETURL_USAGE = "Usage: /seturl <https://…> or /seturl auto"
+SETURL_NOT_SAFE = (
+    "Not set: the refine server must be an https:// address (http:// only on this machine), "
+    "so REFINE_TOKEN and users' images never travel in clear."
+)
 SETURL_DONE = "Refine server URL set to {url} until the next restart."
 SETURL_AUTO = "Refine server URL: back to automatic discovery ({source})."
 ADMIN_REFINE_DOWN = "⚠️ Refine server is offline ({url}): {reason}"
 ADMIN_REFINE_UP = "✅ Refine server is back online: {url}"
+ADMIN_STORE_RESET = (
+    "⚠️ The in-flight refines database in BOT_DATA_DIR was unreadable; it was moved to {path} "
+    "and the bot started with a new one. Refines cut off before this start cannot be answered."
+)
 ADMIN_DISCOVERY_REJECTED = (
     "⚠️ The refine server's discovery document was rejected: {reason}. "
     "Its URL is not used. If the refine server did not publish it, someone else rewrote the "

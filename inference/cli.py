@@ -21,7 +21,7 @@ from inference import __version__
 from inference.colorizer import DEFAULT_MAX_SIDE, STYLES, Colorized, Colorizer, Prepared
 from inference.engine import PRECISIONS
 from inference.errors import SketchError, SketchProblem, WeightsError
-from inference.images import IMAGE_SUFFIXES
+from inference.images import IMAGE_SUFFIXES, SKETCH_FORMATS
 from inference.settings import InferenceSettings, describe_settings_error, load_colorizer
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -167,7 +167,7 @@ def colorize_command(args: argparse.Namespace) -> int:
     if not sketches:
         print("pixelpainter: no images found in the given paths.", file=sys.stderr)
         return EXIT_INPUT_FAILED
-    jobs, notes = plan_outputs(sketches, args.out)
+    jobs, notes = plan_outputs(sketches, args.out, raw=args.raw, layer=args.layer)
     _print_notes(notes)
     _make_room(jobs)
     colorizer = _load_colorizer(args, settings)
@@ -253,12 +253,16 @@ def _inside(file: Path, root: Path, folder_key: str) -> bool:
     )
 
 
-def plan_outputs(sketches: Sequence[tuple[Path, Path]], out: Path) -> tuple[list[Job], list[str]]:
+def plan_outputs(
+    sketches: Sequence[tuple[Path, Path]], out: Path, *, raw: bool = False, layer: bool = False
+) -> tuple[list[Job], list[str]]:
     """Where each sketch's result goes, and a note for each renamed one.
 
     ``out`` is a folder, or — for a single sketch — a file named NAME.png/.jpg/.webp. In a folder
     a sketch found in a folder keeps its path relative to that folder (mirrored), a sketch given
-    by name lands at the top. A name that is an input or another output gets ``-2``, ``-3``, ...
+    by name lands at the top. Every file the run writes (the image, and ``.raw``/``.layer`` when
+    ``raw``/``layer``) is checked: in a folder, a name that is an input, another output or an
+    existing file gets ``-2``, ``-3``, ...; a named file that would replace an input is refused.
     """
     inputs = {_key(path) for path, _ in sketches}
     if out.suffix.lower() in OUTPUT_FILE_SUFFIXES and not out.is_dir():
@@ -267,9 +271,12 @@ def plan_outputs(sketches: Sequence[tuple[Path, Path]], out: Path) -> tuple[list
                 f"-o {out} names one file, but {len(sketches)} sketches were found: "
                 "give a folder instead."
             )
-        if _key(out) in inputs:
-            raise CliError(f"-o {out} is the sketch itself; choose another name.")
-        return [_job(sketches[0][0], out.with_suffix(""), out.suffix)], []
+        job = _job(sketches[0][0], out.with_suffix(""), out.suffix)
+        for path in _written(job, raw, layer):
+            if _key(path) in inputs:
+                what = f"-o {out}" if path == out else f"-o {out} would write {path}, which"
+                raise CliError(f"{what} is the sketch itself; choose another name.")
+        return [job], []
     if out.exists() and not out.is_dir():
         raise CliError(
             f"-o {out} is an existing file; give a folder (or NAME.png for a single sketch)."
@@ -281,15 +288,22 @@ def plan_outputs(sketches: Sequence[tuple[Path, Path]], out: Path) -> tuple[list
         base = out / path.relative_to(root).with_suffix("")
         job = _job(path, base, ".png")
         n = 1
-        while any(_key(p) in taken for p in (job.image, job.raw, job.layer)):
+        while any(_key(p) in taken or p.exists() for p in _written(job, raw, layer)):
             n += 1
             job = _job(path, base.with_name(f"{base.name}-{n}"), ".png")
         if n > 1:
-            why = "is that sketch" if _key(base.with_suffix(".png")) in inputs else "is taken"
-            notes.append(f"{path} → {job.image} ({base.with_suffix('.png')} {why})")
-        taken.update(_key(p) for p in (job.image, job.raw, job.layer))
+            first = _written(_job(path, base, ".png"), raw, layer)
+            clash = next(p for p in first if _key(p) in taken or p.exists())
+            why = "is that sketch" if _key(clash) in inputs else "is taken"
+            notes.append(f"{path} → {job.image} ({clash} {why})")
+        taken.update(_key(p) for p in _written(job, raw, layer))
         jobs.append(job)
     return jobs, notes
+
+
+def _written(job: Job, raw: bool, layer: bool) -> list[Path]:
+    """The files ``job`` writes."""
+    return [job.image] + [job.raw] * raw + [job.layer] * layer
 
 
 def _job(source: Path, base: Path, suffix: str) -> Job:
@@ -375,7 +389,7 @@ def _note_downscale(
     source: Path, prepared: Prepared, max_side: int, write: Callable[[str], None]
 ) -> None:
     try:
-        with Image.open(source) as img:
+        with Image.open(source, formats=SKETCH_FORMATS) as img:
             width, height = img.size
     except OSError:
         return  # it decoded once already; the size is only for the notice
@@ -385,11 +399,22 @@ def _note_downscale(
 
 
 def _save(job: Job, result: Colorized, *, raw: bool, layer: bool) -> None:
-    result.image.save(job.image)
+    _save_image(result.image, job.image)
     if raw:
-        result.raw.save(job.raw)
+        _save_image(result.raw, job.raw)
     if layer:
-        result.layer.save(job.layer)
+        _save_image(result.layer, job.layer)
+
+
+def _save_image(img: Image.Image, path: Path) -> None:
+    """Write through a temporary file beside ``path``, then rename: a file is whole or absent,
+    even when the run is killed or the disk fills up mid-write."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        img.save(temporary, format=Image.registered_extensions()[path.suffix.lower()])
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 class _Progress:

@@ -8,9 +8,8 @@ puts line art on a multiply layer. So lines stay as crisp as the input, not a 25
 Two styles of color layer:
 - ``"soft"``: the model's colors, lines removed and speckle cleared, upscaled smoothly.
 - ``"cel"``: flat fills, the way anime is colored: the sketch is cut into the regions its lines
-  enclose (:mod:`inference.regions`) and each region gets the median of the model's colors in
-  it. Regions too small to have a reliable color (hatching, specks) and regions whose colors
-  disagree keep the soft colors.
+  enclose (:mod:`inference.regions`, lines found relative to the paper) and each region gets
+  one color from the model's colors in it; the paper stays white (:mod:`inference.cel`).
 
 All image work is OpenCV on uint8 arrays (C, vectorised), not per-pixel Python.
 """
@@ -27,11 +26,12 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from inference.cel import cel_layer
 from inference.engine import Engine, Precision, load_engine
 from inference.errors import HintsError
 from inference.hints import Hint, HintLike, as_hints, hint_planes, to_model
 from inference.images import SketchSource, open_sketch
-from inference.regions import line_art, paper_level, segment
+from inference.regions import LineArt, find_lines, segment
 
 MODEL_SIZE = 256
 DEFAULT_MAX_SIDE = 2048
@@ -41,18 +41,6 @@ LINE_THRESHOLD = 0.78
 Style = Literal["cel", "soft"]
 STYLES: tuple[Style, ...] = ("cel", "soft")
 DEFAULT_STYLE: Style = "cel"
-# A region is filled flat when it has at least this many model pixels to take the median of,
-# and they are at least this share of its pixels (the rest are on the model's lines)...
-MIN_CEL_SAMPLES = 12
-MIN_CEL_OPEN = 0.3
-# ...and no more than this share of them is far (> CEL_SPREAD levels) from that median: a
-# region the model paints in several colors (a leak through a wide gap) stays soft.
-MAX_CEL_OUTLIERS = 0.4
-# Pixels this far from their region's color keep the soft color (fully at twice this). On val
-# (mix, 256 pairs, an early width-16 checkpoint) 96 beat 48 (+0.33 dB, +0.019 SSIM); with no
-# such fallback PSNR was 0.01 dB lower, and a face that leaked into the paper turned white.
-CEL_SPREAD = 96
-_SOFT = 0xFF00_0000  # palette entry: "use the soft color here"
 
 
 @dataclass(frozen=True)
@@ -72,6 +60,7 @@ class Prepared:
     fills: np.ndarray  # int32, every pixel (lines too) its nearest region's id; 0 = none
     count: int  # regions: ids are 1..count
     hints: tuple[Hint, ...] = ()  # color hints in output pixels (x, y in [0, W) × [0, H))
+    paper: int = 0  # the paper's region id (around the figure, touching the border); 0 = none
 
     @property
     def size(self) -> tuple[int, int]:
@@ -218,7 +207,7 @@ class Colorizer:
         if max(w, h) > self.max_side:
             k = self.max_side / max(w, h)
             rgb = _resize(rgb, (max(1, round(w * k)), max(1, round(h * k))))
-        model_input, box = letterbox(rgb)
+        model_input, box, found = sketch_input(rgb)
         # Hints come in the sketch's own pixels; the output may be smaller (max_side, draft).
         out_size = (rgb.shape[1], rgb.shape[0])
         scaled = to_model(checked, source_size, (0, 0, *out_size))
@@ -228,11 +217,19 @@ class Colorizer:
         # The model's lines bleed a pixel wider than the sketch's, hence the dilation.
         dark = (model_input[..., :3].mean(axis=2) + 1.0) / 2.0 < LINE_THRESHOLD
         model_lines = cv2.dilate(dark.view(np.uint8), np.ones((3, 3), np.uint8))
-        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        lines = line_art(gray, paper_level(gray))
-        regions, fills = segment(lines)
+        regions, fills, paper = segment(found.mask)
         count = int(fills.max()) if fills.size else 0
-        return Prepared(model_input, box, model_lines, lines, regions, fills, count, tuple(scaled))
+        return Prepared(
+            model_input,
+            box,
+            model_lines,
+            found.lines,
+            regions,
+            fills,
+            count,
+            hints=tuple(scaled),
+            paper=paper,
+        )
 
     def finish(
         self, prepared: Prepared, output: np.ndarray, *, style: Style | None = None
@@ -244,7 +241,7 @@ class Colorizer:
         soft = _soft_colors(rgb, prepared.model_lines)[top:bottom, left:right]
         layer = cv2.resize(soft, prepared.size, interpolation=cv2.INTER_CUBIC)
         if style == "cel":
-            layer = _cel_layer(layer, soft, prepared)
+            layer = cel_layer(layer, soft, prepared)
         lines = cv2.cvtColor(prepared.lines, cv2.COLOR_GRAY2RGB)
         return Colorized(
             image_array=cv2.multiply(layer, lines, scale=1.0 / 255.0),
@@ -256,9 +253,19 @@ class Colorizer:
         )
 
 
+def sketch_input(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int], LineArt]:
+    """What the model sees of a uint8 RGB sketch (H, W, 3): (the (256, 256, 3) float32 input in
+    [-1, 1], its box as :func:`letterbox` gives it, the sketch's :class:`LineArt`)."""
+    found = find_lines(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    # The lines on white, the darkest black: faint pencil, a gray page and a scan's yellow are
+    # not what the model was trained on; the lines' shapes are.
+    model_input, box = letterbox(found.model)
+    return model_input, box, found
+
+
 def letterbox(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """The model input for uint8 RGB (H, W, 3): (256, 256, 3) float32 in [-1, 1], and the box
-    (left, top, right, bottom) the sketch fills inside that square."""
+    """The model input for uint8 RGB (H, W, 3) or gray (H, W): (256, 256, 3) float32 in [-1, 1],
+    and the box (left, top, right, bottom) the sketch fills inside that square."""
     h, w = rgb.shape[:2]
     # Letterbox on white rather than squash: the model was trained on square, undistorted
     # drawings, and a stretched face gets worse colors than a smaller one.
@@ -266,7 +273,8 @@ def letterbox(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     inner = (max(1, round(w * k)), max(1, round(h * k)))
     left, top = (MODEL_SIZE - inner[0]) // 2, (MODEL_SIZE - inner[1]) // 2
     square = np.full((MODEL_SIZE, MODEL_SIZE, 3), 255, np.uint8)
-    square[top : top + inner[1], left : left + inner[0]] = _resize(rgb, inner)
+    inside = _resize(rgb, inner)
+    square[top : top + inner[1], left : left + inner[0]] = inside.reshape(*inside.shape[:2], -1)
     model_input = square.astype(np.float32) / 127.5 - 1.0
     return model_input, (left, top, left + inner[0], top + inner[1])
 
@@ -315,71 +323,3 @@ def median7(a: np.ndarray) -> np.ndarray:
             v[i], v[j] = np.minimum(v[i], v[j]), np.maximum(v[i], v[j])
         out = v[3]
     return out
-
-
-def _cel_layer(soft_layer: np.ndarray, soft: np.ndarray, prepared: Prepared) -> np.ndarray:
-    """The cel color layer: each flat region its median color, the rest ``soft_layer``.
-
-    Colors are sampled at the model's resolution (``soft``: the crop of the 256² colors, lines
-    removed), skipping the model's line pixels, whose color is a guess from their neighbours.
-    Where the model's color strays far from its region's median (a region that leaked through a
-    wide gap into a differently colored area), the soft color is kept, blended in smoothly.
-    """
-    h, w = soft.shape[:2]
-    left, top, right, bottom = prepared.box
-    paper = np.ascontiguousarray(prepared.model_lines[top:bottom, left:right] == 0)
-    everywhere = cv2.resize(prepared.regions, (w, h), interpolation=cv2.INTER_NEAREST)
-    regions = cv2.copyTo(everywhere, paper.view(np.uint8))
-    palette = _cel_palette(soft, regions, prepared.count + 1)
-    # Hatching and thin strips: regions the model mostly sees as line keep the soft colors.
-    size = np.bincount(everywhere.ravel(), minlength=prepared.count + 1)
-    samples = np.bincount(regions.ravel(), minlength=prepared.count + 1)
-    palette[samples < MIN_CEL_OPEN * size] = _SOFT
-    if not (palette != _SOFT).any():
-        return soft_layer
-    # Each pixel's flat color (R, G, B, flag; the flag is 255 for soft regions), at the working
-    # size, so the lookup is on fewer pixels; nearest-neighbour scaling keeps it exact.
-    work = palette.take(prepared.fills).view(np.uint8).reshape(*prepared.fills.shape, 4)
-    # How far each model pixel's color is from its region's flat color: 0 = flat, 1 = soft.
-    flat = cv2.resize(work, (w, h), interpolation=cv2.INTER_NEAREST)
-    diff = cv2.split(cv2.absdiff(soft, cv2.cvtColor(flat, cv2.COLOR_RGBA2RGB)))
-    far = cv2.max(cv2.max(cv2.max(diff[0], diff[1]), diff[2]), flat[:, :, 3])
-    keep_soft = np.clip((far.astype(np.float32) - CEL_SPREAD) / CEL_SPREAD, 0.0, 1.0)
-    # The same at the output size, region edges sharp.
-    big = cv2.resize(work, prepared.size, interpolation=cv2.INTER_NEAREST)
-    cel = cv2.cvtColor(big, cv2.COLOR_RGBA2RGB)
-    cv2.copyTo(soft_layer, cv2.extractChannel(big, 3), cel)
-    weight = cv2.resize(keep_soft, prepared.size, interpolation=cv2.INTER_LINEAR)
-    return cv2.blendLinear(cel, soft_layer, 1.0 - weight, weight)
-
-
-def _cel_palette(soft: np.ndarray, regions: np.ndarray, count: int) -> np.ndarray:
-    """Little-endian uint32 per region id: its packed median RGB, or ``_SOFT``.
-
-    ``soft`` (h, w, 3) uint8 colors and ``regions`` (h, w) ids 0..count-1 at the same size.
-    """
-    palette = np.full(count, _SOFT, "<u4")
-    ids = regions.ravel()
-    samples = np.bincount(ids, minlength=count)
-    samples[0] = 0
-    # Only regions with enough samples get a median: compact their ids to 0..m-1.
-    usable = samples >= MIN_CEL_SAMPLES
-    m = int(usable.sum())
-    if m == 0:
-        return palette
-    compact = np.cumsum(usable) - 1
-    keep = usable.take(ids)
-    idx = compact.take(ids.compress(keep))
-    channels = [c.ravel().compress(keep) for c in cv2.split(soft)]
-    medians = np.empty((m, 3), np.intp)
-    far = np.zeros(idx.size, bool)
-    for c, values in enumerate(channels):
-        hist = np.bincount(idx * 256 + values, minlength=m * 256).reshape(m, 256)
-        cum = hist.cumsum(axis=1)
-        medians[:, c] = (2 * cum >= cum[:, -1:]).argmax(axis=1)
-        far |= np.abs(values.astype(np.intp) - medians[:, c].take(idx)) > CEL_SPREAD
-    outliers = np.bincount(idx, weights=far, minlength=m) / samples.compress(usable)
-    flat = outliers <= MAX_CEL_OUTLIERS
-    packed = medians[:, 0] | (medians[:, 1] << 8) | (medians[:, 2] << 16)
-    palette[np.flatnonzero(usable)[flat]] = packed[flat]
-    return palette

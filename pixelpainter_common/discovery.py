@@ -58,11 +58,25 @@ def verify(document: object, token: str) -> bool:
     sig = document.get("sig")
     if not isinstance(sig, str):
         return False
-    return hmac.compare_digest(sig.encode(), signature(document, token).encode())
+    try:  # a forgery may hold what UTF-8 cannot encode (a lone surrogate, "\ud800"): no match
+        return hmac.compare_digest(sig.encode(), signature(document, token).encode())
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return False
+
+
+# Said wherever a refine URL is refused (REFINE_URL, /seturl; the document's has its own words).
+REFINE_URL_RULE = (
+    "must be an https:// address (http:// only to this machine: localhost, 127.0.0.1, ::1), "
+    "so REFINE_TOKEN and users' images never travel in clear"
+)
 
 
 def is_safe_url(url: object) -> bool:
-    """An ``https`` URL, or ``http`` to a loopback host (a server on the same machine)."""
+    """An ``https`` URL, or ``http`` to a loopback host (a server on the same machine).
+
+    The one rule for every refine server URL: the discovery document's, ``REFINE_URL``'s and
+    ``/seturl``'s.
+    """
     if not isinstance(url, str):
         return False
     try:

@@ -42,8 +42,21 @@ def json_errors(max_upload_mb: float) -> Middleware:
         try:
             return await handler(request)
         except ApiError as exc:
-            return error_response(exc.status, exc.message, retry_after=exc.retry_after)
-        except web.HTTPRequestEntityTooLarge:
+            response = error_response(exc.status, exc.message, retry_after=exc.retry_after)
+            if exc.status == 408:
+                # A body too slow to arrive is not drained for aiohttp's 10 s lingering time
+                # either: answer, then hang up.
+                await response.prepare(request)
+                await response.write_eof()
+                request.protocol.force_close()
+            return response
+        except web.HTTPRequestEntityTooLarge as exc:
+            # aiohttp raises this for a body over client_max_size and for a form over
+            # client_max_fields (1000 by default); only its text tells them apart.
+            if "fields" in (exc.text or ""):
+                return error_response(
+                    413, "The form has too many fields. Send only the fields the API names."
+                )
             return error_response(
                 413, f"The upload is larger than {max_upload_mb:g} MB. Send a smaller image."
             )

@@ -141,6 +141,23 @@ def test_converting_weights_pulls_tensorflow():
     assert {"tensorflow-cpu", "tensorboard"} <= _requirements("train")
 
 
+def test_aiohttp_floor_has_the_multipart_advisories_fixed():
+    # client_max_size enforced late, unbounded multipart headers, unbounded form fields:
+    # fixed in 3.13.4 and 3.14.4; the floor is a release with all of them.
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    groups = [project["dependencies"], *project["optional-dependencies"].values()]
+    found = [Requirement(r) for group in groups for r in group if r.startswith("aiohttp")]
+    assert found
+    for requirement in found:
+        for old in ("3.9.0", "3.13.3", "3.14.3"):
+            assert Version(old) not in requirement.specifier, (str(requirement), old)
+
+
 def test_the_engine_imports_no_front_end():
     """``inference`` is the base: front ends stand on it, never the reverse."""
     import ast

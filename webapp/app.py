@@ -57,9 +57,10 @@ def create_app(
 ) -> web.Application:
     """The web app. Give a loaded ``colorizer`` (the app runs its own :class:`InferenceService`,
     ``max_queue`` deep), a running ``inference`` service it shares (the bot's), or
-    ``start_inference`` that starts one with the app (``workers.backend.start_backend``). ``bridge`` and
-    ``config.bot_token`` turn on the Mini App endpoints. ``limiter``: one shared by several
-    processes (Redis); None counts ``config.requests_per_minute`` in this process."""
+    ``start_inference`` that starts one with the app (``workers.backend.start_backend``).
+    ``bridge`` and ``config.bot_token`` turn on the Mini App endpoints; ``limiter``: one to share
+    (the bot's, so a Telegram user has one budget in the chat and the Mini App; or one in Redis
+    for several processes), else the app's own."""
     if [colorizer, inference, start_inference].count(None) != 2:
         raise ValueError("give exactly one of colorizer=, inference= or start_inference=")
     config = config or WebAppConfig()

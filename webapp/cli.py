@@ -38,6 +38,16 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--rate-limit", type=int_at_least(1), default=30, help="requests per client per minute"
     )
+    serve.add_argument(
+        "--trust-forwarded",
+        type=int_at_least(1),
+        nargs="?",
+        const=1,
+        default=0,
+        metavar="PROXIES",
+        help="behind PROXIES reverse proxies (1 without a number): limit each client by the "
+        "address they put in X-Forwarded-For, not the proxy's own (0: the header is ignored)",
+    )
     serve.set_defaults(run=serve_command)
 
 
@@ -80,7 +90,9 @@ def serve_command(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             config=WebAppConfig(
-                max_upload_mb=args.max_upload_mb, requests_per_minute=args.rate_limit
+                max_upload_mb=args.max_upload_mb,
+                requests_per_minute=args.rate_limit,
+                trusted_proxies=args.trust_forwarded,
             ),
             scale=scale,
         )

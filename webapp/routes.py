@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Hashable
 from pathlib import Path
 
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from inference.colorizer import STYLES, Colorized, Style
+from inference.colorizer import DEFAULT_MAX_SIDE, STYLES, Colorized, Style
 from inference.errors import QueueFullError, SketchError
 from inference.images import encode_png, open_sketch
 from webapp.editor import editor_document
@@ -50,9 +51,15 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def colorize(request: web.Request) -> web.Response:
-    """The seed's API: multipart ``sketch`` (optional ``style``) → the colored PNG."""
-    await _limit(request, _client(request))
+    """The seed's API: multipart ``sketch`` (optional ``style``) → the colored PNG.
+
+    Inside the bot (the Mini App) it also needs ``init_data`` of an allowed Telegram user.
+    """
+    if not _in_bot(request):
+        await _limit(request, _client(request))  # before the body: an address is all it takes
     form = await _form(request)
+    if _in_bot(request):
+        await _limit(request, _user(request, form).id)
     result = await _colorize(request, _sketch_bytes(form), _style(form))
     png = await asyncio.to_thread(encode_png, result.image)
     return web.Response(body=png, content_type="image/png")
@@ -63,15 +70,16 @@ async def editor(request: web.Request) -> web.Response:
 
     Either an uploaded ``sketch`` (optional ``style``), or in the Mini App ``init_data`` with
     ``sketch_id`` and ``sig`` (optional ``style``): the ``sketch``/``sig`` query of the link
-    under a chat result.
+    under a chat result. Inside the bot an upload needs ``init_data`` too.
     """
     form = await _form(request)
-    if "sketch_id" in form:
-        user = _user(request, form)
-        await _limit(request, f"tg:{user.id}")
-        result = await _colorized_from_chat(request, form, _style(form))
+    if "sketch_id" in form or _in_bot(request):
+        await _limit(request, _user(request, form).id)
     else:
         await _limit(request, _client(request))
+    if "sketch_id" in form:
+        result = await _colorized_from_chat(request, form, _style(form))
+    else:
         result = await _colorize(request, _sketch_bytes(form), _style(form))
     document = await asyncio.to_thread(editor_document, result)
     return web.json_response(document)
@@ -81,12 +89,18 @@ async def send(request: web.Request) -> web.Response:
     """Mini App: multipart ``init_data`` and ``image`` → the bot sends the image to the user."""
     form = await _form(request)
     user = _user(request, form)
-    await _limit(request, f"tg:{user.id}")
+    await _limit(request, user.id)
     data = _file_bytes(form, "image")
     try:
-        image = await asyncio.to_thread(open_sketch, data)  # the one decode of this image
+        # The one decode of this image; max_side bounds its memory when it is larger than the
+        # editor makes (refused below).
+        image = await asyncio.to_thread(open_sketch, data, max_side=DEFAULT_MAX_SIDE)
     except SketchError as err:
         raise sketch_error(err) from err
+    if max(image.info["source_size"]) > DEFAULT_MAX_SIDE:
+        raise ApiError(
+            413, f"This picture is larger than the editor makes ({DEFAULT_MAX_SIDE} px a side)."
+        )
     png = data if data.startswith(b"\x89PNG") else await asyncio.to_thread(encode_png, image)
     try:
         await _bridge(request).send_image(user.id, image, png)
@@ -110,7 +124,13 @@ async def _form(request: web.Request) -> FormData:
         raise ApiError(
             400, "Send the image as multipart/form-data (e.g. curl -F sketch=@file.png)."
         )
-    return await request.post()
+    try:
+        async with asyncio.timeout(request.app[CONFIG_KEY].body_timeout_s):
+            return await request.post()
+    except TimeoutError as err:
+        raise ApiError(
+            408, "The upload took too long to arrive. Check the connection and send it again."
+        ) from err
 
 
 def _file_bytes(form: FormData, name: str) -> bytes:
@@ -136,11 +156,28 @@ def _style(form: FormData) -> Style | None:
     raise ApiError(400, f"Unknown style {str(style)[:20]!r}; use one of: {', '.join(STYLES)}.")
 
 
+def _in_bot(request: web.Request) -> bool:
+    """Whether this is the bot's Mini App, where every request comes from a Telegram user."""
+    return BRIDGE_KEY in request.app and bool(request.app[CONFIG_KEY].bot_token)
+
+
 def _client(request: web.Request) -> str:
+    """The rate-limit key of an anonymous client: its address, or with ``trusted_proxies`` the
+    one those proxies saw (``X-Forwarded-For``, each proxy appending what it received from)."""
+    proxies = request.app[CONFIG_KEY].trusted_proxies
+    if proxies:
+        hops = [
+            hop.strip()
+            for header in request.headers.getall("X-Forwarded-For", [])
+            for hop in header.split(",")
+        ]
+        if len(hops) >= proxies and hops[-proxies]:
+            return f"ip:{hops[-proxies]}"
     return f"ip:{request.remote}"
 
 
-async def _limit(request: web.Request, key: str) -> None:
+async def _limit(request: web.Request, key: Hashable) -> None:
+    """Count a request of ``key``: an address, or a Telegram user id (the bot's own key)."""
     wait = await request.app[LIMITER_KEY].check(key)
     if wait is not None:
         raise ApiError(
@@ -163,13 +200,16 @@ def _user(request: web.Request, form: FormData) -> WebAppUser:
     assert config.bot_token is not None
     init_data = form.get("init_data", "")
     try:
-        return validate_init_data(
+        user = validate_init_data(
             init_data if isinstance(init_data, str) else "",
             config.bot_token,
             max_age_s=config.init_data_max_age_s,
         )
     except InitDataError as err:
         raise ApiError(401, f"Telegram sign-in failed: {err}.") from err
+    if config.allowed_user_ids and user.id not in config.allowed_user_ids:
+        raise ApiError(403, "This bot is private: ask its owner to add you.")
+    return user
 
 
 # ---- the work ----

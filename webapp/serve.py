@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
+import signal
 
 from aiohttp import web
 
@@ -11,6 +14,7 @@ from inference.settings import InferenceSettings, load_colorizer
 from shared_state.rate_limit import Limiter
 from shared_state.settings import ScaleSettings
 from webapp.app import create_app
+from webapp.listen import start_site
 from webapp.state import WebAppConfig
 from workers.backend import start_backend
 
@@ -58,5 +62,18 @@ def serve(
         app = create_app(
             config, colorizer=colorizer, max_queue=max_queue, limiter=_shared_limiter(scale, config)
         )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(app, host, port, config.max_connections))
+
+
+async def _serve(app: web.Application, host: str, port: int, max_connections: int) -> None:
+    runner, _ = await start_site(app, host, port, max_connections=max_connections)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     print(f"PixelPainter web app on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()

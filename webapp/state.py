@@ -14,16 +14,31 @@ from shared_state.rate_limit import Limiter
 
 DEFAULT_MAX_UPLOAD_MB = 20.0
 DEFAULT_REQUESTS_PER_MINUTE = 30
+DEFAULT_BODY_TIMEOUT_S = 60.0  # 20 MB at 350 KB/s, a slow mobile upload
+DEFAULT_MAX_CONNECTIONS = 100
 
 
 @dataclass(frozen=True)
 class WebAppConfig:
-    """Limits, and the bot token that turns the Mini App endpoints on (None: plain web app)."""
+    """Limits, and the bot token that turns the Mini App endpoints on (None: plain web app).
+
+    Trust: a plain web app (``pixelpainter serve``) serves anyone and limits each address. Inside
+    the bot every request but the page itself needs Telegram's initData for an allowed user, and
+    is limited per Telegram user, so a proxy in front shares no limit between users.
+    """
 
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
     requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
     bot_token: str | None = field(default=None, repr=False)  # secret: never in a repr or a log
     init_data_max_age_s: int = 24 * 3600
+    # A client that trickles its upload holds a connection: the whole body must arrive in time,
+    # and connections past the cap are answered 503 at once.
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    # Mini App: the Telegram users who may use it (empty: everyone with valid initData).
+    allowed_user_ids: frozenset[int] = frozenset()
+    # Plain web app behind this many proxies: clients are told apart by X-Forwarded-For.
+    trusted_proxies: int = 0
 
 
 class DeliveryError(Exception):

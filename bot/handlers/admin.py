@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.services.refine_pool import RefineServer
 from bot.state import get_state
+from pixelpainter_common.discovery import is_safe_url
 
 
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -67,8 +68,10 @@ async def set_url(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if args[0].lower() == "auto":
         state.pool.set_override(None)
         await message.reply_text(texts.SETURL_AUTO.format(source=state.pool.source))
-    elif args[0].startswith(("http://", "https://")):
+    elif is_safe_url(args[0]):
         state.pool.set_override(args[0])
         await message.reply_text(texts.SETURL_DONE.format(url=args[0].rstrip("/")))
+    elif args[0].startswith("http://"):
+        await message.reply_text(texts.SETURL_NOT_SAFE)
     else:
         await message.reply_text(texts.SETURL_USAGE)

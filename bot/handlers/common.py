@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import texts
-from bot.state import get_state
+from bot.state import BotState, get_state
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -37,3 +37,12 @@ async def restrict_users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     elif update.effective_message is not None:
         await update.effective_message.reply_text(texts.NOT_ALLOWED)
     raise ApplicationHandlerStop
+
+
+async def tap_allowed(query: CallbackQuery, state: BotState) -> bool:
+    """Count a tap that may colorize or refine against its user's limits; says when it is not."""
+    wait = await state.limiter.check(query.from_user.id)
+    if wait is None:
+        return True
+    await query.answer(texts.RATE_LIMITED.format(wait=texts.duration(wait)), show_alert=True)
+    return False

@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.callbacks import Action, ButtonData
+from bot.handlers.common import tap_allowed
 from bot.keyboards import colored_keyboard, edit_url_of
 from bot.messages import image_in, sketch_message_of
 from bot.services.progress import chat_action
@@ -55,8 +56,11 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if tapped is None:
         return
     data, message = tapped
-    await update.callback_query.answer()
     state = get_state(context)
+    # The result may have left the cache: sending it can mean colorizing the sketch again.
+    if not await tap_allowed(update.callback_query, state):
+        return
+    await update.callback_query.answer()
     sketch_message = sketch_message_of(message)
     if sketch_message is None:
         await message.reply_text(texts.SKETCH_GONE)
@@ -82,9 +86,7 @@ async def on_refine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data, message = tapped
     query = update.callback_query
     state = get_state(context)
-    wait = await state.limiter.check(query.from_user.id)
-    if wait is not None:
-        await query.answer(texts.RATE_LIMITED.format(wait=texts.duration(wait)), show_alert=True)
+    if not await tap_allowed(query, state):
         return
     await query.answer(texts.REFINE_STARTED.format(model=texts.MODEL_LABELS[data.model]))
     state.stats.count_request()

@@ -9,6 +9,7 @@ from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.handlers.common import tap_allowed
 from bot.messages import image_in, sketch_message_of
 from bot.services.progress import chat_action
 from bot.state import get_state
@@ -25,9 +26,7 @@ async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(texts.MESSAGE_TOO_OLD, show_alert=True)
         return
     state = get_state(context)
-    wait = await state.limiter.check(query.from_user.id)
-    if wait is not None:
-        await query.answer(texts.RATE_LIMITED.format(wait=texts.duration(wait)), show_alert=True)
+    if not await tap_allowed(query, state):
         return
     style = next(s for s in STYLES if s != state.inference.style)
     label = texts.STYLE_LABELS[style]

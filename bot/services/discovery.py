@@ -19,7 +19,6 @@ from pydantic import SecretStr
 
 from pixelpainter_common.discovery import (
     VERSION,
-    canonical_bytes,
     is_safe_url,
     token_problem,
     verify,
@@ -149,8 +148,5 @@ class RefineLocator:
 
 
 def _fingerprint(document: object) -> str:
-    if isinstance(document, dict):
-        data = canonical_bytes(document) + str(document.get("sig")).encode()
-    else:
-        data = repr(document).encode()
-    return hashlib.sha256(data).hexdigest()
+    # repr escapes what UTF-8 cannot encode (a forged lone surrogate), so any document has one.
+    return hashlib.sha256(repr(document).encode("ascii", "backslashreplace")).hexdigest()

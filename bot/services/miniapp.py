@@ -22,6 +22,7 @@ from inference.images import encode_jpeg
 from inference.service import ColorizeBackend
 from shared_state.rate_limit import Limiter
 from webapp.app import create_app
+from webapp.listen import start_site
 from webapp.state import DeliveryError, WebAppConfig
 
 logger = logging.getLogger(__name__)
@@ -101,24 +102,24 @@ async def start_miniapp(
     inference: ColorizeBackend,
     colors: ColorService,
     files: FileStore,
-    limiter: Limiter | None = None,
+    limiter: Limiter,
 ) -> MiniAppServer:
-    """Serve the web app and the Mini App endpoints on ``WEBAPP_HOST:WEBAPP_PORT``; ``limiter``
-    shared by replicas (Redis), or None to count in this process."""
+    """Serve the web app and the Mini App endpoints on ``WEBAPP_HOST:WEBAPP_PORT``: for
+    Telegram users with valid initData only, those of ``ALLOWED_USER_IDS`` (and the admins)
+    when it is set, each within the bot's own rate limits (``limiter``)."""
+    allowed = settings.allowed_user_ids
     config = WebAppConfig(
         max_upload_mb=settings.max_image_mb,
         bot_token=settings.telegram_bot_token.get_secret_value(),
+        allowed_user_ids=frozenset([*allowed, *settings.admin_chat_ids] if allowed else []),
     )
-    app = create_app(
-        config, inference=inference, bridge=TelegramBridge(bot, colors, files), limiter=limiter
-    )
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.webapp_host, settings.webapp_port)
+    bridge = TelegramBridge(bot, colors, files)
+    app = create_app(config, inference=inference, bridge=bridge, limiter=limiter)
     try:
-        await site.start()
+        runner, site = await start_site(
+            app, settings.webapp_host, settings.webapp_port, max_connections=config.max_connections
+        )
     except OSError as err:
-        await runner.cleanup()
         raise MiniAppError(
             f"WEBAPP_HOST/WEBAPP_PORT: cannot listen on "
             f"{settings.webapp_host}:{settings.webapp_port}: {err.strerror or err}"

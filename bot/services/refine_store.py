@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
 
 FILE_NAME = "refines.sqlite3"
 
@@ -72,11 +76,42 @@ class RefineStore:
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / FILE_NAME
-        # One connection, used from worker threads one call at a time (the lock).
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+        # Where an unreadable database was moved (kept for the operator); None when all was well.
+        self.moved_aside: Path | None = None
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as err:
+            logger.warning("%s is unreadable (%s); moving it aside", self.path, err)
+            self.moved_aside = self._move_aside()
+            self._db = self._open()
         self._lock = asyncio.Lock()
+
+    def _open(self) -> sqlite3.Connection:
+        # Chat ids and prompts: readable by the bot's user only (SQLite gives its -wal and -shm
+        # files the database's mode).
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        os.chmod(self.path, 0o600)
+        # One connection, used from worker threads one call at a time (the lock).
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(_SCHEMA)
+            (verdict,) = db.execute("PRAGMA quick_check").fetchone()
+            if verdict != "ok":
+                raise sqlite3.DatabaseError(f"quick_check: {verdict}")
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _move_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            source = self.path.with_name(self.path.name + suffix)
+            if source.exists():
+                source.replace(aside.with_name(aside.name + suffix))
+        return aside
 
     async def _run(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         async with self._lock:

@@ -95,6 +95,13 @@ async def test_corrupt_image_gets_clear_message(telegram, bot):
     assert "damaged" in call.params["text"] or "not an image" in call.params["text"]
 
 
+async def test_postscript_named_png_is_not_an_image(telegram, bot):
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 32 32\nshowpage\n%%EOF\n"
+    await telegram.send_document(42, eps, "looks.png", "image/png")
+    [call] = await telegram.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 42)
+    assert "not an image" in call.params["text"]
+
+
 async def test_too_large_file_is_refused_before_download(telegram, make_settings, run_bot):
     async with run_bot(make_settings(max_image_mb=0.001)):
         await telegram.send_document(42, sketch_bytes((256, 256)), "big.png", "image/png")
@@ -113,6 +120,23 @@ async def test_rate_limit_says_when_to_come_back(telegram, make_settings, run_bo
         await telegram.wait_for(lambda c: c.method == "sendPhoto", count=2)
     assert "come back in 1 minute" in call.params["text"]
     assert len(telegram.sent(42, "sendPhoto")) == 2
+
+
+async def test_every_button_that_may_colorize_counts_toward_the_limit(
+    telegram, make_settings, run_bot
+):
+    async with run_bot(make_settings(rate_limit_per_minute=1, image_cache_mb=0)):
+        sketch = await telegram.send_photo(42, sketch_bytes())
+        colored = (await telegram.reply_to(sketch, "sendPhoto")).result
+        for data in ("p:b:30", "l:b:30", "p:b:30", "c:b:30", "p:b:30", "l:b:30"):
+            await telegram.tap(42, colored, data)
+        alerts = await telegram.wait_for(
+            lambda c: c.method == "answerCallbackQuery" and "come back" in c.params.get("text", ""),
+            count=6,
+        )
+    assert all(a.params.get("show_alert") for a in alerts)
+    assert not telegram.sent(42, "sendDocument")  # no tap colorized the sketch again
+    assert len(telegram.sent(42, "sendPhoto")) == 1
 
 
 async def test_allowed_user_ids_restrict_use(telegram, make_settings, run_bot):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import time
@@ -129,7 +130,7 @@ async def test_send_to_chat_delivers_file_and_preview(telegram, miniapp_bot, htt
 async def test_send_of_an_odd_shape_is_a_file_with_the_keyboard(telegram, miniapp_bot, http):
     form = aiohttp.FormData()
     form.add_field("init_data", init_data(42))
-    form.add_field("image", png((2100, 50)), filename="strip.png", content_type="image/png")
+    form.add_field("image", png((2040, 50)), filename="strip.png", content_type="image/png")
     async with http.post("/api/send", data=form) as response:
         assert response.status == 200
     assert not telegram.sent(42, "sendPhoto")
@@ -165,6 +166,16 @@ async def test_send_of_a_non_image_is_415(telegram, miniapp_bot, http):
     assert not telegram.sent(42)
 
 
+async def test_send_of_a_picture_larger_than_the_editor_makes_is_413(telegram, miniapp_bot, http):
+    form = aiohttp.FormData()
+    form.add_field("init_data", init_data(42))
+    form.add_field("image", png((2049, 40)), filename="big.png", content_type="image/png")
+    async with http.post("/api/send", data=form) as response:
+        assert response.status == 413
+        assert "larger than the editor makes" in (await response.json())["error"]
+    assert not telegram.sent(42)
+
+
 async def test_the_mini_app_in_a_browser_edits_and_sends(telegram, miniapp_bot, chromium_options):
     """The whole loop: result → Edit colors → the page (as Telegram opens it) → Send to chat."""
     async_api = pytest.importorskip("playwright.async_api")
@@ -197,6 +208,80 @@ async def test_the_mini_app_in_a_browser_edits_and_sends(telegram, miniapp_bot, 
     sent = Image.open(io.BytesIO(document.files["document"])).convert("RGBA")
     assert list(sent.getdata()) == [tuple(shown[i : i + 4]) for i in range(0, len(shown), 4)]
     assert (0, 255, 0, 255) in set(sent.getdata())
+
+
+async def test_the_mini_app_caps_open_connections(miniapp_bot):
+    url = urlsplit(miniapp_bot.bot_data[MINIAPP_KEY].url)
+    idle = [await asyncio.open_connection(url.hostname, url.port) for _ in range(100)]
+    try:
+        await asyncio.sleep(0.2)
+        reader, writer = await asyncio.open_connection(url.hostname, url.port)
+        line = await asyncio.wait_for(reader.readline(), 5)
+        writer.close()
+    finally:
+        for _, idle_writer in idle:
+            idle_writer.close()
+    assert line.split()[1] == b"503"
+
+
+def upload(init: str | None = None, field: str = "sketch") -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    if init is not None:
+        form.add_field("init_data", init)
+    form.add_field(field, sketch_bytes((64, 48)), filename="s.png", content_type="image/png")
+    return form
+
+
+async def test_inside_the_bot_no_endpoint_works_for_anonymous_callers(telegram, miniapp_bot, http):
+    for path in ("/colorize", "/api/editor"):
+        async with http.post(path, data=upload()) as response:
+            assert response.status == 401, path
+            assert "no initData" in (await response.json())["error"]
+        async with http.post(path, data=upload(init_data(42))) as response:
+            assert response.status == 200, path
+    async with http.get("/") as page:  # the page itself loads (it brings initData along)
+        assert page.status == 200
+
+
+async def test_the_mini_app_takes_only_allowed_users(telegram, make_settings, run_bot):
+    settings = make_settings(webapp_url=WEBAPP_URL, webapp_port=0, allowed_user_ids=[1])
+    async with (
+        run_bot(settings) as app,
+        aiohttp.ClientSession(base_url=app.bot_data[MINIAPP_KEY].url) as http,
+    ):
+        for path in ("/colorize", "/api/editor"):
+            async with http.post(path, data=upload(init_data(2))) as response:
+                assert response.status == 403, path
+                assert "private" in (await response.json())["error"]
+        chat_link = aiohttp.FormData(
+            {"init_data": init_data(2), "sketch_id": "any", "sig": "0" * 32}
+        )
+        async with http.post("/api/editor", data=chat_link) as response:
+            assert response.status == 403
+        async with http.post("/api/send", data=upload(init_data(2), "image")) as response:
+            assert response.status == 403
+        for user in (1, 900):  # an allowed user, and an admin
+            async with http.post("/colorize", data=upload(init_data(user))) as response:
+                assert response.status == 200, user
+    assert not telegram.sent(2)
+
+
+async def test_mini_app_limits_are_per_telegram_user_and_shared_with_the_chat(
+    telegram, make_settings, run_bot
+):
+    settings = make_settings(webapp_url=WEBAPP_URL, webapp_port=0, rate_limit_per_minute=2)
+    async with run_bot(settings) as app:
+        async with aiohttp.ClientSession(base_url=app.bot_data[MINIAPP_KEY].url) as http:
+            statuses = []
+            for _ in range(3):  # one address (a proxy) for all: the limit is still per user
+                async with http.post("/api/editor", data=upload(init_data(42))) as response:
+                    statuses.append(response.status)
+            assert statuses == [200, 200, 429]
+            async with http.post("/api/editor", data=upload(init_data(43))) as response:
+                assert response.status == 200  # another user is not locked out
+        # One budget: user 42 spent theirs in the Mini App.
+        await telegram.send_photo(42, sketch_bytes())
+        await telegram.wait_for(lambda c: c.chat_id == 42 and "come back" in c.params["text"])
 
 
 async def test_editor_for_an_uncached_sketch_asks_telegram_once(telegram, miniapp_bot, http):

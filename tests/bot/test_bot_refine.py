@@ -175,12 +175,36 @@ async def test_admin_status_and_seturl(telegram, refine_server, bot):
         await other.stop()
 
 
+@pytest.mark.parametrize(
+    "url", ["http://203.0.113.9:8080", "http://refine.example.com", "ftp://127.0.0.1/"]
+)
+async def test_seturl_takes_only_https_or_loopback(telegram, refine_server, bot, url):
+    await telegram.send_text(ADMIN_ID, f"/seturl {url}")
+    [answer] = await telegram.wait_for(lambda c: c.chat_id == ADMIN_ID)
+    assert "Not set" in answer.params["text"] or "Usage" in answer.params["text"]
+    state = bot.bot_data[STATE_KEY]
+    assert state.locator.override is None and state.locator.source == "npoint"
+    _, colored = await colored_reply(telegram)
+    await telegram.tap(USER, colored, "r:b:30")
+    await telegram.wait_for(lambda c: c in refined_photos(telegram))
+    assert len(refine_server.requests) == 1  # still the discovered server
+
+
 def caption_edits(telegram) -> list[str | None]:
     return [c.params.get("caption") for c in telegram.calls if c.method == "editMessageCaption"]
 
 
 @pytest.mark.parametrize(
-    "forgery", ["other key", "unsigned v1", "tampered url", "plain http", "public token"]
+    "forgery",
+    [
+        "other key",
+        "unsigned v1",
+        "tampered url",
+        "plain http",
+        "public token",
+        "surrogate sig",
+        "surrogate field",
+    ],
 )
 async def test_untrusted_discovery_document_is_never_used(
     telegram, refine_server, npoint, make_settings, run_bot, caplog, forgery
@@ -193,6 +217,9 @@ async def test_untrusted_discovery_document_is_never_used(
         "plain http": discovery_document("http://refine.example.com:5000"),
         # A bot left with .env.example's token: anyone can sign with that one.
         "public token": discovery_document(evil.url, token=PLACEHOLDER_TOKEN),
+        # Lone surrogates ("\ud800" in the JSON) cannot be UTF-8 encoded for the HMAC.
+        "surrogate sig": {**discovery_document(evil.url), "sig": "\ud800"},
+        "surrogate field": {**discovery_document(evil.url), "gpu": "\udfff"},
     }
     npoint.documents[BIN_ID] = documents[forgery]
     token = PLACEHOLDER_TOKEN if forgery == "public token" else REFINE_TOKEN

@@ -101,3 +101,33 @@ async def test_sigkill_mid_refine_then_restart_restores_caption_and_asks_to_tap_
     store = RefineStore(tmp_path / "data")
     assert await store.unfinished() == []
     store.close()
+
+
+async def test_a_corrupt_database_is_moved_aside_and_the_bot_starts_anew(
+    telegram, make_settings, run_bot, tmp_path
+):
+    settings = make_settings()
+    settings.bot_data_dir.mkdir()
+    broken = settings.bot_data_dir / "refines.sqlite3"
+    junk = b"this is not SQLite, a disk went bad " * 100
+    broken.write_bytes(junk)
+    async with run_bot(settings):
+        [alert] = await telegram.wait_for(lambda c: c.chat_id == ADMIN_ID)
+        sketch = await telegram.send_photo(USER_ID, sketch_bytes())
+        await telegram.reply_to(sketch, "sendPhoto")  # the bot works
+    [aside] = [p for p in settings.bot_data_dir.iterdir() if ".corrupt-" in p.name]
+    assert aside.read_bytes() == junk  # kept for the operator
+    assert str(aside) in alert.params["text"] and "unreadable" in alert.params["text"]
+    store = RefineStore(settings.bot_data_dir)  # the fresh one opens cleanly
+    assert store.moved_aside is None and await store.unfinished() == []
+    store.close()
+
+
+def test_the_database_is_private_to_the_bots_user(tmp_path):
+    old_umask = os.umask(0o022)
+    try:
+        store = RefineStore(tmp_path / "data")
+    finally:
+        os.umask(old_umask)
+    store.close()
+    assert (tmp_path / "data" / "refines.sqlite3").stat().st_mode & 0o777 == 0o600

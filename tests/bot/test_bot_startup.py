@@ -19,6 +19,7 @@ from bot.services.image_cache import ImageCache
 from bot.settings import BotSettings
 from pixelpainter_common.rate_limit import RateLimiter
 from tests.support.keyboards import all_keyboards
+from tests.support.telegram import ADMIN_ID
 from tests.support.tokens import BOT_TOKEN, REFINE_TOKEN
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,6 +71,28 @@ def test_missing_weights_exit_2(clean_env, capsys, tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("http://203.0.113.9:8080", False),
+        ("http://refine.example.com", False),
+        ("https://refine.example.com", True),
+        ("http://127.0.0.1:5000", True),
+        ("http://localhost:5000", True),
+    ],
+)
+def test_refine_url_must_be_https_or_loopback(clean_env, capsys, tmp_path, url, ok):
+    clean_env.setenv("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
+    clean_env.setenv("REFINE_URL", url)
+    if ok:
+        assert BotSettings().refine_url == url
+        return
+    assert main() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Configuration error: REFINE_URL must be an https:// address")
+    assert err.count("\n") == 1
+
+
 def test_settings_read_lists_and_empty_values(clean_env):
     clean_env.setenv("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
     clean_env.setenv("ADMIN_CHAT_IDS", "1, 2,3")
@@ -107,49 +130,96 @@ async def test_rejected_token_and_bad_weights_exit_2(clean_env, telegram, tmp_pa
         assert "Traceback" not in err.decode()
 
 
-async def test_webhook_mode(clean_env, telegram, tiny_onnx, tmp_path):
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
+        return sock.getsockname()[1]
+
+
+def _webhook_env(telegram, tiny_onnx, port: int, **extra: str) -> dict[str, str]:
+    return {
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
         "TELEGRAM_API_BASE": telegram.base,
         "GENERATOR_WEIGHTS": str(tiny_onnx),
+        "ADMIN_CHAT_IDS": str(ADMIN_ID),
         "WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
         "WEBHOOK_LISTEN": "127.0.0.1",
         "WEBHOOK_PORT": str(port),
-        "WEBHOOK_SECRET": "hook-secret",
+        **extra,
     }
+
+
+def _command(update_id: int, user_id: int, text: str) -> dict:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 0,
+            "chat": {"id": user_id, "type": "private"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "W"},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
+        },
+    }
+
+
+WEBHOOK_SECRET = "w" * 20 + "-_0123456789"
+
+
+async def test_webhook_mode_processes_only_updates_with_the_secret(
+    clean_env, telegram, tiny_onnx, tmp_path
+):
+    port = _free_port()
+    env = _webhook_env(telegram, tiny_onnx, port, WEBHOOK_SECRET=WEBHOOK_SECRET)
     process = await _run_bot_process(env, tmp_path)
     try:
         [hook] = await telegram.wait_for(lambda c: c.method == "setWebhook", timeout=60)
         assert hook.params["url"] == env["WEBHOOK_URL"]
-        update = {
-            "update_id": 1,
-            "message": {
-                "message_id": 5,
-                "date": 0,
-                "chat": {"id": 77, "type": "private"},
-                "from": {"id": 77, "is_bot": False, "first_name": "W"},
-                "text": "/start",
-                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-            },
-        }
-        headers = {"X-Telegram-Bot-Api-Secret-Token": "hook-secret"}
+        assert hook.params["secret_token"] == WEBHOOK_SECRET
+        # Forged: an admin's /seturl without the secret header, or with a wrong one.
+        forged = _command(1, ADMIN_ID, "/seturl http://127.0.0.1:9/evil")
         async with aiohttp.ClientSession() as session:
-            for _ in range(50):  # the webhook server starts just after setWebhook
+            for _ in range(100):  # the webhook server starts just after setWebhook
                 try:
-                    async with session.post(env["WEBHOOK_URL"], json=update, headers=headers) as r:
-                        assert r.status == 200
+                    async with session.post(env["WEBHOOK_URL"], json=forged) as response:
+                        assert response.status == 403
                         break
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.1)
+            wrong = {"X-Telegram-Bot-Api-Secret-Token": "x" * len(WEBHOOK_SECRET)}
+            async with session.post(env["WEBHOOK_URL"], json=forged, headers=wrong) as response:
+                assert response.status == 403
+            right = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+            async with session.post(
+                env["WEBHOOK_URL"], json=_command(2, 77, "/start"), headers=right
+            ) as response:
+                assert response.status == 200
         await telegram.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 77)
+        assert not telegram.sent(ADMIN_ID)  # the forged /seturl was never processed
     finally:
         process.terminate()
         _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err
-    assert BOT_TOKEN not in err.decode()
+    assert BOT_TOKEN not in err.decode() and WEBHOOK_SECRET not in err.decode()
+
+
+@pytest.mark.parametrize("secret", [None, "short-secret", "w" * 30 + " spaces " + "w" * 10])
+async def test_webhook_mode_without_a_strong_secret_exits_2(
+    clean_env, telegram, tiny_onnx, tmp_path, secret
+):
+    extra = {"WEBHOOK_SECRET": secret} if secret is not None else {}
+    env = _webhook_env(telegram, tiny_onnx, _free_port(), **extra)
+    process = await _run_bot_process(env, tmp_path)
+    try:
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:  # still serving: the old behaviour
+            process.kill()
+            await process.wait()
+    assert process.returncode == 2, err
+    assert err.decode().startswith("Configuration error: WEBHOOK_SECRET must be set in webhook")
+    assert err.count(b"\n") == 1
+    assert not any(c.method == "setWebhook" for c in telegram.calls)
 
 
 def test_callback_data_fits_telegram_limit():

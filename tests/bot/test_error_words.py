@@ -87,10 +87,11 @@ async def test_rewording_the_texts_changes_no_status(
         requests = [
             # The Mini App's bridge: the sketch in Telegram is over the bot's download limit.
             ("/api/editor", aiohttp.FormData(editor_form), 413),
-            ("/colorize", upload("sketch", b"not a picture"), 415),
-            ("/colorize", upload("sketch", truncated), 415),
-            ("/colorize", upload("sketch", b""), 400),
-            ("/colorize", upload("sketch", png_bomb()), 413),
+            # Inside the bot every endpoint needs a Telegram user's initData.
+            ("/colorize", upload("sketch", b"not a picture", init_data=init_data(42)), 415),
+            ("/colorize", upload("sketch", truncated, init_data=init_data(42)), 415),
+            ("/colorize", upload("sketch", b"", init_data=init_data(42)), 400),
+            ("/colorize", upload("sketch", png_bomb(), init_data=init_data(42)), 413),
             ("/api/send", upload("image", b"<html>", init_data=init_data(42)), 415),
             ("/api/send", upload("image", png_bomb(), init_data=init_data(42)), 413),
         ]

@@ -88,7 +88,13 @@ def test_output_folder_inside_the_input_is_not_read_back(tiny_onnx, tmp_path, ca
             main(["colorize", str(src), "-o", str(src / "out"), "--weights", str(tiny_onnx)]) == 0
         )
         assert "2 colorized" in capsys.readouterr().out
-    assert sorted(p.name for p in (src / "out").iterdir()) == ["s0.png", "s1.png"]
+    # The second run's results are not colorized again, and do not replace the first run's.
+    assert sorted(p.name for p in (src / "out").iterdir()) == [
+        "s0-2.png",
+        "s0.png",
+        "s1-2.png",
+        "s1.png",
+    ]
 
 
 def test_one_sketch_to_a_named_file(tiny_onnx, tmp_path, capsys):
@@ -126,6 +132,73 @@ def test_named_output_that_is_the_input_is_refused(tiny_onnx, tmp_path, capsys):
     assert main(["colorize", str(src), "-o", str(src), "--weights", str(tiny_onnx)]) == 2
     assert "is the sketch itself" in _one_line(capsys.readouterr().err)
     assert src.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "out", "flag"),
+    [("pic.raw.png", "pic.png", "--raw"), ("q.layer.png", "q.png", "--layer")],
+)
+def test_a_named_output_never_replaces_the_input_beside_it(
+    tiny_onnx, tmp_path, capsys, name, out, flag
+):
+    src = tmp_path / name
+    sketch((64, 48)).save(src)
+    before = src.read_bytes()
+    code = main(
+        ["colorize", str(src), "-o", str(tmp_path / out), flag, "--weights", str(tiny_onnx)]
+    )
+    assert code == 2
+    assert f"would write {src}, which is the sketch itself" in _one_line(capsys.readouterr().err)
+    assert src.read_bytes() == before and not (tmp_path / out).exists()
+
+
+def test_existing_files_in_the_output_folder_are_kept(tiny_onnx, tmp_path, capsys):
+    src = _sketches(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "s0.png").write_bytes(b"an earlier picture")
+    (out / "s1.layer.png").write_bytes(b"an earlier layer")
+    code = main(["colorize", str(src), "-o", str(out), "--layer", "--weights", str(tiny_onnx)])
+    assert code == 0
+    assert (out / "s0.png").read_bytes() == b"an earlier picture"
+    assert (out / "s1.layer.png").read_bytes() == b"an earlier layer"
+    assert Image.open(out / "s0-2.png").size == (200, 150)
+    assert Image.open(out / "s1-2.layer.png").size == (250, 150)
+    assert not (out / "s1.png").exists()  # s1's outputs stay together, as s1-2
+    err = capsys.readouterr().err
+    assert f"{out / 's0.png'} is taken" in err and f"{out / 's1.layer.png'} is taken" in err
+
+
+def _colorize_with_a_file_size_limit(args: list[str], limit: int) -> subprocess.CompletedProcess:
+    """The CLI in a process whose writes fail past ``limit`` bytes (a disk that fills up)."""
+    import resource
+
+    def limit_writes() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run(
+        [sys.executable, "-m", "inference", "colorize", *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"},
+        preexec_fn=limit_writes,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_write_cut_off_midway_leaves_the_old_file_whole(tiny_onnx, tmp_path):
+    src = tmp_path / "s.png"
+    sketch((400, 300), seed=3).save(src)
+    target = tmp_path / "result.png"
+    target.write_bytes(b"the previous result, to keep")
+    proc = _colorize_with_a_file_size_limit(
+        [str(src), "-o", str(target), "--style", "soft", "--weights", str(tiny_onnx)], 2_000
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "cannot write" in proc.stderr
+    assert target.read_bytes() == b"the previous result, to keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.png", "s.png"]  # no debris
 
 
 def test_failed_inputs_are_counted_and_exit_1(tiny_onnx, tmp_path, capsys):

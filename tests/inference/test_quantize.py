@@ -12,11 +12,17 @@ from PIL import Image, ImageDraw
 from inference.colorizer import Colorizer
 from inference.engine import OnnxEngine, load_engine
 from inference.quantize import (
+    CALIBRATION,
+    CHECK_SET,
+    MIN_PSNR,
     RECIPE,
     calibration_inputs,
+    check_int8,
+    end_nodes,
     int8_for,
     psnr,
     quantize,
+    sketch_set,
     split_conv_transposes,
 )
 from training.int8_calibration import sketch_inputs
@@ -150,3 +156,79 @@ def test_int8_without_the_onnx_package_says_which_extra(tiny_onnx, monkeypatch):
     )
     with pytest.raises(WeightsError, match=r"pixelpainter-colorize\[int8\]"):
         load_engine(tiny_onnx, precision="int8")
+
+
+def test_the_first_two_and_the_last_convolutions_stay_fp32(tiny_onnx, sketch_dir, tmp_path):
+    split = split_conv_transposes(onnx.load(tiny_onnx))
+    kept = end_nodes(split)
+    convs = [n.name for n in split.graph.node if n.op_type == "Conv"]
+    assert kept[:2] == convs[:2]
+    assert set(convs[-4:]) <= set(kept)  # the last ConvTranspose's four phases
+    assert not set(convs[2:-4]) & set(kept)
+    int8 = onnx.load(quantize(tiny_onnx, tmp_path / "q.onnx", sketch_inputs([sketch_dir])))
+    producers = {o: n for n in int8.graph.node for o in n.output}
+    for node in int8.graph.node:
+        if node.op_type == "Conv":
+            weight = producers.get(node.input[1])
+            fp32 = node.name in kept
+            assert (weight is None or weight.op_type != "DequantizeLinear") == fp32, node.name
+
+
+def test_the_check_set_is_small_and_varied():
+    assert CHECK_SET.stat().st_size < 400_000
+    inputs, families = sketch_set(CHECK_SET)
+    assert inputs.shape[1:] == (256, 256, 3)
+    assert {"mix", "pencil", "bold", "anime"} <= set(families)
+    assert all((families == f).sum() >= 6 for f in set(families))
+    # None of the check sketches is in the calibration set.
+    calibration = sketch_set(CALIBRATION)[0]
+    flat = calibration.reshape(len(calibration), -1)
+    for sketch in inputs.reshape(len(inputs), -1):
+        assert np.abs(flat - sketch).max(axis=1).min() > 0
+
+
+def _touchy(tiny_onnx, path):
+    """The tiny generator with its last convolution's weights ×10,000: every rounding error
+    upstream comes out 10,000 times larger (as in a model whose colors flip on a level of
+    noise), so its int8 copy is far from it."""
+    from onnx import numpy_helper
+
+    model = onnx.load(tiny_onnx)
+    last = [n for n in model.graph.node if n.op_type == "ConvTranspose"][-1]
+    for tensor in model.graph.initializer:
+        if tensor.name == last.input[1]:
+            scaled = numpy_helper.to_array(tensor) * 10_000
+            tensor.CopyFrom(numpy_helper.from_array(scaled, tensor.name))
+    onnx.save(model, path)
+    return path
+
+
+def test_an_int8_model_far_from_fp32_is_refused_in_one_line(tiny_onnx, tmp_path, caplog):
+    cache = tmp_path / "cache"
+    fp32 = _touchy(tiny_onnx, tmp_path / "generator.onnx")
+    with caplog.at_level("WARNING", logger="inference.quantize"):
+        chosen = int8_for(fp32, cache=cache)
+    assert chosen == fp32
+    [line] = [r.getMessage() for r in caplog.records if r.name == "inference.quantize"]
+    assert "int8 refused" in line and "running fp32" in line and "\n" not in line
+    int8 = fp32.with_suffix(".int8.onnx")
+    assert min(check_int8(fp32, int8).values()) < MIN_PSNR
+    # The verdict is kept with the file: the next load falls back at once, with the same line.
+    stamp = int8.stat().st_mtime_ns
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="inference.quantize"):
+        engine = load_engine(fp32, precision="int8", threads=1, cache=cache)
+    assert int8.stat().st_mtime_ns == stamp
+    assert [r.getMessage() for r in caplog.records if r.name == "inference.quantize"] == [line]
+    x = calibration_inputs(limit=2)
+    assert np.array_equal(engine.predict(x), OnnxEngine(fp32, 1).predict(x))  # fp32 runs
+
+
+def test_a_close_int8_model_passes_its_check(tiny_onnx, tmp_path, caplog):
+    fp32 = tmp_path / "generator.onnx"
+    shutil.copy(tiny_onnx, fp32)
+    with caplog.at_level("WARNING", logger="inference.quantize"):
+        chosen = int8_for(fp32, cache=tmp_path / "cache")
+    assert chosen == fp32.with_suffix(".int8.onnx")
+    assert not [r for r in caplog.records if r.name == "inference.quantize"]
+    assert min(check_int8(fp32, chosen).values()) >= MIN_PSNR

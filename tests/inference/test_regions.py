@@ -73,16 +73,16 @@ def test_corner_slivers_merge_into_their_region():
 @pytest.mark.parametrize("shape", [(1, 1), (1, 5000), (5000, 1), (3, 7), (0, 0)])
 def test_odd_shapes(shape):
     lines = np.zeros(shape, bool)
-    regions, fills = segment(np.full(shape, 255, np.uint8))
+    regions, fills, paper = segment(lines)
     assert regions.shape == shape and max(fills.shape, default=0) <= 512
     assert regions.dtype == fills.dtype == np.int32
     if lines.size:
-        assert (regions == 1).all()
+        assert (regions == 1).all() and paper == 1
 
 
 def test_all_lines_has_no_region():
-    regions, fills = segment(np.zeros((40, 30), np.uint8))
-    assert (regions == 0).all() and (fills == 0).all()
+    regions, fills, paper = segment(np.ones((40, 30), bool))
+    assert (regions == 0).all() and (fills == 0).all() and paper == 0
 
 
 def test_line_pixels_get_the_nearest_region():
@@ -94,10 +94,10 @@ def test_line_pixels_get_the_nearest_region():
 
 def test_segment_at_a_working_size_keeps_thin_lines_closed():
     # 2000² with 1 px walls: at the 512 px working size a wall is a quarter pixel wide.
-    lines = np.full((2000, 2000), 255, np.uint8)
-    lines[:, 1000] = 0
-    lines[1000, :1000] = 0
-    regions, fills = segment(lines)
+    lines = np.zeros((2000, 2000), bool)
+    lines[:, 1000] = True
+    lines[1000, :1000] = True
+    regions, fills, _ = segment(lines)
     assert regions.shape == (2000, 2000) and fills.shape == (512, 512)
     a, b, c = regions[500, 500], regions[1500, 500], regions[1000, 1500]
     assert len({a, b, c}) == 3 and min(a, b, c) > 0

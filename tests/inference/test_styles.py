@@ -17,9 +17,9 @@ def _psnr(a, b) -> float:
     return float(10 * np.log10(255**2 / max(np.mean((a - b) ** 2), 1e-10)))
 
 
-def _boxes(size=(400, 300)) -> Image.Image:
-    """Three closed boxes and a ring, 3 px lines, on slightly grey paper."""
-    img = Image.new("RGB", size, (245, 245, 240))
+def _boxes(size=(400, 300), paper=(245, 245, 240)) -> Image.Image:
+    """Three closed boxes and a ring, 3 px lines, on (slightly grey) paper."""
+    img = Image.new("RGB", size, paper)
     draw = ImageDraw.Draw(img)
     w, h = size
     draw.rectangle([10, 10, w // 2 - 10, h - 10], outline="black", width=3)
@@ -36,7 +36,8 @@ def bundled():
 
 @pytest.mark.parametrize("size", [(400, 300), (1024, 700), (2400, 1600)])
 def test_soft_matches_the_pre_opencv_output(bundled, size):
-    sketch = _boxes(size)
+    # On white paper: the model now sees grey paper lifted to white (tests/inference/test_cel.py).
+    sketch = _boxes(size, paper="white")
     legacy_sketch, model_input, box = legacy_prepare(sketch)
     output = bundled.engine.predict(model_input[None])[0]
     image, layer = legacy_finish(legacy_sketch, model_input, box, output)
@@ -47,11 +48,13 @@ def test_soft_matches_the_pre_opencv_output(bundled, size):
         prepared, bundled.engine.predict(prepared.model_input[None])[0], style="soft"
     )
     assert result.image.size == image.size
-    # End to end the model sees an input resized by OpenCV instead of Pillow; a colorful model
-    # answers those few levels with visibly (not much) different colors.
-    assert _psnr(result.image, image) > 30
-    assert _psnr(result.layer, layer) > 30
-    # Given the same model output, the post-processing is the old one's (≈ 50 dB measured).
+    # End to end the model sees an input resized by OpenCV instead of Pillow, and the faintest
+    # anti-aliased edge pixels of a shrunk sketch as paper; the colorful bundled model answers
+    # those few levels with visibly (not much) different colors (28 dB at 2400 → 2048).
+    assert _psnr(result.image, image) > 25
+    assert _psnr(result.layer, layer) > 25
+    # Given the same model input and output, the post-processing is the old one's (≈ 50 dB).
+    image, layer = legacy_finish(legacy_sketch, prepared.model_input, box, output)
     same = bundled.finish(prepared, output, style="soft")
     assert same.image.size == image.size
     assert _psnr(same.image, image) > 45
@@ -105,9 +108,9 @@ def test_cel_fills_each_region_with_its_median_color():
     assert tuple(cel.layer_array[130, 7]) == tuple(cel.layer_array[130, 100])
 
 
-def test_a_region_painted_in_two_colors_stays_soft():
+def test_a_region_painted_in_two_colors_keeps_both():
     picture = np.full((256, 256, 3), 250, np.uint8)
-    picture[:, :128] = (30, 30, 220)  # the left box half blue, half white: not one cel
+    picture[:, :128] = (30, 30, 220)  # the left box half blue, half white: two cels
     picture[:, 64:128] = 250
     colorizer = Colorizer(PaintEngine(picture), style="cel")
     cel = colorizer.colorize(_square_boxes())

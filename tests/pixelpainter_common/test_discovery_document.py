@@ -37,6 +37,8 @@ def test_signature_is_the_documented_hmac() -> None:
         {"version": 1},
         {"sig": "0" * 64},
         {"sig": None},
+        {"sig": "\ud800"},  # a lone surrogate: UTF-8 cannot encode it
+        {"gpu": "Tesla \udfff T4"},
     ],
 )
 def test_any_change_breaks_the_signature(change) -> None:

@@ -109,6 +109,17 @@ async def test_upload_over_the_limit_is_413(make_client):
     assert (await client.get("/health")).status == 200
 
 
+async def test_a_form_with_thousands_of_fields_is_413_saying_so(client):
+    body = aiohttp.FormData()
+    for i in range(5_000):
+        body.add_field(f"f{i}", "x")
+    body.add_field("sketch", area_sketch((40, 30)), filename="s.png")
+    response = await client.post("/colorize", data=body)
+    assert response.status == 413
+    message = (await response.json())["error"]
+    assert "too many fields" in message and "MB" not in message
+
+
 async def test_rate_limit_per_client(make_client):
     client = await make_client(WebAppConfig(requests_per_minute=2))
     statuses = []
@@ -118,6 +129,38 @@ async def test_rate_limit_per_client(make_client):
     assert statuses == [200, 200, 429]
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert "Too many" in (await response.json())["error"]
+
+
+async def test_limits_key_on_the_forwarded_address_only_when_trusted(make_client):
+    async def statuses(client, forwarded_for: list[str]) -> list[int]:
+        found = []
+        for address in forwarded_for:
+            response = await client.post(
+                "/colorize",
+                data=form("sketch", area_sketch((40, 30))),
+                headers={"X-Forwarded-For": address},
+            )
+            found.append(response.status)
+        return found
+
+    # Behind one proxy: its X-Forwarded-For tells the clients apart (the last hop is the one
+    # the proxy added; what a client wrote before it is not trusted).
+    behind = await make_client(WebAppConfig(requests_per_minute=1, trusted_proxies=1))
+    assert await statuses(behind, ["203.0.113.1", "203.0.113.2", "203.0.113.1"]) == [200, 200, 429]
+    assert await statuses(behind, ["198.51.100.7, 203.0.113.2"]) == [429]  # a forged first hop
+    # By default the header is ignored: a client cannot dodge its limit by writing one.
+    direct = await make_client(WebAppConfig(requests_per_minute=1))
+    assert await statuses(direct, ["203.0.113.1", "203.0.113.2"]) == [200, 429]
+
+
+def test_serve_trust_forwarded_flag():
+    from inference.cli import build_parser
+    from webapp.cli import add_serve
+
+    parse = build_parser((add_serve,)).parse_args
+    assert parse(["serve"]).trust_forwarded == 0
+    assert parse(["serve", "--trust-forwarded"]).trust_forwarded == 1
+    assert parse(["serve", "--trust-forwarded", "2"]).trust_forwarded == 2
 
 
 class _GatedEngine:

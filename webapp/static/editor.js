@@ -63,6 +63,8 @@
     const form = new FormData();
     form.append("sketch", file);
     if (ui.style.value) form.append("style", ui.style.value);
+    // Inside the bot every request is a Telegram user's (the plain web app ignores it).
+    if (telegram.initData) form.append("init_data", telegram.initData);
     await loadDocument(form);
   }
 

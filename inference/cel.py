@@ -1,0 +1,171 @@
+"""The cel color layer: each region the sketch's lines enclose in one flat color.
+
+The colors come from the model (its output at 256², lines removed: the *soft* colors): each
+region gets the median of the model's colors in it. Three exceptions:
+
+- The paper (the region around the figure that touches the image's border, see
+  :func:`inference.regions.paper_region`) stays white: what the model paints there is GAN
+  blotches, not color.
+- Where the model clearly paints two colors in one region (a line the artist left open between
+  hair and face), the region is split along the model's color edge, each side flat. "Clearly":
+  a fifth or more of its pixels far from the median, in one compact patch rather than specks.
+- Regions too small to have a reliable color (hatching, specks) keep the soft colors.
+
+Everything is whole-array OpenCV/numpy work: per-region medians from one histogram, lookups
+through a palette, no loop over regions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+if TYPE_CHECKING:
+    from inference.colorizer import Prepared
+
+# A region is filled flat when it has at least this many model pixels to take the median of,
+# and they are at least this share of its pixels (the rest are on the model's lines).
+MIN_CEL_SAMPLES = 12
+MIN_CEL_OPEN = 0.3
+# A model pixel this far (levels, on its farthest channel) from its region's median is painted
+# in another color; a region is split when at least SPLIT_SHARE of its pixels are, and they
+# form a compact patch: its border with the rest no longer than SPLIT_COMPACT × √area (a disc
+# has 3.5, a few scattered blotches 8+).
+SPLIT_DISTANCE = 64
+SPLIT_SHARE = 0.2
+SPLIT_COMPACT = 6.0
+PAPER_COLOR = 0x00FF_FFFF  # packed RGB white
+_SOFT = 0xFF00_0000  # palette entry: "use the soft color here"
+
+
+def cel_layer(soft_layer: np.ndarray, soft: np.ndarray, prepared: Prepared) -> np.ndarray:
+    """The cel color layer (H, W, 3) uint8 at the output size.
+
+    ``soft_layer``: the soft color layer at the output size (kept for hatching and specks);
+    ``soft``: the model's colors at its resolution, cropped to the sketch, lines removed (h, w, 3)
+    uint8. Colors are sampled off the model's line pixels, whose color is a guess.
+    """
+    h, w = soft.shape[:2]
+    count = prepared.count + 1
+    left, top, right, bottom = prepared.box
+    open_ = np.ascontiguousarray(prepared.model_lines[top:bottom, left:right] == 0)
+    # Every model pixel's region (lines: the nearest one), and the sampled pixels' (0 = none).
+    everywhere = cv2.resize(prepared.fills, (w, h), interpolation=cv2.INTER_NEAREST)
+    sampled = cv2.copyTo(
+        cv2.resize(prepared.regions, (w, h), interpolation=cv2.INTER_NEAREST), open_.view(np.uint8)
+    )
+    medians, samples = region_medians(soft, sampled, count)
+    size = np.bincount(everywhere.ravel(), minlength=count)
+    flat = (samples >= MIN_CEL_SAMPLES) & (samples >= MIN_CEL_OPEN * size)
+    palette = np.where(flat, _pack(medians), _SOFT).astype("<u4")
+    if prepared.paper:
+        palette[prepared.paper] = PAPER_COLOR
+    palette[0] = _SOFT
+    if (palette == _SOFT).all():
+        return soft_layer
+    layer = _paint(palette, prepared, soft_layer)
+    split, seconds, second = _split(
+        soft, sampled, everywhere, medians, samples, flat, prepared.paper
+    )
+    if split.any():
+        # The second color where the model paints it, its edge smoothed by the upscaling.
+        palette[split] = _pack(seconds[split])
+        edge = cv2.resize(second, prepared.size, interpolation=cv2.INTER_LINEAR)
+        cv2.copyTo(_paint(palette, prepared, soft_layer), cv2.compare(edge, 127, cv2.CMP_GT), layer)
+    return layer
+
+
+def region_medians(rgb: np.ndarray, ids: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-region median color of ``rgb`` (h, w, 3) uint8 over ``ids`` (h, w) int 0..count-1.
+
+    Returns (medians (count, 3) intp, samples (count,) intp); id 0 is not counted (no region),
+    and a region without samples has median 0.
+    """
+    flat_ids = ids.ravel()
+    samples = np.bincount(flat_ids, minlength=count)
+    samples[0] = 0
+    medians = np.zeros((count, 3), np.intp)
+    present = samples > 0
+    m = int(present.sum())
+    if m == 0:
+        return medians, samples
+    # Compact ids of present regions to 0..m-1: the histograms are m × 256.
+    compact = np.cumsum(present) - 1
+    keep = present.take(flat_ids)
+    idx = compact.take(flat_ids.compress(keep))
+    for c, values in enumerate(cv2.split(rgb)):
+        hist = np.bincount(idx * 256 + values.ravel().compress(keep), minlength=m * 256)
+        cum = hist.reshape(m, 256).cumsum(axis=1)
+        medians[present, c] = (2 * cum >= cum[:, -1:]).argmax(axis=1)
+    return medians, samples
+
+
+def _split(
+    soft: np.ndarray,
+    sampled: np.ndarray,
+    everywhere: np.ndarray,
+    medians: np.ndarray,
+    samples: np.ndarray,
+    flat: np.ndarray,
+    paper: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Regions the model clearly paints in two colors: (bool (count,) which regions, their
+    second colors (count, 3), uint8 (h, w) mask: 255 where the second color is painted)."""
+    count = medians.shape[0]
+    far = _distance(soft, _image(medians, sampled)) > SPLIT_DISTANCE
+    far_ids = np.where(far, sampled, 0)
+    seconds, far_count = region_medians(soft, far_ids, count)
+    candidate = flat & (far_count >= SPLIT_SHARE * samples) & (far_count >= MIN_CEL_SAMPLES)
+    candidate[0] = False
+    if paper:
+        candidate[paper] = False
+    if not candidate.any():
+        return candidate, seconds, np.zeros(soft.shape[:2], np.uint8)
+    # Each pixel of a candidate region to the nearer of its two colors, specks smoothed away.
+    nearer = _distance(soft, _image(seconds, everywhere)) < _distance(
+        soft, _image(medians, everywhere)
+    )
+    in_candidate = candidate.take(everywhere)
+    second = cv2.medianBlur((nearer & in_candidate).view(np.uint8) * np.uint8(255), 5)
+    first = cv2.bitwise_and(in_candidate.view(np.uint8) * np.uint8(255), cv2.bitwise_not(second))
+    touching = cv2.bitwise_and(second, cv2.dilate(first, np.ones((3, 3), np.uint8)))
+    ids = everywhere.ravel()
+    area = np.bincount(ids, weights=second.ravel() > 0, minlength=count)
+    rest = np.bincount(ids, weights=first.ravel() > 0, minlength=count)
+    border = np.bincount(ids, weights=touching.ravel() > 0, minlength=count)
+    split = (
+        candidate
+        & (area >= MIN_CEL_SAMPLES)
+        & (rest >= MIN_CEL_SAMPLES)
+        & (border <= SPLIT_COMPACT * np.sqrt(area))
+    )
+    second = cv2.bitwise_and(second, split.take(everywhere).view(np.uint8) * np.uint8(255))
+    return split, seconds, second
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-pixel distance of two uint8 color images (h, w, 3): the largest channel difference,
+    uint8 (h, w)."""
+    c0, c1, c2 = cv2.split(cv2.absdiff(a, b))
+    return cv2.max(cv2.max(c0, c1), c2)
+
+
+def _image(colors: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """uint8 (h, w, 3): each pixel the color (``colors`` (count, 3), 0..255) of its id."""
+    return colors.astype(np.uint8).take(ids, axis=0)
+
+
+def _pack(rgb: np.ndarray) -> np.ndarray:
+    return (rgb[:, 0] | (rgb[:, 1] << 8) | (rgb[:, 2] << 16)).astype(np.uint32)
+
+
+def _paint(palette: np.ndarray, prepared: Prepared, soft_layer: np.ndarray) -> np.ndarray:
+    """The layer of a palette (packed RGB per region, or ``_SOFT``) at the output size."""
+    # Looked up at the working size (fewer pixels); nearest-neighbour scaling keeps it exact.
+    work = palette.take(prepared.fills).view(np.uint8).reshape(*prepared.fills.shape, 4)
+    big = cv2.resize(work, prepared.size, interpolation=cv2.INTER_NEAREST)
+    layer = cv2.cvtColor(big, cv2.COLOR_RGBA2RGB)
+    cv2.copyTo(soft_layer, cv2.extractChannel(big, 3), layer)
+    return layer
