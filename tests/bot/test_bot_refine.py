@@ -183,7 +183,7 @@ async def test_seturl_takes_only_https_or_loopback(telegram, refine_server, bot,
     [answer] = await telegram.wait_for(lambda c: c.chat_id == ADMIN_ID)
     assert "Not set" in answer.params["text"] or "Usage" in answer.params["text"]
     state = bot.bot_data[STATE_KEY]
-    assert state.locator.override is None and state.locator.source == "npoint"
+    assert state.pool.override is None and state.pool.source == "npoint"
     _, colored = await colored_reply(telegram)
     await telegram.tap(USER, colored, "r:b:30")
     await telegram.wait_for(lambda c: c in refined_photos(telegram))
