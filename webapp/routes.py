@@ -57,10 +57,10 @@ async def colorize(request: web.Request) -> web.Response:
     Inside the bot (the Mini App) it also needs ``init_data`` of an allowed Telegram user.
     """
     if not _in_bot(request):
-        _limit(request, _client(request))  # before the body: an address is all it takes
+        await _limit(request, _client(request))  # before the body: an address is all it takes
     form = await _form(request)
     if _in_bot(request):
-        _limit(request, _user(request, form).id)
+        await _limit(request, _user(request, form).id)
     result = await _colorize(request, _sketch_bytes(form), _style(form), _hints(form))
     png = await asyncio.to_thread(encode_png, result.image)
     return web.Response(body=png, content_type="image/png")
@@ -76,14 +76,14 @@ async def editor(request: web.Request) -> web.Response:
     """
     form = await _form(request)
     if "sketch_id" in form or _in_bot(request):
-        _limit(request, _user(request, form).id)
+        await _limit(request, _user(request, form).id)
     else:
-        _limit(request, _client(request))
+        await _limit(request, _client(request))
     if "sketch_id" in form:
         result = await _colorized_from_chat(request, form, _style(form), _hints(form))
     else:
         result = await _colorize(request, _sketch_bytes(form), _style(form), _hints(form))
-    takes_hints = request.app[INFERENCE_KEY].colorizer.takes_hints
+    takes_hints = request.app[INFERENCE_KEY].takes_hints
     document = await asyncio.to_thread(editor_document, result, takes_hints=takes_hints)
     return web.json_response(document)
 
@@ -92,7 +92,7 @@ async def send(request: web.Request) -> web.Response:
     """Mini App: multipart ``init_data`` and ``image`` → the bot sends the image to the user."""
     form = await _form(request)
     user = _user(request, form)
-    _limit(request, user.id)
+    await _limit(request, user.id)
     data = _file_bytes(form, "image")
     try:
         # The one decode of this image; max_side bounds its memory when it is larger than the
@@ -192,9 +192,9 @@ def _client(request: web.Request) -> str:
     return f"ip:{request.remote}"
 
 
-def _limit(request: web.Request, key: Hashable) -> None:
+async def _limit(request: web.Request, key: Hashable) -> None:
     """Count a request of ``key``: an address, or a Telegram user id (the bot's own key)."""
-    wait = request.app[LIMITER_KEY].check(key)
+    wait = await request.app[LIMITER_KEY].check(key)
     if wait is not None:
         raise ApiError(
             429,

@@ -11,8 +11,8 @@ from PIL import Image
 
 from inference.colorizer import Colorized, Style
 from inference.hints import Hint
-from inference.service import InferenceService
-from pixelpainter_common.rate_limit import RateLimiter
+from inference.service import ColorizeBackend
+from shared_state.rate_limit import Limiter
 
 DEFAULT_MAX_UPLOAD_MB = 20.0
 DEFAULT_REQUESTS_PER_MINUTE = 30
@@ -71,6 +71,6 @@ class ChatBridge(Protocol):
 
 
 CONFIG_KEY = web.AppKey("config", WebAppConfig)
-INFERENCE_KEY = web.AppKey("inference", InferenceService)
-LIMITER_KEY = web.AppKey("limiter", RateLimiter)
+INFERENCE_KEY = web.AppKey("inference", ColorizeBackend)
+LIMITER_KEY = web.AppKey("limiter", Limiter)
 BRIDGE_KEY = web.AppKey("bridge", ChatBridge)

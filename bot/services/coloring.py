@@ -10,13 +10,13 @@ from bot.services.files import FileStore, TelegramImage
 from bot.services.image_cache import ImageCache
 from inference.colorizer import Colorized, Style
 from inference.hints import Hint
-from inference.service import InferenceService, PositionCallback
+from inference.service import ColorizeBackend, PositionCallback
 
 
 class ColorService:
     """Downloads a sketch, colorizes it on the inference service, remembers the result."""
 
-    def __init__(self, inference: InferenceService, files: FileStore, cache: ImageCache) -> None:
+    def __init__(self, inference: ColorizeBackend, files: FileStore, cache: ImageCache) -> None:
         self.inference = inference
         self.files = files
         self._cache = cache

@@ -21,8 +21,8 @@ from bot.settings import BotSettings
 from inference.colorizer import Colorized, Style
 from inference.hints import Hint
 from inference.images import encode_jpeg
-from inference.service import InferenceService
-from pixelpainter_common.rate_limit import RateLimiter
+from inference.service import ColorizeBackend
+from shared_state.rate_limit import Limiter
 from webapp.app import create_app
 from webapp.listen import start_site
 from webapp.state import DeliveryError, WebAppConfig
@@ -104,10 +104,10 @@ class MiniAppServer:
 async def start_miniapp(
     settings: BotSettings,
     bot: Bot,
-    inference: InferenceService,
+    inference: ColorizeBackend,
     colors: ColorService,
     files: FileStore,
-    limiter: RateLimiter,
+    limiter: Limiter,
 ) -> MiniAppServer:
     """Serve the web app and the Mini App endpoints on ``WEBAPP_HOST:WEBAPP_PORT``: for
     Telegram users with valid initData only, those of ``ALLOWED_USER_IDS`` (and the admins)
