@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from urllib.parse import urlparse
 
 from pydantic import ValidationError
 from telegram import Bot, Update
@@ -66,17 +65,9 @@ def main() -> int:
     application = build_application(settings)
     try:
         if settings.webhook_url:
-            secret = settings.webhook_secret
-            assert secret is not None  # required in webhook mode (BotSettings)
-            application.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url,
-                # PTB answers 403 to any POST without this X-Telegram-Bot-Api-Secret-Token.
-                secret_token=secret.get_secret_value(),
-                allowed_updates=Update.ALL_TYPES,
-            )
+            from bot.webhook import serve_webhook
+
+            asyncio.run(serve_webhook(application, settings))
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:

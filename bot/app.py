@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -29,25 +30,30 @@ from bot.jobs import check_refine_health, refresh_refine_health
 from bot.services.coloring import ColorService
 from bot.services.discovery import RefineLocator
 from bot.services.files import FileStore
-from bot.services.health import RefineHealth
+from bot.services.health import Notify, RefineHealth
 from bot.services.image_cache import ImageCache
 from bot.services.miniapp import start_miniapp
 from bot.services.refine_client import RefineClient
-from bot.services.refine_store import RefineStore
+from bot.services.refine_pool import RefinePool, RefineServer
+from bot.services.refine_store import FlightStore, RefineStore, StoreUnavailable
 from bot.services.refining import RefineFlights, Refining
 from bot.services.stats import Stats
 from bot.settings import BotSettings
 from bot.state import STATE_KEY, BotState
 from inference.colorizer import Colorizer
-from inference.service import InferenceService
-from inference.settings import load_colorizer
-from pixelpainter_common.rate_limit import RateLimiter
+from inference.service import ColorizeBackend
+from inference.settings import load_colorizer, model_takes_hints
+from shared_state.alerts import AlertGate, LocalAlerts, RedisAlerts
+from shared_state.rate_limit import Limiter, LocalLimiter
+from workers.backend import start_backend
 
 logger = logging.getLogger(__name__)
 
 _FALLBACK_TASK = "health-loop"
 _RECOVERY_TASK = "refine-recovery"
 MINIAPP_KEY = "miniapp"
+# With replicas, how often each looks for refines of a replica that died (heartbeats last 20 s).
+RECOVERY_SWEEP_S = 10.0
 
 
 class BotApplication(Application):
@@ -120,18 +126,101 @@ def _add_handlers(application: Application) -> None:
     application.add_error_handler(on_error)
 
 
+@dataclass
+class _Shared:
+    """What replicas must agree on: in Redis when ``REDIS_URL`` is set, else in this process."""
+
+    redis: Any  # redis.asyncio.Redis, or None alone
+    limiter: Limiter
+    store: FlightStore
+    alerts: AlertGate
+
+
+async def _open_shared(settings: BotSettings) -> _Shared:
+    limits = (settings.rate_limit_per_minute, settings.rate_limit_per_day)
+    if settings.scale.redis_url is None:
+        store = await asyncio.to_thread(RefineStore, settings.bot_data_dir)
+        return _Shared(None, LocalLimiter(*limits), store, LocalAlerts())
+    # Imported here: the [scale] extra is needed only with REDIS_URL.
+    from bot.services.redis_refine_store import RedisRefineStore
+    from shared_state.connection import connect
+    from shared_state.keys import Keys
+    from shared_state.rate_limit import RedisRateLimiter
+
+    redis = connect(settings.scale.redis_url.get_secret_value())
+    keys = Keys(settings.scale.redis_prefix)
+    redis_store = RedisRefineStore(redis, keys)
+    await redis_store.start()
+    logger.info("Shared state in Redis (prefix %s), replica %s", keys.prefix, redis_store.replica)
+    return _Shared(
+        redis,
+        RedisRateLimiter(redis, keys, "bot", *limits),
+        redis_store,
+        RedisAlerts(redis, keys),
+    )
+
+
+async def _start_inference(
+    settings: BotSettings, colorizer: Colorizer | None, shared: _Shared
+) -> ColorizeBackend:
+    """The in-process model (loaded and warmed here), or the client of the Celery workers."""
+
+    def load() -> Colorizer:
+        if colorizer is not None:
+            return colorizer
+        weights = settings.inference.generator_weights
+        logger.info("Loading generator weights (%s)", weights or "bundled")
+        return load_colorizer(settings.inference)
+
+    return await start_backend(
+        settings.scale,
+        load=load,
+        style=settings.inference.inference_style,
+        max_batch=settings.inference_max_batch,
+        max_queue=settings.inference_max_queue,
+        redis=shared.redis,
+        takes_hints=lambda: model_takes_hints(settings.inference),
+    )
+
+
+def _refine_pool(
+    settings: BotSettings, session: aiohttp.ClientSession, notify: Notify, alerts: AlertGate
+) -> RefinePool:
+    """One server per ``REFINE_URL``/``REFINE_URLS`` address and per npoint document."""
+
+    async def document_rejected(reason: str) -> None:
+        await notify(texts.ADMIN_DISCOVERY_REJECTED.format(reason=reason))
+
+    def server(name: str, *, url: str | None = None, bin_id: str = "") -> RefineServer:
+        locator = RefineLocator(
+            session,
+            fixed_url=url,
+            npoint_api_base=settings.npoint_api_base,
+            npoint_bin_id=bin_id,
+            token=settings.refine_token,
+            on_rejected=document_rejected,
+            alerts=alerts,
+        )
+        return RefineServer(name, locator, RefineHealth(notify, name=name, alerts=alerts))
+
+    urls = [settings.refine_url] if settings.refine_url else []
+    # REFINE_URL overrides NPOINT_BIN_ID (one server, as always); the lists add servers.
+    bins = [settings.npoint_bin_id] if settings.npoint_bin_id and not settings.refine_url else []
+    servers = [server(url, url=url) for url in dict.fromkeys([*urls, *settings.refine_urls])]
+    servers += [
+        server(f"npoint {b}", bin_id=b) for b in dict.fromkeys([*bins, *settings.npoint_bin_ids])
+    ]
+    if not servers:  # not configured: one server that finds nothing (until /seturl)
+        servers = [server("refine")]
+    return RefinePool(servers, lambda name, url: server(name, url=url))
+
+
 async def _start_services(
     application: Application, settings: BotSettings, colorizer: Colorizer | None
 ) -> None:
-    """Load and warm the model, open the HTTP session, schedule the health check."""
-    if colorizer is None:
-        weights = settings.inference.generator_weights
-        logger.info("Loading generator weights (%s)", weights or "bundled")
-        colorizer = await asyncio.to_thread(load_colorizer, settings.inference)
-    inference = InferenceService(
-        colorizer, max_batch=settings.inference_max_batch, max_queue=settings.inference_max_queue
-    )
-    await inference.start()
+    """Open the shared state, start inference, open the HTTP session, schedule the health job."""
+    shared = await _open_shared(settings)
+    inference = await _start_inference(settings, colorizer, shared)
     session = aiohttp.ClientSession(headers={"User-Agent": "PixelPainter-bot/1"})
     cache = ImageCache(settings.image_cache_mb * 1_048_576)
     files = FileStore(cache, settings.max_image_mb)
@@ -143,52 +232,39 @@ async def _start_services(
             except TelegramError as err:
                 logger.warning("Could not alert admin %s: %s", chat_id, err)
 
-    async def document_rejected(reason: str) -> None:
-        await notify_admins(texts.ADMIN_DISCOVERY_REJECTED.format(reason=reason))
-
-    locator = RefineLocator(
-        session,
-        fixed_url=settings.refine_url,
-        npoint_api_base=settings.npoint_api_base,
-        npoint_bin_id=settings.npoint_bin_id,
-        token=settings.refine_token,
-        on_rejected=document_rejected,
-    )
-    health = RefineHealth(notify_admins)
-    client = RefineClient(
-        session, locator, settings.refine_token, health, timeout_s=settings.refine_timeout_s
-    )
+    pool = _refine_pool(settings, session, notify_admins, shared.alerts)
+    client = RefineClient(session, pool, settings.refine_token, timeout_s=settings.refine_timeout_s)
     colors = ColorService(inference, files, cache)
-    store = await asyncio.to_thread(RefineStore, settings.bot_data_dir)
-    if store.moved_aside is not None:
-        await notify_admins(texts.ADMIN_STORE_RESET.format(path=store.moved_aside))
+    if isinstance(shared.store, RefineStore) and shared.store.moved_aside is not None:
+        await notify_admins(texts.ADMIN_STORE_RESET.format(path=shared.store.moved_aside))
     refining = Refining(
         files=files,
         colors=colors,
         client=client,
-        health=health,
-        store=store,
+        store=shared.store,
         flights=RefineFlights(settings.shutdown_grace_s),
     )
     state = BotState(
         settings=settings,
         session=session,
+        redis=shared.redis,
         inference=inference,
         cache=cache,
         files=files,
         colors=colors,
-        limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_per_day),
-        locator=locator,
+        limiter=shared.limiter,
+        pool=pool,
         refine=client,
-        health=health,
-        store=store,
+        store=shared.store,
         refining=refining,
         stats=Stats(),
     )
     application.bot_data[STATE_KEY] = state
-    # Refines cut off by the last stop: captions back, users asked to tap again.
+    # Refines cut off by the last stop (or, with Redis, by a replica that died): captions back,
+    # users asked to tap again. Replicas look again every little while.
+    sweep = RECOVERY_SWEEP_S if shared.redis is not None else None
     application.bot_data[_RECOVERY_TASK] = asyncio.create_task(
-        refining.answer_unfinished(application.bot)
+        _answer_unfinished(refining, application.bot, sweep)
     )
     if settings.webapp_url:
         application.bot_data[MINIAPP_KEY] = await start_miniapp(
@@ -202,7 +278,22 @@ async def _start_services(
     else:
         logger.warning("No job queue (install python-telegram-bot[job-queue]); using a task")
         application.bot_data[_FALLBACK_TASK] = asyncio.create_task(_health_loop(state, interval))
-    logger.info("Bot ready: model warm, refine server via %s", locator.source)
+    logger.info(
+        "Bot ready: colorizing %s, refine servers via %s",
+        "on Celery workers" if settings.scale.inference_backend == "celery" else "in process",
+        pool.source,
+    )
+
+
+async def _answer_unfinished(refining: Refining, bot: Any, every_s: float | None) -> None:
+    while True:
+        try:
+            await refining.answer_unfinished(bot)
+        except StoreUnavailable as err:
+            logger.warning("Cut-off refines not checked: %s", err)
+        if every_s is None:
+            return
+        await asyncio.sleep(every_s)
 
 
 async def _health_loop(state: BotState, interval: float) -> None:
@@ -224,7 +315,12 @@ async def _stop_services(application: Application) -> None:
     if state is not None:
         await state.inference.close()
         await state.session.close()
-        state.store.close()
+        if isinstance(state.store, RefineStore):
+            state.store.close()
+        else:
+            await state.store.aclose()  # type: ignore[attr-defined]
+        if state.redis is not None:
+            await state.redis.aclose()
 
 
 @contextlib.asynccontextmanager

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from inference.settings import InferenceSettings, describe_settings_error
 from pixelpainter_common.discovery import REFINE_URL_RULE, is_safe_url
 from pixelpainter_common.settings_values import check_url, split_ids
+from shared_state.settings import ScaleSettings
 
 __all__ = ["BotSettings", "describe_settings_error"]
 
@@ -23,6 +24,7 @@ MIN_WEBHOOK_SECRET = 24
 _WEBHOOK_SECRET_RE = re.compile(rf"^[A-Za-z0-9_-]{{{MIN_WEBHOOK_SECRET},256}}$")
 
 IdList = Annotated[list[int], NoDecode]
+TextList = Annotated[list[str], NoDecode]
 
 
 class BotSettings(BaseSettings):
@@ -43,6 +45,9 @@ class BotSettings(BaseSettings):
     refine_url: str | None = None
     refine_token: SecretStr = SecretStr("")
     npoint_bin_id: str = ""
+    # A pool of refine servers: fixed addresses, and one discovery document per GPU server.
+    refine_urls: TextList = Field(default_factory=list)
+    npoint_bin_ids: TextList = Field(default_factory=list)
     npoint_api_base: str = "https://api.npoint.io"
     # A little over the refine server's own 300 s limit, so its answer arrives first.
     refine_timeout_s: float = Field(default=330.0, gt=0)
@@ -64,7 +69,13 @@ class BotSettings(BaseSettings):
     webhook_port: int = 8443
     # Required in webhook mode: without it anyone who finds the port could post updates.
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    # False on all but one replica (or when the operator registers the webhook by hand).
+    webhook_register: bool = True
     log_level: str = "INFO"
+
+    # Past one machine (docs/deploy.md): REDIS_URL, INFERENCE_BACKEND..., read from the same
+    # environment by their own settings class.
+    scale: ScaleSettings = Field(default_factory=ScaleSettings)
 
     # Mini App (region editor): the page's public https address turns it on.
     webapp_url: str | None = None
@@ -77,6 +88,20 @@ class BotSettings(BaseSettings):
         if not _TOKEN_RE.match(value.get_secret_value().strip()):
             raise ValueError("does not look like a token from @BotFather (digits:secret)")
         return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("refine_urls", "npoint_bin_ids", mode="before")
+    @classmethod
+    def _split_texts(cls, value: object) -> object:
+        return split_ids(value)
+
+    @field_validator("refine_urls")
+    @classmethod
+    def _check_urls(cls, value: list[str]) -> list[str]:
+        # The bot sends REFINE_TOKEN and users' images there: the discovery document's rule.
+        urls = [check_url(url) or "" for url in value]
+        if not all(is_safe_url(url) for url in urls):
+            raise ValueError("must be https:// addresses (http:// only to this machine)")
+        return urls
 
     @field_validator("admin_chat_ids", "allowed_user_ids", mode="before")
     @classmethod
@@ -124,4 +149,5 @@ class BotSettings(BaseSettings):
     def secrets(self) -> list[str]:
         """The secret values that must never reach a log line."""
         values = [self.telegram_bot_token, self.refine_token, self.webhook_secret]
-        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        return found + self.scale.secrets

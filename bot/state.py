@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from telegram.ext import ContextTypes
 
 from bot.services.coloring import ColorService
-from bot.services.discovery import RefineLocator
 from bot.services.files import FileStore
-from bot.services.health import RefineHealth
 from bot.services.image_cache import ImageCache
 from bot.services.refine_client import RefineClient
-from bot.services.refine_store import RefineStore
+from bot.services.refine_pool import RefinePool
+from bot.services.refine_store import FlightStore
 from bot.services.refining import Refining
 from bot.services.stats import Stats
 from bot.settings import BotSettings
-from inference.service import InferenceService
-from pixelpainter_common.rate_limit import RateLimiter
+from inference.service import ColorizeBackend
+from shared_state.rate_limit import Limiter
 
 STATE_KEY = "pixelpainter"
 
@@ -29,15 +29,15 @@ class BotState:
 
     settings: BotSettings
     session: aiohttp.ClientSession
-    inference: InferenceService
+    redis: Any  # redis.asyncio.Redis when REDIS_URL is set, else None
+    inference: ColorizeBackend
     cache: ImageCache
     files: FileStore
     colors: ColorService
-    limiter: RateLimiter
-    locator: RefineLocator
+    limiter: Limiter
+    pool: RefinePool
     refine: RefineClient
-    health: RefineHealth
-    store: RefineStore
+    store: FlightStore
     refining: Refining
     stats: Stats
 

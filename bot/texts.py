@@ -86,6 +86,7 @@ REFINE_RESTARTING = (
     "I'm restarting, so this refine was stopped. Please tap the button again in a minute."
 )
 REFINE_TAP_AGAIN = "I was restarted while refining this picture. Please tap the button again."
+REFINE_TRY_AGAIN = "I can't start refining right now. Please tap the button again in a moment."
 SKETCH_GONE = "I can't find the original sketch any more. Please send it again."
 MESSAGE_TOO_OLD = "That message is too old for me to edit. Please send the sketch again."
 FILE_PNG = "colored.png"
@@ -125,8 +126,13 @@ STATUS = (
     "colorize queue: {queue}\n"
     "inference p50: {p50}\n"
     "images colored: {done}\n"
-    "requests today: {today}\n\n"
-    "✨ Refine server\n"
+    "requests today: {today}"
+)
+# INFERENCE_BACKEND=celery: the shared queue and the workers alive.
+STATUS_WORKERS = "\ncolorize workers: {workers}\njobs waiting for a worker: {waiting}"
+# One block per refine server.
+STATUS_REFINE = (
+    "\n\n✨ Refine server {name}\n"
     "url: {url} ({source})\n"
     "health: {health}\n"
     "gpu: {gpu}\n"

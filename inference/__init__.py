@@ -3,12 +3,20 @@
 Model I/O everywhere in this package: RGB, 256×256, float32 in [-1, 1].
 """
 
-from inference.errors import HintsError, QueueFullError, SketchError, SketchProblem, WeightsError
+from inference.errors import (
+    HintsError,
+    HintsProblem,
+    QueueFullError,
+    SketchError,
+    SketchProblem,
+    WeightsError,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "HintsError",
+    "HintsProblem",
     "QueueFullError",
     "SketchError",
     "SketchProblem",

@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from inference import __version__
 from inference.colorizer import DEFAULT_MAX_SIDE, STYLES, Colorized, Colorizer, Prepared
 from inference.engine import PRECISIONS
-from inference.errors import SketchError, SketchProblem, WeightsError
+from inference.errors import HintsError, SketchError, SketchProblem, WeightsError
+from inference.hints import Hint, parse_hints
 from inference.images import IMAGE_SUFFIXES, SKETCH_FORMATS
 from inference.settings import InferenceSettings, describe_settings_error, load_colorizer
 
@@ -145,6 +146,13 @@ def _add_colorize(sub: argparse._SubParsersAction) -> None:
         help="int8: a quantized copy, about 2× faster for full-size models "
         "(default: $INFERENCE_PRECISION, else fp32)",
     )
+    colorize.add_argument(
+        "--hints",
+        type=Path,
+        metavar="FILE.json",
+        help='color hints for every sketch: a JSON list of {"x": 120, "y": 88, "color": '
+        '"#d03030"} in the sketch\'s pixels (needs a model trained with hints)',
+    )
     colorize.set_defaults(run=colorize_command)
 
 
@@ -161,6 +169,7 @@ class Job:
 def colorize_command(args: argparse.Namespace) -> int:
     """``pixelpainter colorize``: every sketch found becomes one colored image."""
     settings = read_settings()
+    hints = read_hints(args.hints) if args.hints else []
     sketches, failures = find_sketches(args.inputs, exclude=args.out)
     for path, reason in failures:
         print(f"skipped {path}: {reason}", file=sys.stderr)
@@ -171,7 +180,12 @@ def colorize_command(args: argparse.Namespace) -> int:
     _print_notes(notes)
     _make_room(jobs)
     colorizer = _load_colorizer(args, settings)
-    done, failed = _run_jobs(colorizer, jobs, args)
+    if hints and not colorizer.takes_hints:
+        raise CliError(
+            f"--hints {args.hints}: this model takes no color hints; "
+            "give --weights of a model trained with them."
+        )
+    done, failed = _run_jobs(colorizer, jobs, args, hints)
     failed += len(failures)
 
     where = jobs[0].image if jobs[0].image == args.out else args.out
@@ -183,17 +197,30 @@ def colorize_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def read_hints(path: Path) -> list[Hint]:
+    """The ``--hints`` file's hints; a missing or bad file is a :class:`CliError`."""
+    try:
+        document = path.read_bytes()
+    except OSError as err:
+        raise CliError(f"--hints {path}: cannot read it: {why(err)}") from err
+    try:
+        return parse_hints(document)
+    except HintsError as err:
+        raise CliError(f"--hints {path}: {err}") from err
+
+
 def _run_jobs(
-    colorizer: Colorizer, jobs: Sequence[Job], args: argparse.Namespace
+    colorizer: Colorizer, jobs: Sequence[Job], args: argparse.Namespace, hints: Sequence[Hint] = ()
 ) -> tuple[int, int]:
-    """Colorize ``jobs`` in batches of ``--batch``; returns (written, failed)."""
+    """Colorize ``jobs`` in batches of ``--batch`` (each with ``hints``); returns (written,
+    failed)."""
     done = failed = 0
     progress = _Progress(len(jobs))
     for start in range(0, len(jobs), args.batch):
         ready: list[tuple[Job, Prepared]] = []
         for job in jobs[start : start + args.batch]:
             try:
-                prepared = colorizer.prepare(job.source)
+                prepared = colorizer.prepare(job.source, hints=hints)
             except SketchError as err:
                 failed += 1
                 progress.write(f"skipped {job.source}: {describe_sketch_error(err)}")

@@ -28,7 +28,8 @@ from PIL import Image
 
 from inference.cel import cel_layer
 from inference.engine import Engine, Precision, load_engine
-from inference.errors import HintsError
+from inference.errors import HintsError, HintsProblem
+from inference.hint_fill import paint_hints
 from inference.hints import Hint, HintLike, as_hints, hint_planes, to_model
 from inference.images import SketchSource, open_sketch
 from inference.regions import LineArt, find_lines, segment
@@ -199,7 +200,10 @@ class Colorizer:
         :class:`HintsError`."""
         checked = as_hints(hints)
         if checked and not self.takes_hints:
-            raise HintsError("this model takes no color hints (it was trained without them)")
+            raise HintsError(
+                "this model takes no color hints (it was trained without them)",
+                reason=HintsProblem.NOT_ACCEPTED,
+            )
         img = open_sketch(source, max_side=self.max_side)
         source_size = img.info.get("source_size", img.size)
         rgb = np.asarray(img)
@@ -241,7 +245,8 @@ class Colorizer:
         soft = _soft_colors(rgb, prepared.model_lines)[top:bottom, left:right]
         layer = cv2.resize(soft, prepared.size, interpolation=cv2.INTER_CUBIC)
         if style == "cel":
-            layer = cel_layer(layer, soft, prepared)
+            # Hints decide their regions' colors outright (the model only spreads them in soft).
+            layer = paint_hints(cel_layer(layer, soft, prepared), prepared)
         lines = cv2.cvtColor(prepared.lines, cv2.COLOR_GRAY2RGB)
         return Colorized(
             image_array=cv2.multiply(layer, lines, scale=1.0 / 255.0),

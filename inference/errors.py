@@ -74,11 +74,30 @@ class QueueFullError(RuntimeError):
         return QueueFullError, (self.queued, self.retry_after)
 
 
-class HintsError(ValueError):
-    """Color hints that cannot be used: a malformed entry (``index`` says which), or hints for
-    a model that takes none (``index`` is None)."""
+class HintsProblem(StrEnum):
+    """Why color hints cannot be used (each front end words it its own way)."""
 
-    def __init__(self, problem: str, *, index: int | None = None) -> None:
+    MALFORMED = "malformed"  # the hints document, or its entry ``index``: ``problem`` says how
+    NOT_ACCEPTED = "not_accepted"  # the model takes no color hints (trained without them)
+
+
+class HintsError(ValueError):
+    """Color hints that cannot be used: ``reason`` says why; for a malformed entry ``index`` is
+    its position and ``problem`` what is wrong with it (a description of the JSON, fit for an
+    API answer or a CLI line)."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        index: int | None = None,
+        reason: HintsProblem = HintsProblem.MALFORMED,
+    ) -> None:
         self.problem = problem
         self.index = index
+        self.reason = reason
         super().__init__(problem if index is None else f"hint {index}: {problem}")
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:  # keyword arguments survive pickling
+        rebuild = functools.partial(HintsError, self.problem, index=self.index, reason=self.reason)
+        return rebuild, ()

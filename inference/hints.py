@@ -8,6 +8,8 @@ hints with :func:`hint_planes` too, so what the model learned is exactly what it
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +25,9 @@ HINT_RADIUS = 3
 MAX_HINTS = 64
 
 Color = tuple[int, int, int]
+# The hints document (CLI --hints FILE.json, the web app's ``hints`` field): a JSON list of these.
+HINTS_EXAMPLE = '[{"x": 120, "y": 88, "color": "#d03030"}]'
+_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,48 @@ def as_hints(hints: Iterable[HintLike] | None) -> list[Hint]:
             raise HintsError("color must be three integers 0–255", index=i)
         checked.append(Hint(float(x), float(y), rgb))  # type: ignore[arg-type]
     return checked
+
+
+def parse_hints(document: str | bytes) -> list[Hint]:
+    """The hints of a JSON document: a list of ``{"x": int, "y": int, "color": "#rrggbb"}`` in
+    the sketch's own pixels (origin top left); an empty list is no hints.
+
+    Raises :class:`HintsError`, one line naming the bad entry by its index (0-based).
+    """
+    try:
+        entries = json.loads(document)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        where = f" (line {err.lineno}, column {err.colno})" if hasattr(err, "lineno") else ""
+        raise HintsError(f"the hints are not valid JSON{where}; expected {HINTS_EXAMPLE}") from None
+    if not isinstance(entries, list):
+        raise HintsError(f"the hints must be a JSON list such as {HINTS_EXAMPLE}")
+    hints: list[Hint] = []
+    for i, entry in enumerate(entries):
+        if i == MAX_HINTS:
+            raise HintsError(f"at most {MAX_HINTS} hints, got {len(entries)}", index=i)
+        if not isinstance(entry, dict):
+            raise HintsError(f"must be an object such as {HINTS_EXAMPLE[1:-1]}", index=i)
+        missing = [key for key in ("x", "y", "color") if key not in entry]
+        if missing:
+            raise HintsError(f"missing {', '.join(repr(k) for k in missing)}", index=i)
+        for key in ("x", "y"):
+            value = entry[key]
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise HintsError(
+                    f"{key} must be a whole number of pixels, got {value!r:.20}", index=i
+                )
+            if value < 0:
+                raise HintsError(f"{key} must be 0 or more, got {value}", index=i)
+        color = entry["color"]
+        if not isinstance(color, str) or not _HEX_COLOR.fullmatch(color):
+            raise HintsError(
+                f'color must be "#rrggbb" (such as "#d03030"), got {color!r:.20}', index=i
+            )
+        rgb = int(color[1:], 16)
+        hints.append(
+            Hint(float(entry["x"]), float(entry["y"]), (rgb >> 16, (rgb >> 8) & 255, rgb & 255))
+        )
+    return hints
 
 
 def _is_number(value: object) -> bool:

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -31,6 +32,42 @@ logger = logging.getLogger(__name__)
 PositionCallback = Callable[[int], Awaitable[None]]
 # What a caller turned away by a full queue is told to wait (a batch takes well under a second).
 RETRY_AFTER_S = 10
+
+
+class ColorizeBackend(Protocol):
+    """What front ends await, wherever the model runs: :class:`InferenceService` in this
+    process, or ``workers.client.CeleryInference`` on workers (``INFERENCE_BACKEND``)."""
+
+    @property
+    def style(self) -> Style:
+        """The default style of results."""
+        ...
+
+    @property
+    def queue_length(self) -> int: ...
+
+    @property
+    def takes_hints(self) -> bool:
+        """Whether the model reads color hints."""
+        ...
+
+    @property
+    def latency_p50_ms(self) -> float | None: ...
+
+    images_done: int
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def colorize(
+        self,
+        source: SketchSource,
+        on_position: PositionCallback | None = None,
+        *,
+        style: Style | None = None,
+        hints: Sequence[HintLike] | None = None,
+    ) -> Colorized: ...
 
 
 @dataclass(eq=False)
@@ -97,6 +134,16 @@ class InferenceService:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    @property
+    def takes_hints(self) -> bool:
+        """Whether the model reads color hints (see :attr:`Colorizer.takes_hints`)."""
+        return self.colorizer.takes_hints
+
+    @property
+    def style(self) -> Style:
+        """The default style of results (the colorizer's)."""
+        return self.colorizer.style
 
     @property
     def queue_length(self) -> int:

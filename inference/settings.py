@@ -56,6 +56,21 @@ def load_colorizer(settings: InferenceSettings, *, max_side: int = DEFAULT_MAX_S
     )
 
 
+def model_takes_hints(settings: InferenceSettings) -> bool:
+    """Whether the weights these settings name read color hints, without loading a model
+    where the file says so (an ONNX header); False for weights that cannot be read."""
+    from inference.errors import WeightsError
+    from inference.weights import DEFAULT_ONNX, DEFAULT_WEIGHTS, inspect_weights
+
+    weights = settings.generator_weights or (
+        DEFAULT_ONNX if DEFAULT_ONNX.exists() else DEFAULT_WEIGHTS
+    )
+    try:
+        return inspect_weights(weights).input_channels > 3
+    except (WeightsError, OSError):
+        return False
+
+
 def describe_settings_error(err: ValidationError) -> str:
     """One line naming each bad variable, without echoing its (possibly secret) value."""
     problems = []

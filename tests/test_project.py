@@ -45,7 +45,13 @@ def _settings_classes():
     from pydantic_settings import BaseSettings
 
     classes = []
-    for module in ("inference.settings", "bot.settings", "refine_server.settings"):
+    for module in (
+        "inference.settings",
+        "bot.settings",
+        "refine_server.settings",
+        "workers.settings",
+        "shared_state.settings",
+    ):
         mod = importlib.import_module(module)
         classes += [
             obj

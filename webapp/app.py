@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
 from inference.colorizer import Colorizer
-from inference.service import InferenceService
-from pixelpainter_common.rate_limit import RateLimiter
+from inference.service import ColorizeBackend, InferenceService
+from shared_state.rate_limit import Limiter, LocalLimiter
 from webapp.errors import ApiError, error_response, json_errors
 from webapp.routes import ROUTES, STATIC_DIR
 from webapp.state import (
@@ -25,12 +26,12 @@ from webapp.state import (
 FORM_OVERHEAD_BYTES = 64 * 1024
 
 
-def _inference_ctx(
-    colorizer: Colorizer, max_queue: int
-) -> Callable[[web.Application], AsyncIterator[None]]:
+StartInference = Callable[[], Awaitable[ColorizeBackend]]
+
+
+def _inference_ctx(start: StartInference) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        service = InferenceService(colorizer, max_queue=max_queue)
-        await service.start()  # warms the model up off the loop
+        service = await start()  # warms the model up off the loop, or reaches the workers
         app[INFERENCE_KEY] = service
         yield
         await service.close()
@@ -38,35 +39,46 @@ def _inference_ctx(
     return ctx
 
 
+async def _start_local(colorizer: Colorizer, max_queue: int) -> ColorizeBackend:
+    service = InferenceService(colorizer, max_queue=max_queue)
+    await service.start()
+    return service
+
+
 def create_app(
     config: WebAppConfig | None = None,
     *,
     colorizer: Colorizer | None = None,
-    inference: InferenceService | None = None,
+    inference: ColorizeBackend | None = None,
+    start_inference: StartInference | None = None,
     bridge: ChatBridge | None = None,
-    limiter: RateLimiter | None = None,
     max_queue: int = 16,
+    limiter: Limiter | None = None,
 ) -> web.Application:
     """The web app. Give a loaded ``colorizer`` (the app runs its own :class:`InferenceService`,
-    ``max_queue`` deep) or a running ``inference`` service it shares (the bot's). ``bridge`` and
-    ``config.bot_token`` turn on the Mini App endpoints; ``limiter``: one to share (the bot's, so
-    a Telegram user has one budget in the chat and the Mini App), else the app's own."""
-    if (colorizer is None) == (inference is None):
-        raise ValueError("give exactly one of colorizer= or inference=")
+    ``max_queue`` deep), a running ``inference`` service it shares (the bot's), or
+    ``start_inference`` that starts one with the app (``workers.backend.start_backend``).
+    ``bridge`` and ``config.bot_token`` turn on the Mini App endpoints; ``limiter``: one to share
+    (the bot's, so a Telegram user has one budget in the chat and the Mini App; or one in Redis
+    for several processes), else the app's own."""
+    if [colorizer, inference, start_inference].count(None) != 2:
+        raise ValueError("give exactly one of colorizer=, inference= or start_inference=")
     config = config or WebAppConfig()
     app = web.Application(
         client_max_size=int(config.max_upload_mb * 1_048_576) + FORM_OVERHEAD_BYTES,
         middlewares=[json_errors(config.max_upload_mb)],
     )
     app[CONFIG_KEY] = config
-    app[LIMITER_KEY] = limiter or RateLimiter(config.requests_per_minute)
+    app[LIMITER_KEY] = limiter or LocalLimiter(config.requests_per_minute)
     if bridge is not None:
         app[BRIDGE_KEY] = bridge
     if inference is not None:
         app[INFERENCE_KEY] = inference
     else:
-        assert colorizer is not None
-        app.cleanup_ctx.append(_inference_ctx(colorizer, max_queue))
+        if start_inference is None:
+            assert colorizer is not None
+            start_inference = functools.partial(_start_local, colorizer, max_queue)
+        app.cleanup_ctx.append(_inference_ctx(start_inference))
     app.add_routes(ROUTES)
     app.router.add_static("/static", STATIC_DIR)
     return app

@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inference.cli import CliError, announce_conversion, int_at_least, read_settings
+
+if TYPE_CHECKING:
+    from shared_state.settings import ScaleSettings
 
 
 def add_serve(sub: argparse._SubParsersAction) -> None:
@@ -47,12 +51,26 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     serve.set_defaults(run=serve_command)
 
 
+def read_scale_settings() -> ScaleSettings:
+    """``REDIS_URL``, ``INFERENCE_BACKEND``...; a bad one is a :class:`CliError`."""
+    from pydantic import ValidationError
+
+    from inference.settings import describe_settings_error
+    from shared_state.settings import ScaleSettings
+
+    try:
+        return ScaleSettings()
+    except ValidationError as err:
+        raise CliError(describe_settings_error(err)) from err
+
+
 def serve_command(args: argparse.Namespace) -> int:
     """``pixelpainter serve``: the HTTP API and the region editor page (style, precision and
     cache folder from the inference settings)."""
     if args.max_upload_mb <= 0 or args.rate_limit < 1:
         raise CliError("--max-upload-mb and --rate-limit must be positive.")
     settings = read_settings()
+    scale = read_scale_settings()
     try:
         from webapp.serve import serve
         from webapp.state import WebAppConfig
@@ -64,7 +82,8 @@ def serve_command(args: argparse.Namespace) -> int:
             "inference_threads": args.threads or settings.inference_threads,
         }
     )
-    announce_conversion(settings)
+    if scale.inference_backend == "local":  # workers load their own model
+        announce_conversion(settings)
     try:
         serve(
             settings,
@@ -75,6 +94,7 @@ def serve_command(args: argparse.Namespace) -> int:
                 requests_per_minute=args.rate_limit,
                 trusted_proxies=args.trust_forwarded,
             ),
+            scale=scale,
         )
     except OSError as err:  # the port is taken, or the address is not this machine's
         print(f"pixelpainter: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)

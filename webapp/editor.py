@@ -1,13 +1,14 @@
 """What the region editor needs for one sketch, in one JSON document.
 
 ``{"width": W, "height": H, "regions": N, "layer": <PNG data URL>, "lines": <PNG data URL>,
-"region_map": <PNG data URL>}``: ``layer`` is the RGB color layer, ``lines`` the grayscale line
+"region_map": <PNG data URL>, "hints": bool}``: ``layer`` is the RGB color layer, ``lines`` the grayscale line
 art (255 = paper), both at the output size, and the picture is ``layer × lines / 255``, which the
 page recomposes after every recolor. ``region_map`` is an RGB PNG whose pixel holds a region id as
 ``R + 256·G + 65536·B``: the region (1..N) that owns the pixel, line pixels belonging to the
 nearest region as in the "cel" color layer, so a recolored region takes its lines' antialiased
 edges along (0 only where there is no region at all). PNG is lossless and compresses the flat
-map well, and a canvas reads it back exactly.
+map well, and a canvas reads it back exactly. ``hints`` says whether the model takes color hints
+(the page offers its hint tool only then).
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ def png_data_url(img: Image.Image) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def editor_document(result: Colorized) -> dict[str, object]:
-    """The editor's JSON document for one colorized sketch (see the module docstring)."""
+def editor_document(result: Colorized, *, takes_hints: bool = False) -> dict[str, object]:
+    """The editor's JSON document for one colorized sketch (see the module docstring);
+    ``takes_hints``: whether the model that made it takes color hints."""
     regions = nearest_region(result.regions)
     return {
         "width": result.layer.width,
@@ -58,4 +60,5 @@ def editor_document(result: Colorized) -> dict[str, object]:
         "layer": png_data_url(result.layer.convert("RGB")),
         "lines": png_data_url(result.lines.convert("L")),
         "region_map": png_data_url(pack_regions(regions)),
+        "hints": takes_hints,
     }

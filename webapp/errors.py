@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from inference.errors import QueueFullError, SketchError, SketchProblem
+from inference.errors import HintsError, HintsProblem, QueueFullError, SketchError, SketchProblem
 
 logger = logging.getLogger(__name__)
 
@@ -120,3 +120,14 @@ def queue_full_error(err: QueueFullError) -> ApiError:
         f"Too many sketches are waiting ({err.queued}). Please try again in a minute.",
         retry_after=err.retry_after,
     )
+
+
+def hints_error(err: HintsError) -> ApiError:
+    """400 for hints that cannot be used: a malformed ``hints`` field (the entry named), or
+    hints for a model that takes none."""
+    if err.reason == HintsProblem.NOT_ACCEPTED:
+        return ApiError(
+            400, "This model takes no color hints (it was trained without them); send no hints."
+        )
+    message = str(err)
+    return ApiError(400, f"{message[:1].upper()}{message[1:]}.")

@@ -11,10 +11,11 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from inference.colorizer import DEFAULT_MAX_SIDE, STYLES, Colorized, Style
-from inference.errors import QueueFullError, SketchError
+from inference.errors import HintsError, QueueFullError, SketchError
+from inference.hints import Hint, parse_hints
 from inference.images import encode_png, open_sketch
 from webapp.editor import editor_document
-from webapp.errors import ApiError, queue_full_error, sketch_error
+from webapp.errors import ApiError, hints_error, queue_full_error, sketch_error
 from webapp.state import (
     BRIDGE_KEY,
     CONFIG_KEY,
@@ -51,16 +52,16 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def colorize(request: web.Request) -> web.Response:
-    """The seed's API: multipart ``sketch`` (optional ``style``) → the colored PNG.
+    """The seed's API: multipart ``sketch`` (optional ``style``, ``hints``) → the colored PNG.
 
     Inside the bot (the Mini App) it also needs ``init_data`` of an allowed Telegram user.
     """
     if not _in_bot(request):
-        _limit(request, _client(request))  # before the body: an address is all it takes
+        await _limit(request, _client(request))  # before the body: an address is all it takes
     form = await _form(request)
     if _in_bot(request):
-        _limit(request, _user(request, form).id)
-    result = await _colorize(request, _sketch_bytes(form), _style(form))
+        await _limit(request, _user(request, form).id)
+    result = await _colorize(request, _sketch_bytes(form), _style(form), _hints(form))
     png = await asyncio.to_thread(encode_png, result.image)
     return web.Response(body=png, content_type="image/png")
 
@@ -68,20 +69,22 @@ async def colorize(request: web.Request) -> web.Response:
 async def editor(request: web.Request) -> web.Response:
     """Everything the editor needs for one sketch (see :mod:`webapp.editor`).
 
-    Either an uploaded ``sketch`` (optional ``style``), or in the Mini App ``init_data`` with
-    ``sketch_id`` and ``sig`` (optional ``style``): the ``sketch``/``sig`` query of the link
-    under a chat result. Inside the bot an upload needs ``init_data`` too.
+    Either an uploaded ``sketch`` (optional ``style``, ``hints``), or in the Mini App
+    ``init_data`` with ``sketch_id`` and ``sig`` (optional ``style``, ``hints``): the
+    ``sketch``/``sig`` query of the link under a chat result. Inside the bot an upload needs
+    ``init_data`` too.
     """
     form = await _form(request)
     if "sketch_id" in form or _in_bot(request):
-        _limit(request, _user(request, form).id)
+        await _limit(request, _user(request, form).id)
     else:
-        _limit(request, _client(request))
+        await _limit(request, _client(request))
     if "sketch_id" in form:
-        result = await _colorized_from_chat(request, form, _style(form))
+        result = await _colorized_from_chat(request, form, _style(form), _hints(form))
     else:
-        result = await _colorize(request, _sketch_bytes(form), _style(form))
-    document = await asyncio.to_thread(editor_document, result)
+        result = await _colorize(request, _sketch_bytes(form), _style(form), _hints(form))
+    takes_hints = request.app[INFERENCE_KEY].takes_hints
+    document = await asyncio.to_thread(editor_document, result, takes_hints=takes_hints)
     return web.json_response(document)
 
 
@@ -89,7 +92,7 @@ async def send(request: web.Request) -> web.Response:
     """Mini App: multipart ``init_data`` and ``image`` → the bot sends the image to the user."""
     form = await _form(request)
     user = _user(request, form)
-    _limit(request, user.id)
+    await _limit(request, user.id)
     data = _file_bytes(form, "image")
     try:
         # The one decode of this image; max_side bounds its memory when it is larger than the
@@ -156,6 +159,19 @@ def _style(form: FormData) -> Style | None:
     raise ApiError(400, f"Unknown style {str(style)[:20]!r}; use one of: {', '.join(STYLES)}.")
 
 
+def _hints(form: FormData) -> list[Hint]:
+    """The optional ``hints`` field: the JSON list of :func:`inference.hints.parse_hints`."""
+    field = form.get("hints")
+    if isinstance(field, web.FileField):
+        field = field.file.read()
+    if field is None or field in ("", b""):
+        return []
+    try:
+        return parse_hints(field)
+    except HintsError as err:
+        raise hints_error(err) from err
+
+
 def _in_bot(request: web.Request) -> bool:
     """Whether this is the bot's Mini App, where every request comes from a Telegram user."""
     return BRIDGE_KEY in request.app and bool(request.app[CONFIG_KEY].bot_token)
@@ -176,9 +192,9 @@ def _client(request: web.Request) -> str:
     return f"ip:{request.remote}"
 
 
-def _limit(request: web.Request, key: Hashable) -> None:
+async def _limit(request: web.Request, key: Hashable) -> None:
     """Count a request of ``key``: an address, or a Telegram user id (the bot's own key)."""
-    wait = request.app[LIMITER_KEY].check(key)
+    wait = await request.app[LIMITER_KEY].check(key)
     if wait is not None:
         raise ApiError(
             429,
@@ -213,17 +229,21 @@ def _user(request: web.Request, form: FormData) -> WebAppUser:
 
 
 # ---- the work ----
-async def _colorize(request: web.Request, data: bytes, style: Style | None) -> Colorized:
+async def _colorize(
+    request: web.Request, data: bytes, style: Style | None, hints: list[Hint]
+) -> Colorized:
     try:
-        return await request.app[INFERENCE_KEY].colorize(data, style=style)
+        return await request.app[INFERENCE_KEY].colorize(data, style=style, hints=hints)
     except SketchError as err:
         raise sketch_error(err) from err
+    except HintsError as err:
+        raise hints_error(err) from err
     except QueueFullError as err:
         raise queue_full_error(err) from err
 
 
 async def _colorized_from_chat(
-    request: web.Request, form: FormData, style: Style | None
+    request: web.Request, form: FormData, style: Style | None, hints: list[Hint]
 ) -> Colorized:
     config = request.app[CONFIG_KEY]
     assert config.bot_token is not None
@@ -231,9 +251,11 @@ async def _colorized_from_chat(
     if not file_id or not verify_sketch(config.bot_token, file_id, sig):
         raise ApiError(403, "This editor link is not valid. Open it from a result in the chat.")
     try:
-        return await _bridge(request).colorized(file_id, style)
+        return await _bridge(request).colorized(file_id, style, hints)
     except SketchError as err:
         raise sketch_error(err) from err
+    except HintsError as err:
+        raise hints_error(err) from err
     except QueueFullError as err:
         raise queue_full_error(err) from err
     except LookupError as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -9,8 +10,9 @@ from aiohttp import web
 from PIL import Image
 
 from inference.colorizer import Colorized, Style
-from inference.service import InferenceService
-from pixelpainter_common.rate_limit import RateLimiter
+from inference.hints import Hint
+from inference.service import ColorizeBackend
+from shared_state.rate_limit import Limiter
 
 DEFAULT_MAX_UPLOAD_MB = 20.0
 DEFAULT_REQUESTS_PER_MINUTE = 30
@@ -48,11 +50,14 @@ class DeliveryError(Exception):
 class ChatBridge(Protocol):
     """What the Mini App needs from the bot that serves it."""
 
-    async def colorized(self, file_id: str, style: Style | None = None) -> Colorized:
+    async def colorized(
+        self, file_id: str, style: Style | None = None, hints: Sequence[Hint] = ()
+    ) -> Colorized:
         """The colored version of a sketch in Telegram (cached, or colorized again), in
-        ``style`` (None: the bot's default).
+        ``style`` (None: the bot's default), with color ``hints`` in the sketch's pixels.
 
-        Raises SketchError, QueueFullError, or LookupError when Telegram no longer has it.
+        Raises SketchError, HintsError, QueueFullError, or LookupError when Telegram no longer
+        has it.
         """
         ...
 
@@ -66,6 +71,6 @@ class ChatBridge(Protocol):
 
 
 CONFIG_KEY = web.AppKey("config", WebAppConfig)
-INFERENCE_KEY = web.AppKey("inference", InferenceService)
-LIMITER_KEY = web.AppKey("limiter", RateLimiter)
+INFERENCE_KEY = web.AppKey("inference", ColorizeBackend)
+LIMITER_KEY = web.AppKey("limiter", Limiter)
 BRIDGE_KEY = web.AppKey("bridge", ChatBridge)

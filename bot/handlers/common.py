@@ -41,7 +41,7 @@ async def restrict_users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def tap_allowed(query: CallbackQuery, state: BotState) -> bool:
     """Count a tap that may colorize or refine against its user's limits; says when it is not."""
-    wait = state.limiter.check(query.from_user.id)
+    wait = await state.limiter.check(query.from_user.id)
     if wait is None:
         return True
     await query.answer(texts.RATE_LIMITED.format(wait=texts.duration(wait)), show_alert=True)

@@ -44,7 +44,7 @@ async def colorize_and_reply(
 ) -> None:
     """Colorize ``sketch`` and reply to ``message`` with the result and its keyboard."""
     state = get_state(context)
-    wait = state.limiter.check(message.from_user.id if message.from_user else message.chat_id)
+    wait = await state.limiter.check(message.from_user.id if message.from_user else message.chat_id)
     if wait is not None:
         await message.reply_text(texts.RATE_LIMITED.format(wait=texts.duration(wait)))
         return

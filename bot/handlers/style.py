@@ -28,7 +28,7 @@ async def on_style(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     state = get_state(context)
     if not await tap_allowed(query, state):
         return
-    style = next(s for s in STYLES if s != state.inference.colorizer.style)
+    style = next(s for s in STYLES if s != state.inference.style)
     label = texts.STYLE_LABELS[style]
     await query.answer(texts.STYLE_STARTED.format(style=label))
     sketch_message = sketch_message_of(message)

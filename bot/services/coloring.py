@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import Bot
 
 from bot.services.files import FileStore, TelegramImage
 from bot.services.image_cache import ImageCache
 from inference.colorizer import Colorized, Style
-from inference.service import InferenceService, PositionCallback
+from inference.hints import Hint
+from inference.service import ColorizeBackend, PositionCallback
 
 
 class ColorService:
     """Downloads a sketch, colorizes it on the inference service, remembers the result."""
 
-    def __init__(self, inference: InferenceService, files: FileStore, cache: ImageCache) -> None:
+    def __init__(self, inference: ColorizeBackend, files: FileStore, cache: ImageCache) -> None:
         self.inference = inference
         self.files = files
         self._cache = cache
@@ -25,13 +28,16 @@ class ColorService:
         on_position: PositionCallback | None = None,
         *,
         style: Style | None = None,
+        hints: Sequence[Hint] = (),
     ) -> Colorized:
         """Colorize ``sketch`` always, even when a result is cached (``style`` None: the default
-        one); raises SketchError (FileTooLarge too), QueueFullError. Only default-style results
-        are remembered."""
+        one), with color ``hints``; raises SketchError (FileTooLarge too), HintsError,
+        QueueFullError. Only default-style results without hints are remembered."""
         data = await self.files.fetch(bot, sketch)
-        result = await self.inference.colorize(data, on_position=on_position, style=style)
-        if style is None:
+        result = await self.inference.colorize(
+            data, on_position=on_position, style=style, hints=hints
+        )
+        if style is None and not hints:
             self._cache.put(f"color:{sketch.file_unique_id}", result)
         return result
 

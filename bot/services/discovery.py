@@ -23,6 +23,7 @@ from pixelpainter_common.discovery import (
     token_problem,
     verify,
 )
+from shared_state.alerts import AlertGate, LocalAlerts
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class RefineLocator:
         npoint_bin_id: str,
         token: SecretStr,
         on_rejected: OnRejected | None = None,
+        alerts: AlertGate | None = None,
     ) -> None:
         self._session = session
         self.fixed_url = fixed_url
@@ -53,7 +55,8 @@ class RefineLocator:
         self.override: str | None = None  # set by an admin's /seturl, until restart
         self.document: dict[str, Any] | None = None  # the last trusted discovery document
         self.rejected: str | None = None  # why the last document read was not trusted
-        self._alerted: set[str] = set()  # fingerprints of rejected documents already reported
+        # Rejected documents already reported (by fingerprint), by this or another replica.
+        self._alerts = alerts or LocalAlerts()
         self._cached: str | None = None
         self._lock = asyncio.Lock()
 
@@ -136,10 +139,8 @@ class RefineLocator:
 
     async def _reject(self, document: object, problem: str) -> None:
         self.rejected = problem
-        fingerprint = _fingerprint(document)
-        if fingerprint in self._alerted:
+        if not await self._alerts.open(f"discovery-rejected:{_fingerprint(document)}"):
             return
-        self._alerted.add(fingerprint)
         # The document itself is not logged: it is untrusted text, and it could be large.
         logger.warning("Discovery document rejected: %s; not using its URL", problem)
         if self._on_rejected is not None:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import texts
+from shared_state.alerts import AlertGate, LocalAlerts
 
 logger = logging.getLogger(__name__)
 
@@ -15,11 +16,15 @@ Notify = Callable[[str], Awaitable[None]]
 
 
 class RefineHealth:
-    """Online/offline state and the last ``/status``; admins hear once when an outage starts
-    and once when it ends."""
+    """Online/offline state and the last ``/status`` of one server; admins hear once when an
+    outage starts and once when it ends, from one replica (``alerts`` shared through Redis)."""
 
-    def __init__(self, notify: Notify) -> None:
+    def __init__(
+        self, notify: Notify, *, name: str = "refine", alerts: AlertGate | None = None
+    ) -> None:
         self._notify = notify
+        self.name = name
+        self._alerts = alerts or LocalAlerts()
         self.online: bool | None = None  # None until the first check or call
         self.changed_at = time.time()
         self.last_error: str | None = None
@@ -57,7 +62,8 @@ class RefineHealth:
         self.online = False  # set before awaiting: concurrent failures alert only once
         self.changed_at = time.time()
         logger.warning("Refine server offline (%s): %s", url, reason)
-        await self._notify(texts.ADMIN_REFINE_DOWN.format(url=url or "no URL", reason=reason))
+        if await self._alerts.open(self._episode):
+            await self._notify(texts.ADMIN_REFINE_DOWN.format(url=url or "no URL", reason=reason))
 
     async def mark_up(self, url: str) -> None:
         """Record a successful call or check; alerts admins if this ends an outage."""
@@ -67,4 +73,10 @@ class RefineHealth:
         if was_down:
             self.changed_at = time.time()
             logger.info("Refine server back online at %s", url)
+        # Another replica may have seen the outage start: whoever sees its end first says so.
+        if await self._alerts.close(self._episode):
             await self._notify(texts.ADMIN_REFINE_UP.format(url=url))
+
+    @property
+    def _episode(self) -> str:
+        return f"refine-down:{self.name}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -18,9 +19,10 @@ from bot.services.coloring import ColorService
 from bot.services.files import FileStore
 from bot.settings import BotSettings
 from inference.colorizer import Colorized, Style
+from inference.hints import Hint
 from inference.images import encode_jpeg
-from inference.service import InferenceService
-from pixelpainter_common.rate_limit import RateLimiter
+from inference.service import ColorizeBackend
+from shared_state.rate_limit import Limiter
 from webapp.app import create_app
 from webapp.listen import start_site
 from webapp.state import DeliveryError, WebAppConfig
@@ -47,16 +49,19 @@ class TelegramBridge:
         self._colors = colors
         self._files = files
 
-    async def colorized(self, file_id: str, style: Style | None = None) -> Colorized:
-        """The colored sketch behind ``file_id`` (the bot's cache, or colorized again)."""
+    async def colorized(
+        self, file_id: str, style: Style | None = None, hints: Sequence[Hint] = ()
+    ) -> Colorized:
+        """The colored sketch behind ``file_id`` (the bot's cache, or colorized again; always
+        again with ``hints``)."""
         try:
             file = await self._bot.get_file(file_id)  # fetched from this File: one round trip
         except BadRequest as err:
             raise LookupError(file_id) from err
         # A file over the limit raises FileTooLarge, a SketchError the web app answers with 413.
-        if style is None:
+        if style is None and not hints:
             return await self._colors.cached_or_colorize(self._bot, file)
-        return await self._colors.colorize_now(self._bot, file, style=style)
+        return await self._colors.colorize_now(self._bot, file, style=style, hints=hints)
 
     async def send_image(self, chat_id: int, image: Image.Image, png: bytes) -> None:
         """A photo preview with the usual keyboard when it fits, and the PNG as a file."""
@@ -99,10 +104,10 @@ class MiniAppServer:
 async def start_miniapp(
     settings: BotSettings,
     bot: Bot,
-    inference: InferenceService,
+    inference: ColorizeBackend,
     colors: ColorService,
     files: FileStore,
-    limiter: RateLimiter,
+    limiter: Limiter,
 ) -> MiniAppServer:
     """Serve the web app and the Mini App endpoints on ``WEBAPP_HOST:WEBAPP_PORT``: for
     Telegram users with valid initData only, those of ``ALLOWED_USER_IDS`` (and the admins)

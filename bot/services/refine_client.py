@@ -19,7 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from pydantic import SecretStr
 
 from bot.services.discovery import RefineLocator
-from bot.services.health import RefineHealth
+from bot.services.refine_pool import RefinePool, RefineServer
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,11 @@ class RefineTimeout(RefineError):
     """The server took longer than the configured timeout."""
 
 
+# Worth trying another server: this one is gone, full, or failed on its side (not the request's
+# fault, and not a timeout: a second one would double the user's wait).
+FAIL_OVER = (RefineOffline, RefineBusy, RefineServerError)
+
+
 class _Stale(Exception):
     """The URL looks dead or moved: worth reading the discovery document again."""
 
@@ -105,20 +110,18 @@ class RefineResult:
 
 
 class RefineClient:
-    """Calls the refine server found by ``locator``; every call carries the bearer token."""
+    """Calls the servers of ``pool``; every call carries the bearer token."""
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        locator: RefineLocator,
+        pool: RefinePool,
         token: SecretStr,
-        health: RefineHealth,
         *,
         timeout_s: float,
     ) -> None:
         self._session = session
-        self.locator = locator
-        self.health = health
+        self.pool = pool
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=10)
 
@@ -129,7 +132,8 @@ class RefineClient:
         }
 
     async def refine(self, request: RefineRequest) -> RefineResult:
-        """Refine an image; raises a :class:`RefineError` subclass when there is no image."""
+        """Refine an image on the best server, failing over to the next while one is down,
+        full or failing; raises a :class:`RefineError` subclass when no server gives an image."""
 
         async def call(url: str) -> RefineResult:
             # Not quote_fields: a file name is sent as the user wrote it, not percent-encoded.
@@ -174,10 +178,26 @@ class RefineClient:
                 size=size,
             )
 
-        return await self._reported(call)
+        servers = self.pool.ranked(request.model)
+        if not servers:
+            raise RefineOffline("no refine server URL is known")
+        failure: RefineError | None = None
+        for server in servers:
+            try:
+                return await self._reported(server, call)
+            except FAIL_OVER as err:
+                if failure is None or not isinstance(err, RefineUntrusted):
+                    failure = err  # the most telling reason, for the user
+                if len(servers) > 1:
+                    logger.info(
+                        "Refine on %s failed (%s); trying the next server", server.name, err
+                    )
+        assert failure is not None
+        raise failure
 
-    async def refresh_status(self) -> dict[str, Any]:
-        """Read ``/status`` and keep it in :attr:`health` (the health job calls this)."""
+    async def refresh_status(self) -> list[dict[str, Any] | RefineError]:
+        """Read every server's ``/status`` into its health (the health job calls this);
+        each server's document, or the error it gave."""
 
         async def call(url: str) -> dict[str, Any]:
             async with self._session.get(
@@ -187,43 +207,54 @@ class RefineClient:
                 body = await response.json(content_type=None)
                 return body if isinstance(body, dict) else {}
 
-        status = await self._reported(call)
-        self.health.record_status(status)
-        return status
+        async def one(server: RefineServer) -> dict[str, Any] | RefineError:
+            if not server.locator.configured:
+                return RefineOffline("not configured")
+            try:
+                status = await self._reported(server, call)
+            except RefineError as err:
+                return err
+            server.health.record_status(status)
+            return status
 
-    async def _reported(self, call: Callable[[str], Awaitable[T]]) -> T:
-        """Run ``call`` against the server and tell :attr:`health` how it went."""
+        return list(await asyncio.gather(*(one(s) for s in self.pool.servers)))
+
+    async def _reported(self, server: RefineServer, call: Callable[[str], Awaitable[T]]) -> T:
+        """Run ``call`` against ``server`` and tell its health how it went."""
         try:
-            url, result = await self._with_rediscovery(call)
+            url, result = await self._with_rediscovery(server.locator, call)
         except RefineUntrusted:
             raise  # the admins were alerted about the document itself
         except RefineOffline as err:
-            if self.locator.configured:  # a bot set up without a refine server has no outages
-                await self.health.mark_down(self.locator.known_url, str(err))
+            if server.locator.configured:  # a bot set up without a refine server has no outages
+                await server.health.mark_down(server.locator.known_url, str(err))
             raise
-        await self.health.mark_up(url)
+        await server.health.mark_up(url)
         return result
 
-    async def _with_rediscovery(self, call: Callable[[str], Awaitable[T]]) -> tuple[str, T]:
-        url = await self.locator.current()
+    async def _with_rediscovery(
+        self, locator: RefineLocator, call: Callable[[str], Awaitable[T]]
+    ) -> tuple[str, T]:
+        url = await locator.current()
         if url is None:
-            raise self._no_url()
+            raise _no_url(locator)
         try:
             return url, await _classify(call, url)
         except _Stale as err:
             logger.info("Refine server at %s unreachable (%s); rediscovering", url, err)
-            retry_url = await self.locator.rediscover(stale=url)
+            retry_url = await locator.rediscover(stale=url)
             if retry_url is None:
-                raise self._no_url(str(err)) from None
+                raise _no_url(locator, str(err)) from None
         try:
             return retry_url, await _classify(call, retry_url)
         except _Stale as err:
             raise RefineOffline(str(err)) from None
 
-    def _no_url(self, reason: str = "no refine server URL is known") -> RefineOffline:
-        if self.locator.rejected:
-            return RefineUntrusted(f"discovery document rejected: {self.locator.rejected}")
-        return RefineOffline(reason)
+
+def _no_url(locator: RefineLocator, reason: str = "no refine server URL is known") -> RefineOffline:
+    if locator.rejected:
+        return RefineUntrusted(f"discovery document rejected: {locator.rejected}")
+    return RefineOffline(reason)
 
 
 def check_image(data: bytes) -> tuple[int, int]:

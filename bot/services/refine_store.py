@@ -16,7 +16,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS refines (
 """
 
 
+class StoreUnavailable(RuntimeError):
+    """The shared store (Redis) cannot be reached; the refine cannot be recorded."""
+
+
 @dataclass(frozen=True)
 class InFlight:
     """One refine under way: the tapped message, the button, and how to put its caption back.
@@ -51,6 +55,19 @@ class InFlight:
     reply_markup: dict[str, Any] | None
     started_at: float
     id: int | None = None
+
+
+class FlightStore(Protocol):
+    """What the refine flow needs of a store: :class:`RefineStore` (SQLite, one bot) or
+    :class:`bot.services.redis_refine_store.RedisRefineStore` (Redis, replicas)."""
+
+    async def add(self, flight: InFlight) -> int: ...
+
+    async def finish(self, flight_id: int) -> None: ...
+
+    async def unfinished(self) -> list[InFlight]: ...
+
+    async def first_on(self, chat_id: int, message_id: int) -> InFlight | None: ...
 
 
 class RefineStore:

@@ -25,7 +25,6 @@ from bot.keyboards import refined_keyboard
 from bot.messages import sketch_message_of
 from bot.services.coloring import ColorService
 from bot.services.files import FileStore
-from bot.services.health import RefineHealth
 from bot.services.progress import CaptionProgress, chat_action
 from bot.services.refine_client import (
     RefineBadAnswer,
@@ -39,7 +38,7 @@ from bot.services.refine_client import (
     RefineUntrusted,
 )
 from bot.services.refine_inputs import InputsGone, choose_inputs
-from bot.services.refine_store import InFlight, RefineStore
+from bot.services.refine_store import FlightStore, InFlight, StoreUnavailable
 from inference.errors import QueueFullError, SketchError
 
 logger = logging.getLogger(__name__)
@@ -123,14 +122,12 @@ class Refining:
         files: FileStore,
         colors: ColorService,
         client: RefineClient,
-        health: RefineHealth,
-        store: RefineStore,
+        store: FlightStore,
         flights: RefineFlights,
     ) -> None:
         self.files = files
         self.colors = colors
         self.client = client
-        self.health = health
         self.store = store
         self.flights = flights
 
@@ -151,7 +148,12 @@ class Refining:
             reply_markup=message.reply_markup.to_dict() if message.reply_markup else None,
             started_at=time.time(),
         )
-        flight_id = await self.store.add(flight)
+        try:
+            flight_id = await self.store.add(flight)
+        except StoreUnavailable as err:  # not recorded: not started, so a restart cannot lose it
+            logger.warning("Refine not started, the in-flight store is unreachable: %s", err)
+            await message.reply_text(texts.REFINE_TRY_AGAIN, do_quote=True)
+            return
         progress = CaptionProgress(
             message,
             flight.caption,
@@ -162,9 +164,15 @@ class Refining:
         except asyncio.CancelledError:
             raise  # still recorded: the next start answers it
         except Exception:
-            await self.store.finish(flight_id)
+            await self._forget(flight_id)
             raise
-        await self.store.finish(flight_id)
+        await self._forget(flight_id)
+
+    async def _forget(self, flight_id: int) -> None:
+        try:
+            await self.store.finish(flight_id)
+        except StoreUnavailable as err:  # the user has the answer; the record expires by itself
+            logger.warning("Could not forget answered refine %s: %s", flight_id, err)
 
     async def _refine_and_answer(
         self, bot: Bot, message: Message, data: ButtonData, progress: CaptionProgress
@@ -172,7 +180,8 @@ class Refining:
         model = texts.MODEL_LABELS[data.model]
         try:
             request = await choose_inputs(bot, self.files, self.colors, message, data)
-            ahead = self.health.queue  # from the health job's last /status: no extra call
+            # From the health job's last /status of the server it will most likely go to.
+            ahead = self.client.pool.ranked(data.model)[0].health.queue
             await progress.show(
                 texts.REFINING_QUEUED.format(model=model, ahead=ahead)
                 if ahead
@@ -251,7 +260,7 @@ class Refining:
             except TelegramError as err:  # Telegram unreachable: try again at the next start
                 logger.warning("Unfinished refine in chat %s kept: %s", flight.chat_id, err)
                 continue
-            await self.store.finish(flight.id)
+            await self._forget(flight.id)
             answered += 1
         if answered:
             logger.info("Answered %d refine(s) cut off by the last stop", answered)

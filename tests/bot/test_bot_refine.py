@@ -81,7 +81,7 @@ async def test_refine_server_down_then_back(telegram, refine_server, make_settin
             lambda c: c.chat_id == USER and "asleep" in c.params.get("text", ""), count=2
         )
         assert offline[0].params["reply_parameters"]["message_id"] == colored["message_id"]
-        health = app.bot_data[STATE_KEY].health
+        health = app.bot_data[STATE_KEY].pool.servers[0].health
         seen = health.failures
         async with asyncio.timeout(10):  # three more failed health checks: still one alert
             while health.failures < seen + 3:
@@ -183,7 +183,7 @@ async def test_seturl_takes_only_https_or_loopback(telegram, refine_server, bot,
     [answer] = await telegram.wait_for(lambda c: c.chat_id == ADMIN_ID)
     assert "Not set" in answer.params["text"] or "Usage" in answer.params["text"]
     state = bot.bot_data[STATE_KEY]
-    assert state.locator.override is None and state.locator.source == "npoint"
+    assert state.pool.override is None and state.pool.source == "npoint"
     _, colored = await colored_reply(telegram)
     await telegram.tap(USER, colored, "r:b:30")
     await telegram.wait_for(lambda c: c in refined_photos(telegram))

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from bot.services.discovery import RefineLocator
 from bot.services.health import RefineHealth
 from bot.services.refine_client import RefineClient, RefineRequest, RefineUntrusted, Upload
+from bot.services.refine_pool import RefinePool, RefineServer
 from tests.support.npoint import BIN_ID, FakeNpoint
 from tests.support.refine import FakeRefineServer
 from tests.support.sketches import colored_bytes, sketch_bytes
@@ -82,7 +83,8 @@ async def _client(npoint: FakeNpoint, session: aiohttp.ClientSession, rejected: 
         on_rejected=on_rejected,
     )
     health = RefineHealth(notify)
-    return RefineClient(session, locator, SecretStr(REFINE_TOKEN), health, timeout_s=120), health
+    pool = RefinePool([RefineServer("npoint", locator, health)], make_server=None)  # type: ignore[arg-type]
+    return RefineClient(session, pool, SecretStr(REFINE_TOKEN), timeout_s=120), health
 
 
 async def test_bot_refines_through_the_signed_document_of_the_real_server(published):
@@ -90,9 +92,11 @@ async def test_bot_refines_through_the_signed_document_of_the_real_server(publis
     rejected: list[str] = []
     async with aiohttp.ClientSession() as session:
         client, health = await _client(npoint, session, rejected)
-        status = await client.refresh_status()
+        [status] = await client.refresh_status()
         assert status["models"] == ["balanced", "quality"] and status["queue"] == 0
-        assert health.online is True and client.locator.known_url.endswith(f":{server.port}")
+        assert health.online is True and client.pool.servers[0].locator.known_url.endswith(
+            f":{server.port}"
+        )
         request = RefineRequest(
             image=Upload(colored_bytes((80, 56)), "colored.png", "image/png"),
             sketch=Upload(sketch_bytes((80, 56)), "sketch.png", "image/png"),
@@ -117,8 +121,8 @@ async def test_a_forged_copy_of_the_real_document_is_refused(published):
         rejected: list[str] = []
         async with aiohttp.ClientSession() as session:
             client, health = await _client(npoint, session, rejected)
-            with pytest.raises(RefineUntrusted):
-                await client.refresh_status()
+            [status] = await client.refresh_status()  # each server's document, or its error
+            assert isinstance(status, RefineUntrusted)
             with pytest.raises(RefineUntrusted):
                 await client.refine(
                     RefineRequest(

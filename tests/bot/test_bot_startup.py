@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from pydantic import ValidationError
 
 from bot.__main__ import main
 from bot.callbacks import MAX_CALLBACK_BYTES, Action, ButtonData
@@ -277,3 +278,27 @@ def test_unusable_data_folder_exits_2(clean_env, capsys, tmp_path):
     clean_env.setenv("BOT_DATA_DIR", str(blocker / "data"))
     assert main() == 2
     assert capsys.readouterr().err.startswith(f"BOT_DATA_DIR: cannot create {blocker / 'data'}")
+
+
+def test_celery_backend_needs_redis(clean_env, capsys):
+    clean_env.setenv("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
+    clean_env.setenv("INFERENCE_BACKEND", "celery")
+    clean_env.delenv("REDIS_URL", raising=False)
+    assert main() == 2
+    assert "INFERENCE_BACKEND=celery needs REDIS_URL" in capsys.readouterr().err
+    clean_env.setenv("REDIS_URL", "redis://:hunter2-password@127.0.0.1:6379/0")
+    settings = BotSettings(_env_file=None)
+    assert "hunter2-password" in settings.secrets  # masked in every log line
+    assert "hunter2" not in repr(settings)
+
+
+def test_refine_urls_are_https_or_loopback(clean_env):
+    clean_env.setenv("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
+    clean_env.setenv("REFINE_URLS", "https://gpu-a.example/, http://127.0.0.1:5000")
+    clean_env.setenv("NPOINT_BIN_IDS", "a, b")
+    settings = BotSettings()
+    assert settings.refine_urls == ["https://gpu-a.example", "http://127.0.0.1:5000"]
+    assert settings.npoint_bin_ids == ["a", "b"]
+    clean_env.setenv("REFINE_URLS", "https://gpu-a.example,http://gpu-b.example")
+    with pytest.raises(ValidationError):
+        BotSettings()

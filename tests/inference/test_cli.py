@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from inference import __version__
 from inference.cli import main
@@ -393,3 +393,66 @@ def test_checkpoint_without_tensorflow_is_one_line(tmp_path):
     )
     assert proc.returncode == 2
     assert TF_INSTALL_HINT in _one_line(proc.stderr)
+
+
+def _boxes(path: Path, size: tuple[int, int]) -> Path:
+    """A closed box on white (its inside is one region around the middle)."""
+    img = Image.new("RGB", size, "white")
+    w, h = size
+    ImageDraw.Draw(img).rectangle(
+        (w // 8, h // 8, w - w // 8, h - h // 8), outline="black", width=3
+    )
+    img.save(path)
+    return path
+
+
+def test_hints_color_every_sketch(tiny_hint_onnx, tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    _boxes(src / "a.png", (200, 160))
+    _boxes(src / "b.png", (300, 240))
+    hints = tmp_path / "hints.json"
+    hints.write_text('[{"x": 100, "y": 80, "color": "#d03030"}]')
+    out = tmp_path / "out"
+    args = ["colorize", str(src), "-o", str(out), "--weights", str(tiny_hint_onnx)]
+    assert main([*args, "--hints", str(hints), "--style", "cel"]) == 0
+    assert "2 colorized" in capsys.readouterr().out
+    for name in ("a.png", "b.png"):
+        colored = Image.open(out / name).convert("RGB")
+        # Each sketch's own pixel (100, 80) is inside its box: the hint's color, flat.
+        assert colored.getpixel((100, 80)) == (0xD0, 0x30, 0x30)
+        assert colored.getpixel((140, 100)) == (0xD0, 0x30, 0x30)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ('[{"x": 1, "y": 2, "color": "#000000"}, {"x": 1, "y": 2}]', "hint 1: missing 'color'"),
+        ("not json", "the hints are not valid JSON"),
+        (None, "cannot read it"),
+    ],
+)
+def test_a_bad_hints_file_is_one_line_and_exit_2(
+    tiny_hint_onnx, tmp_path, capsys, document, message
+):
+    src = _boxes(tmp_path / "a.png", (64, 64))
+    hints = tmp_path / "hints.json"
+    if document is not None:
+        hints.write_text(document)
+    argv = ["colorize", str(src), "-o", str(tmp_path / "o"), "--weights", str(tiny_hint_onnx)]
+    assert main([*argv, "--hints", str(hints)]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith(f"pixelpainter: --hints {hints}: {message}")
+    assert not (tmp_path / "o").exists(), "nothing is done before the hints are read"
+
+
+def test_hints_for_a_model_without_hint_channels_are_one_line_and_exit_2(
+    tiny_onnx, tmp_path, capsys
+):
+    src = _boxes(tmp_path / "a.png", (64, 64))
+    hints = tmp_path / "hints.json"
+    hints.write_text('[{"x": 10, "y": 10, "color": "#d03030"}]')
+    argv = ["colorize", str(src), "-o", str(tmp_path / "o"), "--weights", str(tiny_onnx)]
+    assert main([*argv, "--hints", str(hints)]) == 2
+    assert "this model takes no color hints" in _one_line(capsys.readouterr().err)
+    assert not list((tmp_path / "o").glob("*.png"))

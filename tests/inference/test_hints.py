@@ -8,8 +8,16 @@ from PIL import Image
 
 from inference.architecture import parameter_count
 from inference.colorizer import Colorizer
-from inference.errors import HintsError
-from inference.hints import HINT_RADIUS, Hint, as_hints, hint_planes, to_model
+from inference.errors import HintsError, HintsProblem
+from inference.hints import (
+    HINT_RADIUS,
+    MAX_HINTS,
+    Hint,
+    as_hints,
+    hint_planes,
+    parse_hints,
+    to_model,
+)
 from inference.weights import inspect_weights, load_generator
 
 
@@ -114,6 +122,7 @@ def test_a_model_without_hint_channels_runs_and_refuses_hints_in_one_line(tiny_c
     with pytest.raises(HintsError, match="takes no color hints") as caught:
         tiny_colorizer.colorize(_sketch(), hints=[(1, 1, (0, 0, 0))])
     assert "\n" not in str(caught.value)
+    assert caught.value.reason == HintsProblem.NOT_ACCEPTED
     # No hints at all (None or an empty list) is not an error.
     tiny_colorizer.colorize(_sketch(), hints=[])
 
@@ -139,3 +148,49 @@ def test_hints_refer_to_the_sketch_pixels_even_when_jpeg_decoding_skips_detail(t
     assert prepared.size == (256, 128)
     (hint,) = prepared.hints
     assert (hint.x, hint.y) == pytest.approx((127.56, 63.56), abs=0.01)
+
+
+def test_a_hints_document_parses_into_hints():
+    document = '[{"x": 120, "y": 88, "color": "#d03030"}, {"x": 0, "y": 5, "color": "#00FFaa"}]'
+    assert parse_hints(document) == [Hint(120, 88, (208, 48, 48)), Hint(0, 5, (0, 255, 170))]
+    assert parse_hints(b"[]") == []
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("{oops", "the hints are not valid JSON (line 1, column 2)"),
+        ('{"x": 1, "y": 2, "color": "#000000"}', "the hints must be a JSON list"),
+        ('[{"x": 1, "y": 2, "color": "#000000"}, 7]', "hint 1: must be an object"),
+        ('[{"x": 1, "color": "#000000"}]', "hint 0: missing 'y'"),
+        ('[{"x": 1, "y": 2}, {}]', "hint 0: missing 'color'"),
+        ('[{"x": 1.5, "y": 2, "color": "#000000"}]', "hint 0: x must be a whole number"),
+        ('[{"x": 1, "y": true, "color": "#000000"}]', "hint 0: y must be a whole number"),
+        ('[{"x": 1, "y": -3, "color": "#000000"}]', "hint 0: y must be 0 or more, got -3"),
+        ('[{"x": 1, "y": 2, "color": "red"}]', 'hint 0: color must be "#rrggbb"'),
+        ('[{"x": 1, "y": 2, "color": [1, 2, 3]}]', 'hint 0: color must be "#rrggbb"'),
+        ('[{"x": 1, "y": 2, "color": "#12345g"}]', 'hint 0: color must be "#rrggbb"'),
+    ],
+)
+def test_a_bad_hints_document_names_the_entry_in_one_line(document, message):
+    with pytest.raises(HintsError) as caught:
+        parse_hints(document)
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+
+
+def test_too_many_hints_are_refused():
+    entry = '{"x": 1, "y": 2, "color": "#000000"}'
+    assert len(parse_hints("[" + ", ".join([entry] * MAX_HINTS) + "]")) == MAX_HINTS
+    with pytest.raises(HintsError, match=f"hint {MAX_HINTS}: at most {MAX_HINTS} hints"):
+        parse_hints("[" + ", ".join([entry] * (MAX_HINTS + 1)) + "]")
+
+
+def test_hints_errors_keep_their_data_through_pickling():
+    import pickle
+
+    err = pickle.loads(pickle.dumps(HintsError("missing 'x'", index=3)))
+    assert (err.problem, err.index, err.reason) == ("missing 'x'", 3, HintsProblem.MALFORMED)
+    assert str(err) == "hint 3: missing 'x'"
+    refused = pickle.loads(pickle.dumps(HintsError("no", reason=HintsProblem.NOT_ACCEPTED)))
+    assert refused.reason == HintsProblem.NOT_ACCEPTED

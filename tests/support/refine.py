@@ -35,11 +35,13 @@ class FakeRefineServer(LocalServer):
         self.requests: list[dict[str, Any]] = []
         self.mode = "ok"
         self.queue = 0  # what /status reports
+        self.models = list(STATUS["models"])  # what /status reports
         self.status_reads = 0
         self.arrived = asyncio.Event()  # set when a /refine is received
         self._released = asyncio.Event()
         self._released.set()
         self.cancelled = 0  # held requests whose client went away
+        self._transports: set = set()  # connections of /refine requests under way
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -47,6 +49,13 @@ class FakeRefineServer(LocalServer):
             web.get("/status", self._status),
             web.post("/refine", self._refine),
         ]
+
+    async def kill(self) -> None:
+        """Die mid-job, like a GPU box that loses power: open connections are cut, not answered."""
+        for transport in self._transports:
+            transport.abort()
+        self._transports.clear()
+        await self.stop()
 
     def hold(self) -> None:
         self._released.clear()
@@ -68,7 +77,9 @@ class FakeRefineServer(LocalServer):
 
     async def _status(self, request: web.Request) -> web.Response:
         self.status_reads += 1
-        return self._gate(request) or web.json_response({**STATUS, "queue": self.queue})
+        return self._gate(request) or web.json_response(
+            {**STATUS, "queue": self.queue, "models": self.models}
+        )
 
     async def _refine(self, request: web.Request) -> web.Response:
         refused = self._gate(request)
@@ -87,6 +98,8 @@ class FakeRefineServer(LocalServer):
                 fields[part.name] = await part.text()
         self.requests.append(fields)
         self.arrived.set()
+        if request.transport is not None:
+            self._transports.add(request.transport)
         try:
             await self._released.wait()
         except asyncio.CancelledError:

@@ -51,8 +51,9 @@ def serving(
         proc.wait(timeout=20)
 
 
-def post_sketch(url: str, sketch: bytes) -> bytes:
-    """POST ``sketch`` as the multipart ``sketch`` field to ``url``; the 200 answer's body."""
+def post_sketch(url: str, sketch: bytes, **fields: str) -> bytes:
+    """POST ``sketch`` as the multipart ``sketch`` field (and ``fields`` as text fields) to
+    ``url``; the 200 answer's body."""
     boundary = "----pixelpainter-test"
     body = (
         (
@@ -60,8 +61,13 @@ def post_sketch(url: str, sketch: bytes) -> bytes:
             "Content-Type: image/png\r\n\r\n"
         ).encode()
         + sketch
-        + f"\r\n--{boundary}--\r\n".encode()
+        + b"\r\n"
     )
+    for name, value in fields.items():
+        body += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        ).encode()
+    body += f"--{boundary}--\r\n".encode()
     request = urllib.request.Request(
         url, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
     )

@@ -76,6 +76,14 @@ class FakeTelegram(LocalServer):
         self.fail_status = 500
         self.requests: list[dict[str, Any]] = []
         self._closing = False
+        # Webhook mode: what setWebhook registered, and the replicas an HTTPS proxy at that URL
+        # would spread updates over (round robin); empty: the URL itself is called.
+        self.webhook: Json | None = None
+        self.replicas: list[str] = []
+        self.deliveries: list[tuple[str, int]] = []  # (address, HTTP status) of each answer
+        self.routed: list[tuple[int, str]] = []  # (update_id, address) of each attempt
+        self._delivering: set[asyncio.Task[None]] = set()
+        self._next_replica = itertools.count()
 
     # ---- server ----
     def routes(self) -> list[web.RouteDef]:
@@ -90,6 +98,8 @@ class FakeTelegram(LocalServer):
 
     async def stop(self) -> None:
         self._closing = True
+        for task in list(self._delivering):
+            task.cancel()
         async with self._changed:
             self._changed.notify_all()  # end pending long polls now
         await super().stop()
@@ -137,9 +147,11 @@ class FakeTelegram(LocalServer):
         return self.bot_user
 
     def _m_deleteWebhook(self, params: Json, files: dict[str, bytes]) -> bool:
+        self.webhook = None
         return True
 
     def _m_setWebhook(self, params: Json, files: dict[str, bytes]) -> bool:
+        self.webhook = {"url": params["url"], "secret_token": params.get("secret_token")}
         return True
 
     def _m_setMyCommands(self, params: Json, files: dict[str, bytes]) -> bool:
@@ -305,12 +317,50 @@ class FakeTelegram(LocalServer):
 
     # ---- acting as users ----
     async def push_update(self, **payload: Any) -> int:
-        """Queue an update for the bot's next getUpdates; its update_id."""
+        """Queue an update for the bot's next getUpdates, or send it to the webhook when one is
+        registered (in the background, as Telegram does); its update_id."""
         update_id = next(self._ids)
+        if self.webhook is not None:
+            target = self._next_target()
+            self.routed.append((update_id, target))
+            task = asyncio.create_task(self._deliver({"update_id": update_id, **payload}, target))
+            self._delivering.add(task)
+            task.add_done_callback(self._delivering.discard)
+            return update_id
         async with self._changed:
             self._updates.append({"update_id": update_id, **payload})
             self._changed.notify_all()
         return update_id
+
+    def _next_target(self) -> str:
+        """The webhook URL, or the next replica behind the proxy (round robin)."""
+        assert self.webhook is not None
+        if not self.replicas:
+            return self.webhook["url"]
+        return self.replicas[next(self._next_replica) % len(self.replicas)]
+
+    async def _deliver(self, update: Json, url: str, attempts: int = 200) -> None:
+        """POST ``update`` until a replica answers 200, as Telegram retries its webhook: a
+        replica not listening yet, or one that dies before answering, gets it sent elsewhere."""
+        import aiohttp
+
+        assert self.webhook is not None
+        headers = {}
+        if self.webhook["secret_token"]:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
+        async with aiohttp.ClientSession() as session:
+            for _ in range(attempts):
+                try:
+                    async with session.post(url, json=update, headers=headers) as response:
+                        self.deliveries.append((url, response.status))
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+                url = self._next_target()
+                self.routed.append((update["update_id"], url))
+        raise AssertionError(f"no replica took update {update['update_id']}")
 
     async def user_message(self, user_id: int, **content: Any) -> Json:
         """A message from ``user_id`` in their private chat with the bot."""

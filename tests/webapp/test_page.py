@@ -15,10 +15,10 @@ import pytest
 from PIL import Image
 from webapp_samples import character_sketch
 
+from tests.support.page_forms import RECORD_FORMS
 from tests.support.serve import post_sketch, serving
 from webapp.editor import unpack_regions
 
-ROOT = Path(__file__).resolve().parents[2]
 # Set to a path (e.g. docs/webapp.png) to keep the page's screenshot for the README.
 SCREENSHOT = os.environ.get("PIXELPAINTER_SCREENSHOT")
 
@@ -60,8 +60,9 @@ def page(browser, server):
     assert not blocked, f"the page's own policy blocked something: {blocked}"
 
 
-def _post_editor(server: str, sketch: bytes) -> dict:
-    return json.loads(post_sketch(f"{server}/api/editor", sketch))
+def _post_editor(server: str, sketch: bytes, hints: list | None = None) -> dict:
+    fields = {} if hints is None else {"hints": json.dumps(hints)}
+    return json.loads(post_sketch(f"{server}/api/editor", sketch, **fields))
 
 
 def _image(data_url: str) -> Image.Image:
@@ -110,6 +111,7 @@ def test_upload_shows_the_colored_result(page, server, sketch):
     assert (spread > 30).mean() > 0.2, "the result should be in color, not gray"
     assert page.text_content("#status").startswith("Done")
     assert page.is_hidden("#send")  # no Telegram here: no "Send to chat"
+    assert page.is_hidden("#hint-tools") == (not document["hints"])  # only for a hint model
 
 
 def test_tap_and_color_recolor_exactly_the_tapped_region(page, server, sketch):
@@ -189,3 +191,96 @@ def test_the_page_fits_a_phone_screen(browser, server, sketch):
     context.close()
     assert overflow <= 0
     assert box["width"] <= 390
+
+
+@pytest.fixture(scope="module")
+def hint_server(tiny_hint_onnx) -> Iterator[str]:
+    """``pixelpainter serve`` with a (tiny, random) generator that takes color hints."""
+    with serving("--threads", "1", "--weights", str(tiny_hint_onnx)) as url:
+        yield url
+
+
+def _click_pixel(page, x: int, y: int, w: int, h: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Click the picture's pixel (x, y) at the nearest whole CSS pixel (a click's clientX is
+    whole); returns (that CSS point, the picture pixel it falls in)."""
+    box = page.locator("#result").bounding_box()
+    at = (
+        round(box["x"] + (x + 0.5) * box["width"] / w),
+        round(box["y"] + (y + 0.5) * box["height"] / h),
+    )
+    page.mouse.click(*at)
+    return at, _pixel_at(page, at, w, h)
+
+
+def _pixel_at(page, at: tuple[int, int], w: int, h: int) -> tuple[int, int]:
+    box = page.locator("#result").bounding_box()
+    return (
+        int((at[0] - box["x"]) * w // box["width"]),
+        int((at[1] - box["y"]) * h // box["height"]),
+    )
+
+
+def test_hint_dots_are_placed_moved_removed_and_applied(browser, hint_server, sketch):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    page = context.new_page()
+    page.goto(hint_server + "/")
+    _upload(page, sketch)
+    assert page.is_visible("#hint-tools") and page.is_disabled("#apply-hints")
+    plain = _post_editor(hint_server, sketch.read_bytes())
+    w, h = plain["width"], plain["height"]
+    regions = unpack_regions(_image(plain["region_map"]))
+    ids, counts = np.unique(regions, return_counts=True)
+    big = [i for _, i in sorted(zip(counts, ids, strict=True), reverse=True)[:3]]
+    a, b, c = (_inner_pixel(regions == i) for i in big)
+    before = _canvas_pixels(page)
+
+    page.click("#hint-mode")
+    assert page.get_attribute("#hint-mode", "aria-pressed") == "true"
+    page.locator("#hint-color").fill("#d03030")
+    _, a = _click_pixel(page, *a, w, h)
+    page.locator("#hint-color").fill("#2040e0")
+    start, b = _click_pixel(page, *b, w, h)
+    _click_pixel(page, *c, w, h)
+    assert page.locator(".hint-dot").count() == 3
+    assert np.array_equal(_canvas_pixels(page), before), "dots are shown over the picture"
+
+    # Drag the second dot 25 CSS pixels to the right, then tap the third one away.
+    end = (start[0] + 25, start[1])
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(*end, steps=6)
+    page.mouse.up()
+    moved = _pixel_at(page, end, w, h)
+    page.locator(".hint-dot").nth(2).click()
+    assert page.locator(".hint-dot").count() == 2
+
+    page.evaluate(RECORD_FORMS)
+    page.click("#apply-hints")
+    page.wait_for_selector("#status:has-text('Hints applied')", timeout=60_000)
+    [form] = page.evaluate("window.sentForms")
+    assert form["url"].endswith("api/editor")
+    sent = json.loads(form["fields"]["hints"])
+    assert sent == [
+        {"x": a[0], "y": a[1], "color": "#d03030"},
+        {"x": moved[0], "y": moved[1], "color": "#2040e0"},
+    ]
+    # The page shows the server's coloring for exactly those hints.
+    hinted = _post_editor(hint_server, sketch.read_bytes(), sent)
+    layer = np.asarray(_image(hinted["layer"]).convert("RGB"), np.float64)
+    lines = np.asarray(_image(hinted["lines"]), np.float64)[:, :, None]
+    shown = _canvas_pixels(page)
+    assert np.abs(shown - np.floor(layer * lines / 255 + 0.5)).max() <= 1
+    assert tuple(shown[a[1], a[0]]) == (0xD0, 0x30, 0x30)  # cel: the dot decides its area
+    assert not np.array_equal(shown, before)
+    assert page.locator(".hint-dot").count() == 2, "the dots stay for the next try"
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    # The flat recolor still works on the new coloring.
+    page.click("#hint-mode")
+    _click_pixel(page, *c, w, h)
+    assert page.get_attribute("#result", "data-region") == str(regions[c[1], c[0]])
+    # Another style keeps the applied hints.
+    page.select_option("#style", "soft")
+    page.wait_for_function("window.sentForms.length === 2")
+    page.wait_for_selector("#status:has-text('Done')", timeout=60_000)
+    assert json.loads(page.evaluate("window.sentForms")[1]["fields"]["hints"]) == sent
+    context.close()

@@ -3,7 +3,9 @@
 // The server sends, once per sketch, the color layer, the line art and the region map
 // (see webapp/editor.py). Everything after that runs here: the picture is
 // layer × lines / 255, and recoloring a region rewrites its layer pixels and recomposes them,
-// with no request per tap. Plain script, no build step, no network besides this server.
+// with no request per tap. With a model that takes color hints (the document says so), "Hint
+// dots" places colored dots on the picture and "Apply hints" asks the server once for a new
+// coloring that follows them. Plain script, no build step, no network besides this server.
 "use strict";
 
 (() => {
@@ -23,6 +25,12 @@
     downloadImage: $("download-image"),
     downloadLayer: $("download-layer"),
     send: $("send"),
+    hintTools: $("hint-tools"),
+    hintMode: $("hint-mode"),
+    hintColor: $("hint-color"),
+    applyHints: $("apply-hints"),
+    clearHints: $("clear-hints"),
+    hintDots: $("hint-dots"),
   };
   const telegram = telegramContext();
   const link = new URLSearchParams(location.search);
@@ -32,6 +40,10 @@
   let history = []; // undo entries: {id, before: Uint8ClampedArray of the region's RGB}
   let editing = null; // the undo entry of the color change in progress
   let lastFile = null;
+  let sketchSize = null; // the uploaded sketch's own {w, h}: hints go to the server in its pixels
+  let dots = []; // color hints {x, y, color} in the picture's pixels (the document's size)
+  let placing = false; // "Hint dots" is on: a tap on the picture places a dot
+  let applied = ""; // the hints (JSON) of the coloring shown: a style change keeps them
 
   // ---- Telegram (optional: the page works in any browser) ----
   function telegramContext() {
@@ -59,32 +71,56 @@
   // ---- loading a sketch ----
   async function openFile(file) {
     if (!file) return;
+    if (file !== lastFile) {
+      setDots([]);
+      applied = "";
+      sketchSize = await imageSize(file);
+    }
     lastFile = file;
-    const form = new FormData();
-    form.append("sketch", file);
-    if (ui.style.value) form.append("style", ui.style.value);
-    // Inside the bot every request is a Telegram user's (the plain web app ignores it).
-    if (telegram.initData) form.append("init_data", telegram.initData);
-    await loadDocument(form);
+    await loadDocument(sketchForm());
   }
 
   async function openChatSketch() {
-    const form = new FormData();
-    form.append("init_data", telegram.initData);
-    form.append("sketch_id", link.get("sketch"));
-    form.append("sig", link.get("sig") || "");
-    if (ui.style.value) form.append("style", ui.style.value);
-    await loadDocument(form);
+    await loadDocument(sketchForm());
   }
 
-  async function loadDocument(form) {
+  // The form for the sketch being edited: the uploaded file, or the chat sketch of the link,
+  // with the hints of the coloring shown (or ``hints``, a JSON list, when applying new ones).
+  function sketchForm(hints = applied) {
+    const form = new FormData();
+    if (lastFile) {
+      form.append("sketch", lastFile);
+      // Inside the bot every request is a Telegram user's (the plain web app ignores it).
+      if (telegram.initData) form.append("init_data", telegram.initData);
+    } else {
+      form.append("init_data", telegram.initData);
+      form.append("sketch_id", link.get("sketch"));
+      form.append("sig", link.get("sig") || "");
+    }
+    if (ui.style.value) form.append("style", ui.style.value);
+    if (hints) form.append("hints", hints);
+    return form;
+  }
+
+  async function imageSize(file) {
+    try {
+      const bitmap = await createImageBitmap(file);
+      const size = { w: bitmap.width, h: bitmap.height };
+      bitmap.close();
+      return size;
+    } catch (err) {
+      return null; // a format this browser cannot decode: the server's picture size is used
+    }
+  }
+
+  async function loadDocument(form, done = "Done. Tap an area of the picture to change its color.") {
     setStatus("Coloring your sketch…", "busy");
     let response;
     try {
       response = await fetch("api/editor", { method: "POST", body: form });
     } catch (err) {
       setStatus("Cannot reach the server. Check the connection and try again.", "error");
-      return;
+      return false;
     }
     let body = null;
     try {
@@ -95,15 +131,16 @@
     if (!response.ok || !body) {
       const reason = body && body.error ? body.error : `The server answered ${response.status}.`;
       setStatus(reason, "error");
-      return;
+      return false;
     }
     try {
       await showDocument(body);
     } catch (err) {
       setStatus("This browser could not read the result. Please try another browser.", "error");
-      return;
+      return false;
     }
-    setStatus("Done. Tap an area of the picture to change its color.");
+    setStatus(done);
+    return true;
   }
 
   function loadImage(url) {
@@ -145,6 +182,7 @@
     }
     doc = {
       w, h, layer, lines, regions,
+      takesHints: d.hints === true,
       original: new Uint8ClampedArray(layer),
       members: indexRegions(regions, maxId),
       picture: new ImageData(w, h),
@@ -162,6 +200,9 @@
     ui.color.disabled = true;
     ui.label.textContent = "Tap an area";
     delete ui.result.dataset.region;
+    ui.hintTools.hidden = !doc.takesHints;
+    if (!doc.takesHints) setPlacing(false);
+    renderDots();
     updateButtons();
     ui.result.dataset.ready = "1";
   }
@@ -329,6 +370,94 @@
     ui.undo.disabled = history.length === 0;
     ui.reset.disabled = history.length === 0;
     ui.send.hidden = !telegram.initData || !doc;
+    ui.applyHints.disabled = !dots.length;
+    ui.clearHints.disabled = !dots.length;
+  }
+
+  // ---- color hints ----
+  function setPlacing(on) {
+    placing = on;
+    ui.hintMode.setAttribute("aria-pressed", String(on));
+  }
+
+  function setDots(list) {
+    dots = list;
+    renderDots();
+    updateButtons();
+  }
+
+  function hintsInSketchPixels() {
+    const sw = sketchSize ? sketchSize.w : doc.w;
+    const sh = sketchSize ? sketchSize.h : doc.h;
+    return dots.map((dot) => ({
+      x: Math.min(sw - 1, Math.floor(((dot.x + 0.5) * sw) / doc.w)),
+      y: Math.min(sh - 1, Math.floor(((dot.y + 0.5) * sh) / doc.h)),
+      color: dot.color,
+    }));
+  }
+
+  function renderDots() {
+    ui.hintDots.replaceChildren();
+    if (!doc) return;
+    dots.forEach((dot, index) => {
+      const el = document.createElement("span");
+      el.className = "hint-dot";
+      el.dataset.index = String(index);
+      el.style.left = `${((dot.x + 0.5) * 100) / doc.w}%`;
+      el.style.top = `${((dot.y + 0.5) * 100) / doc.h}%`;
+      el.style.background = dot.color;
+      el.title = `${dot.color}: drag to move, tap to remove`;
+      el.addEventListener("pointerdown", (ev) => dragDot(ev, el, index));
+      ui.hintDots.appendChild(el);
+    });
+  }
+
+  // A dot follows the pointer while dragged; a tap without moving removes it.
+  function dragDot(ev, el, index) {
+    ev.preventDefault();
+    ev.stopPropagation();
+    el.setPointerCapture(ev.pointerId);
+    const start = { x: ev.clientX, y: ev.clientY };
+    let moved = false;
+    const move = (e) => {
+      if (!moved && Math.hypot(e.clientX - start.x, e.clientY - start.y) < 5) return;
+      moved = true;
+      el.classList.add("dragging");
+      const [x, y] = picturePixel(e);
+      dots[index] = { ...dots[index], x, y };
+      el.style.left = `${((x + 0.5) * 100) / doc.w}%`;
+      el.style.top = `${((y + 0.5) * 100) / doc.h}%`;
+    };
+    const up = () => {
+      el.removeEventListener("pointermove", move);
+      el.removeEventListener("pointerup", up);
+      el.removeEventListener("pointercancel", up);
+      if (moved) renderDots();
+      else setDots(dots.filter((_, i) => i !== index));
+    };
+    el.addEventListener("pointermove", move);
+    el.addEventListener("pointerup", up);
+    el.addEventListener("pointercancel", up);
+  }
+
+  function picturePixel(ev) {
+    const box = ui.result.getBoundingClientRect();
+    const x = Math.floor(((ev.clientX - box.left) * doc.w) / box.width);
+    const y = Math.floor(((ev.clientY - box.top) * doc.h) / box.height);
+    return [Math.max(0, Math.min(doc.w - 1, x)), Math.max(0, Math.min(doc.h - 1, y))];
+  }
+
+  async function applyHints() {
+    if (!doc || !dots.length) return;
+    ui.applyHints.disabled = true;
+    const hints = JSON.stringify(hintsInSketchPixels());
+    try {
+      if (await loadDocument(sketchForm(hints), "Hints applied. Move or add dots and apply again.")) {
+        applied = hints;
+      }
+    } finally {
+      updateButtons();
+    }
   }
 
   // ---- downloads and sending ----
@@ -376,6 +505,9 @@
 
   // ---- wiring ----
   ui.file.addEventListener("change", () => openFile(ui.file.files[0]));
+  ui.hintMode.addEventListener("click", () => setPlacing(!placing));
+  ui.applyHints.addEventListener("click", applyHints);
+  ui.clearHints.addEventListener("click", () => setDots([]));
   ui.style.addEventListener("change", () => {
     if (lastFile) openFile(lastFile);
     else if (link.get("sketch") && telegram.initData) openChatSketch();
@@ -394,9 +526,12 @@
   });
   ui.result.addEventListener("click", (ev) => {
     if (!doc) return;
-    const box = ui.result.getBoundingClientRect();
-    const x = Math.min(doc.w - 1, Math.floor(((ev.clientX - box.left) * doc.w) / box.width));
-    const y = Math.min(doc.h - 1, Math.floor(((ev.clientY - box.top) * doc.h) / box.height));
+    const [x, y] = picturePixel(ev);
+    if (placing) {
+      setDots([...dots, { x, y, color: ui.hintColor.value }]);
+      setStatus(`${dots.length} hint dot${dots.length === 1 ? "" : "s"}. Tap "Apply hints" to color with them.`);
+      return;
+    }
     const id = regionAt(x, y);
     if (id) select(id);
     else setStatus("That's a line. Tap inside an area to pick it.");
