@@ -122,6 +122,7 @@ def main() -> None:
 
     from inference.colorizer import Colorizer
     from inference.engine import OnnxEngine, onnx_for
+    from inference.hints import with_hint_planes
     from inference.quantize import CHECK_SET, calibration_inputs, psnr, sketch_set
 
     onnx_paths = {"bundled": onnx_for(None, bench_cache()), "full": full_size_onnx(args.width)}
@@ -147,7 +148,7 @@ def main() -> None:
         for sketch in sketches.values():
             colorizer.colorize(sketch)
     for engine in engines.values():
-        engine.predict(x1)
+        engine.predict(with_hint_planes(x1, engine.input_channels))
     parts: dict[tuple, list[float]] = {}
 
     def add(key: tuple, value: float) -> None:
@@ -174,7 +175,10 @@ def main() -> None:
                     )
                     add((name, size, "colorize", style), t_all)
         for key, engine in engines.items():
-            add(("engine", key), timed(lambda e=engine: e.predict(x1))[0])
+            add(
+                ("engine", key),
+                timed(lambda e=engine: e.predict(with_hint_planes(x1, e.input_channels)))[0],
+            )
     if args.openvino:
         # After the loop above: OpenVINO's worker threads stay busy a while after each call and
         # would slow whatever is timed next. Its own interleaved loop, ONNX Runtime alongside.
@@ -184,10 +188,13 @@ def main() -> None:
             # DepthToSpace transformation).
             engines[f"{name} int8 OpenVINO"] = OpenVinoEngine(plain_paths[name], args.threads)
         for engine in engines.values():
-            engine.predict(x1)
+            engine.predict(with_hint_planes(x1, engine.input_channels))
         for _ in range(args.reps):
             for key, engine in engines.items():
-                add(("openvino phase", key), timed(lambda e=engine: e.predict(x1))[0])
+                add(
+                    ("openvino phase", key),
+                    timed(lambda e=engine: e.predict(with_hint_planes(x1, e.input_channels)))[0],
+                )
 
     print(f"\n{args.threads} threads, {args.reps} interleaved reps; medians in ms")
     print(
@@ -234,7 +241,12 @@ def main() -> None:
     print("|---|---|" + "---|" * len(set(families)))
     for name in onnx_paths:
         fp32 = engines[f"{name} fp32 ORT"]
-        ref = np.concatenate([fp32.predict(check[i : i + 1]) for i in range(len(check))])
+        ref = np.concatenate(
+            [
+                fp32.predict(with_hint_planes(check[i : i + 1], fp32.input_channels))
+                for i in range(len(check))
+            ]
+        )
         variants = {
             "fp32, input ± 1 level of noise": fp32,
             "int8 (first 2 + last conv fp32)": engines[f"{name} int8 ORT"],
@@ -242,7 +254,12 @@ def main() -> None:
         }
         for variant, engine in variants.items():
             x = noisy.astype(np.float32) if variant.startswith("fp32") else check
-            out = np.concatenate([engine.predict(x[i : i + 1]) for i in range(len(x))])
+            out = np.concatenate(
+                [
+                    engine.predict(with_hint_planes(x[i : i + 1], engine.input_channels))
+                    for i in range(len(x))
+                ]
+            )
             scores = {
                 f: float(np.mean([psnr(ref[i], out[i]) for i in np.flatnonzero(families == f)]))
                 for f in dict.fromkeys(families)
@@ -261,8 +278,18 @@ def main() -> None:
         for name in onnx_paths:
             fp32 = engines[f"{name} fp32 ORT"]
             int8 = engines[f"{name} int8 ORT"]
-            a = np.concatenate([fp32.predict(val[i : i + 1]) for i in range(len(val))])
-            b = np.concatenate([int8.predict(val[i : i + 1]) for i in range(len(val))])
+            a = np.concatenate(
+                [
+                    fp32.predict(with_hint_planes(val[i : i + 1], fp32.input_channels))
+                    for i in range(len(val))
+                ]
+            )
+            b = np.concatenate(
+                [
+                    int8.predict(with_hint_planes(val[i : i + 1], int8.input_channels))
+                    for i in range(len(val))
+                ]
+            )
             worst = min(psnr(a[i], b[i]) for i in range(len(val)))
             print(
                 f"  {name}: PSNR {psnr(a, b):.1f} dB (worst image {worst:.1f} dB), max |diff| {np.abs(a - b).max():.3f}"

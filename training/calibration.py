@@ -69,8 +69,13 @@ def recalibrate_batchnorm(
 def recalibrate_on_split(
     model: keras.Model, split: Split, *, batch_size: int = 16, steps: int = 100, seed: int = 0
 ) -> int:
-    """:func:`recalibrate_batchnorm` on shuffled, un-augmented sketches of a training split."""
+    """:func:`recalibrate_batchnorm` on shuffled, un-augmented sketches of a training split
+    (with hints sampled from the truth as in training, for a hint model).
+    """
+    from inference.generator import input_channels_of
+
     if steps <= 0:
         return 0
-    sketches = make_dataset(split, batch_size, shuffle=True, cache=False, seed=seed)
+    hints = "sampled" if input_channels_of(model) != 3 else None
+    sketches = make_dataset(split, batch_size, shuffle=True, cache=False, seed=seed, hints=hints)
     return recalibrate_batchnorm(model, sketches.map(lambda sketch, color: sketch), steps)

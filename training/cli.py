@@ -126,6 +126,8 @@ def _export(args: argparse.Namespace) -> int:
     import tensorflow as tf
 
     from inference.errors import WeightsError
+    from inference.generator import input_channels_of
+    from inference.hints import with_hint_planes
     from inference.weights import detect_format, load_generator
     from training.calibration import recalibrate_on_split
     from training.data import make_dataset, scan_dataset
@@ -151,8 +153,12 @@ def _export(args: argparse.Namespace) -> int:
         if used:
             card["batchnorm_recalibrated_on"] = f"{used} batches of 16 training sketches"
         val_ds = make_dataset(val, 32, shuffle=False, cache=False)
-        # training=False: the mode inference runs in, so the numbers are what users get.
-        card["val"] = evaluate(lambda x: generator(x, training=False), val_ds)
+        channels = input_channels_of(generator)
+        # training=False: the mode inference runs in, so the numbers are what users get (a hint
+        # model without hints: empty hint planes).
+        card["val"] = evaluate(
+            lambda x: generator(with_hint_planes(x.numpy(), channels), training=False), val_ds
+        )
         # What a person gets: the Colorizer puts the sketch's own lines over the color layer.
         card["val_colorizer_output"] = evaluate(colorizer_predict(generator), val_ds)
         card["data"] = {"path": str(args.data), "train_pairs": len(train), "val_pairs": len(val)}

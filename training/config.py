@@ -24,6 +24,12 @@ class TrainConfig:
     batch_size: int = _knob(32, "images per step")
     width: int = _knob(64, "generator base filters (64 = the seed's 54M-parameter model)")
     lambda_l1: float = _knob(400.0, "weight of the L1 loss against the GAN loss")
+    lambda_color: float = _knob(
+        0.0, "weight of the rebalanced color classification loss (0: off; see training/losses)"
+    )
+    hints: bool = _knob(
+        False, "train a hint model (7 input channels) on color hints sampled from the truth"
+    )
     learning_rate: float = _knob(2e-4, "Adam learning rate", "--lr")
     beta_1: float = _knob(0.5, "Adam beta1", "--beta1")
     beta_2: float = _knob(0.999, "Adam beta2", "--beta2")
@@ -37,7 +43,10 @@ class TrainConfig:
     vary_lines: bool = _knob(False, "vary line width, gray level, blur and breaks")
     init_weights: Path | None = field(
         default=None,
-        metadata={"help": "start a fresh run's generator from these weights (fine-tuning)"},
+        metadata={
+            "help": "start a fresh run's generator from these weights (fine-tuning; a 3-channel "
+            "generator into a --hints run gets zero weights on the hint channels)"
+        },
     )
     mixed_precision: bool = _knob(False, "float16 on GPU, bfloat16 on CPUs that have it")
     xla: bool = _knob(False, "compile the train step with XLA")

@@ -5,7 +5,9 @@ Two layouts are read:
   original), color on the left half, sketch on the right;
 - paired folders: ``train/sketch`` + ``train/color`` (and the same under ``val/``), matched by name.
 
-Everything the model sees is RGB 256×256 float32 in [-1, 1].
+Everything the model sees is RGB 256×256 float32 in [-1, 1]; a hint model's input has the 4
+hint planes of :mod:`inference.hints` beside the sketch (sampled from the truth in training, see
+:mod:`training.hints`; empty for validation without hints).
 """
 
 from __future__ import annotations
@@ -193,6 +195,28 @@ def vary_lines(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tenso
     return tf.cast(tf.clip_by_value(tf.round(x * 255.0), 0, 255), tf.uint8), color
 
 
+HINT_MODES = (None, "empty", "sampled")
+
+
+def add_hint_planes(mode: str):
+    """A map function (sketch, color) → (sketch + 4 hint planes, color) for a hint model:
+    ``"empty"`` adds zero planes (no hints), ``"sampled"`` dots sampled from the truth.
+    """
+    from training.hints import sampled_planes
+
+    def empty(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        planes = tf.zeros([IMAGE_SIZE, IMAGE_SIZE, 4], tf.float32)
+        return tf.concat([sketch, planes], axis=-1), color
+
+    def sampled(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        seed = tf.random.uniform([2], 0, 2**31 - 1, tf.int64)
+        planes = tf.numpy_function(sampled_planes, [sketch, color, seed], tf.float32, stateful=True)
+        planes.set_shape([IMAGE_SIZE, IMAGE_SIZE, 4])
+        return tf.concat([sketch, planes], axis=-1), color
+
+    return {"empty": empty, "sampled": sampled}[mode]
+
+
 def make_dataset(
     split: Split,
     batch_size: int,
@@ -202,20 +226,34 @@ def make_dataset(
     vary: bool = False,
     cache: bool = True,
     seed: int | None = None,
+    hints: str | None = None,
 ) -> tf.data.Dataset:
-    """Batches of (sketch, color) float32 [-1, 1]; decoded once and cached as uint8."""
+    """Batches of (sketch, color) float32 [-1, 1]; decoded once and cached as uint8.
+
+    ``hints``: None for a hint-less model (3 channels); ``"empty"`` or ``"sampled"`` for a hint
+    model (7 channels: see :func:`add_hint_planes`).
+    """
+    if hints not in HINT_MODES:
+        raise ValueError(f"hints must be one of {HINT_MODES}, not {hints!r}")
     autotune = tf.data.AUTOTUNE
     if split.pairs:
-        ds = tf.data.Dataset.from_tensor_slices(list(split.pairs)).map(load_pair, autotune)
+        ds = tf.data.Dataset.from_tensor_slices(list(split.pairs))
     else:
         ds = tf.data.Dataset.from_tensor_slices((list(split.sketches), list(split.colors)))
-        ds = ds.map(load_separate, autotune)
+    if shuffle and not cache:
+        # Shuffle the file names, not decoded images: a pass over a few batches (BatchNorm
+        # calibration) then decodes only what it takes, and holds no split-sized buffer.
+        ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.map(load_pair if split.pairs else load_separate, autotune)
     if cache:  # 256² uint8 pairs: 0.4 MB each, decoding 1024×512 PNGs every epoch costs more
         ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+        if shuffle:
+            ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
     if augment:
         ds = ds.map(jitter, autotune)
     if vary:
         ds = ds.map(vary_lines, autotune)
-    return ds.map(normalize, autotune).batch(batch_size).prefetch(autotune)
+    ds = ds.map(normalize, autotune)
+    if hints is not None:
+        ds = ds.map(add_hint_planes(hints), autotune)
+    return ds.batch(batch_size).prefetch(autotune)

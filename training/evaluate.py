@@ -14,7 +14,17 @@ vector vs traced lines), through the real inference path (:class:`inference.Colo
 - **paper white**: the share of paper pixels (white in truth and sketch, connected to the border)
   that stay white in the output (a model that washes everything tan fails this);
 - **region contrast**: mean color distance between a picture's regions in the output / in the
-  truth (one uniform wash scores near 0).
+  truth (one uniform wash scores near 0);
+- **flat margin**: PSNR of the output minus PSNR of the output *flattened to its own mean color*
+  (the figure painted in one color under the sketch's lines, paper kept): a coloring that puts
+  colors in the wrong places scores no better than its own flat version (target ≥ 1 dB);
+- **part hues** (where the data has part maps, ``parts/NAME.png``: skin, hair, eyes, clothes):
+  the share of parts whose mean output color has the truth's hue within 30° (or is, like the
+  truth's, achromatic: gray, black, white).
+
+``--hints 4 --hints 12``: the same for hint models with that many hints sampled from the truth
+(:func:`training.hints.sample_hints`, the same dots for every model), beside no hints, as
+``NAME/raw+4h``: what each hint count gains.
 """
 
 from __future__ import annotations
@@ -38,11 +48,18 @@ WHITE = 235  # a channel above this on every channel is paper
 LINE = 200  # a sketch pixel darker than this is line art
 MIN_REGION = 24  # px at 256²: smaller areas are line texture, not a region
 COLORED = 0.18  # mean saturation above which a region counts as colored
+HUE_TOLERANCE = 30.0  # degrees: a part's hue this close to the truth's is right
+ACHROMATIC = 0.2  # a part's mean color below this saturation (or value) has no hue
+MIN_PART = 20  # px at 256²: smaller parts are not judged
 
 
-def load_pairs(data: Path, split: str = "val", limit: int | None = None) -> list[dict]:
-    """``[{"name", "group", "sketch", "truth"}]`` with uint8 256² RGB halves (bicubic)."""
-    files = sorted((data / split).glob("*.png"))[:limit]
+def load_pairs(
+    data: Path, split: str = "val", limit: int | None = None, every: int = 1
+) -> list[dict]:
+    """``[{"name", "group", "sketch", "truth"[, "parts"]}]`` with uint8 256² RGB halves (bicubic)
+    and, where ``data/parts/DRAWING.png`` exists, the part map (uint8 256², 0 = no part).
+    """
+    files = sorted((data / split).glob("*.png"))[::every][:limit]
     pairs = []
     for path in files:
         image = Image.open(path).convert("RGB")
@@ -52,14 +69,19 @@ def load_pairs(data: Path, split: str = "val", limit: int | None = None) -> list
         stem = path.stem.split("#")[0]
         source = stem.split("-", 1)[0] if "-" in stem else "all"
         kind = "traced" if stem != drawing_of(stem) else "vector"
-        pairs.append(
-            {
-                "name": stem,
-                "group": f"{source}/{kind}",
-                "sketch": np.asarray(sketch),
-                "truth": np.asarray(color),
-            }
-        )
+        pair = {
+            "name": stem,
+            "group": f"{source}/{kind}",
+            "sketch": np.asarray(sketch),
+            "truth": np.asarray(color),
+        }
+        part_file = data / "parts" / f"{drawing_of(stem)}.png"
+        if part_file.exists():
+            parts = Image.open(part_file).convert("L")
+            if parts.size != (SIZE, SIZE):
+                parts = parts.resize((SIZE, SIZE), Image.Resampling.NEAREST)
+            pair["parts"] = np.asarray(parts)
+        pairs.append(pair)
     return pairs
 
 
@@ -68,15 +90,28 @@ def pairs_from_svgs(folder: Path, group: str = "anime") -> list[dict]:
     from training.datasets.lineart import extract_lines
     from training.datasets.openclipart import line_render, render
 
+    parts_file = folder / "parts.json"
+    known = json.loads(parts_file.read_text()) if parts_file.exists() else {}
     pairs = []
     for svg in sorted(folder.glob("*.svg")):
         text = svg.read_text()
         color = render(text, SIZE)
         for kind, lines in (("vector", line_render(text, SIZE)), ("traced", extract_lines(color))):
-            pairs.append(
-                {"name": svg.stem, "group": f"{group}/{kind}", "sketch": lines, "truth": color}
-            )
+            pair = {"name": svg.stem, "group": f"{group}/{kind}", "sketch": lines, "truth": color}
+            if svg.stem in known.get("drawings", {}):
+                pair["parts"] = parts_by_color(color, known["drawings"][svg.stem], known["index"])
+            pairs.append(pair)
     return pairs
+
+
+def parts_by_color(color: np.ndarray, fills: dict[str, str], index: list[str]) -> np.ndarray:
+    """A part map of a flat-colored render: pixels of each part's fill color (within 6 levels,
+    so anti-aliased edges stay out) get the part's index in ``index``; the rest 0."""
+    parts = np.zeros(color.shape[:2], np.uint8)
+    for part, fill in fills.items():
+        rgb = np.array([int(fill[i : i + 2], 16) for i in (1, 3, 5)])
+        parts[np.abs(color.astype(int) - rgb).max(axis=-1) <= 6] = index.index(part)
+    return parts
 
 
 def saturation(rgb: np.ndarray) -> np.ndarray:
@@ -136,6 +171,51 @@ def color_criteria(sketch: np.ndarray, truth: np.ndarray, output: np.ndarray) ->
     return result
 
 
+def flatten(sketch: np.ndarray, truth: np.ndarray, output: np.ndarray) -> np.ndarray:
+    """The output flattened to its own mean color: the figure (all but the paper) painted in the
+    mean output color of its unlined pixels, times the sketch's lines; the paper as output.
+    """
+    paper = paper_mask(sketch, truth)
+    figure = ~paper & (sketch.min(axis=-1) > LINE)
+    mean = output[figure].mean(axis=0) if figure.any() else np.full(3, 255.0)
+    lines = sketch.min(axis=-1, keepdims=True).astype(np.float32) / 255.0
+    flat = np.where(paper[..., None], output.astype(np.float32), mean * lines)
+    return np.clip(flat + 0.5, 0, 255).astype(np.uint8)
+
+
+def _hsv_of(rgb: np.ndarray) -> tuple[float, float, float]:
+    """Hue (degrees), saturation and value of one mean RGB color (0–255 floats)."""
+    hsv = cv2.cvtColor(np.clip(rgb, 0, 255).astype(np.uint8).reshape(1, 1, 3), cv2.COLOR_RGB2HSV)
+    h, s, v = hsv[0, 0].astype(np.float32)
+    return float(h) * 2.0, float(s) / 255.0, float(v) / 255.0
+
+
+def hue_right(truth_rgb: np.ndarray, output_rgb: np.ndarray) -> bool:
+    """Whether a part's mean output color has the truth's hue (within ``HUE_TOLERANCE``°), or
+    both are achromatic (saturation or value below ``ACHROMATIC``)."""
+    ht, st, vt = _hsv_of(truth_rgb)
+    ho, so, vo = _hsv_of(output_rgb)
+    gray_t, gray_o = min(st, vt) < ACHROMATIC, min(so, vo) < ACHROMATIC
+    if gray_t or gray_o:
+        return gray_t and gray_o
+    return min(abs(ht - ho), 360.0 - abs(ht - ho)) <= HUE_TOLERANCE
+
+
+def part_hues(
+    sketch: np.ndarray, truth: np.ndarray, output: np.ndarray, parts: np.ndarray
+) -> tuple[int, int]:
+    """(parts with the right hue, parts judged) of one picture; lines are left out."""
+    unlined = sketch.min(axis=-1) > LINE
+    right = judged = 0
+    for part in np.unique(parts):
+        mask = (parts == part) & unlined
+        if part == 0 or mask.sum() < MIN_PART:
+            continue
+        judged += 1
+        right += hue_right(truth[mask].mean(axis=0), output[mask].mean(axis=0))
+    return right, judged
+
+
 def summarize(rows: list[dict[str, float]]) -> dict[str, float]:
     total: dict[str, float] = defaultdict(float)
     for row in rows:
@@ -147,6 +227,11 @@ def summarize(rows: list[dict[str, float]]) -> dict[str, float]:
         "paper_white": total["paper_white_px"] / max(total["paper_px"], 1),
         "region_contrast_ratio": total["contrast_output"] / max(total["contrast_truth"], 1e-9),
         "pictures": float(len(rows)),
+        **(
+            {"part_hues": total["parts_right"] / total["parts_judged"]}
+            if total["parts_judged"]
+            else {}
+        ),
     }
 
 
@@ -160,27 +245,62 @@ def psnr_ssim(outputs: list[np.ndarray], truths: list[np.ndarray]) -> dict[str, 
     return {"psnr": psnr_of_mse(float(np.mean((a - b) ** 2))), "ssim": ssim}
 
 
-def run_model(weights: Path | None, pairs: list[dict], **colorizer_kw) -> dict[str, list]:
-    """Raw 256² outputs and the Colorizer's output in each style for every pair (uint8 RGB)."""
+def sampled_hints(pairs: list[dict], count: int, seed: int = 0) -> list[list]:
+    """``count`` hints per pair sampled from its truth (model pixels = pair pixels at 256²);
+    the same for every model scored with the same ``seed``."""
+    from training.hints import sample_hints
+
+    rng = np.random.default_rng(seed + count)
+    return [sample_hints(p["truth"], rng, sketch=p["sketch"], count=count) for p in pairs]
+
+
+def run_model(
+    weights: Path | None,
+    pairs: list[dict],
+    *,
+    hint_counts: Sequence[int] = (),
+    styles: Sequence[str] | None = None,
+    **colorizer_kw,
+) -> dict[str, list]:
+    """Raw 256² outputs and the Colorizer's output in each style for every pair (uint8 RGB);
+    for a hint model also ``raw+Kh``: the raw output with K hints sampled from the truth.
+    """
     from inference.colorizer import STYLES, Colorizer
     from inference.settings import InferenceSettings
+    from training.hints import hint_input
 
     # Weights other than .onnx are exported once into the engine's cache (PIXELPAINTER_CACHE).
     colorizer_kw.setdefault("cache_dir", InferenceSettings().pixelpainter_cache)
     colorizer = Colorizer.load(weights, **colorizer_kw)
-    outputs: dict[str, list] = {"raw": [], **{style: [] for style in STYLES}}
+    channels = colorizer.engine.input_channels
+    styles = STYLES if styles is None else styles
+    counts = [k for k in hint_counts if channels != 3]
+    hints = {k: sampled_hints(pairs, k) for k in counts}
+    outputs: dict[str, list] = {
+        "raw": [],
+        **{style: [] for style in styles},
+        **{f"raw+{k}h": [] for k in counts},
+    }
+
+    def raw(out: np.ndarray) -> list[np.ndarray]:
+        return list(((np.clip(out, -1.0, 1.0) + 1.0) * 127.5 + 0.5).astype(np.uint8))
+
     for start in range(0, len(pairs), 16):
-        prepared = [
-            colorizer.prepare(Image.fromarray(p["sketch"])) for p in pairs[start : start + 16]
-        ]
+        chunk = pairs[start : start + 16]
+        prepared = [colorizer.prepare(Image.fromarray(p["sketch"])) for p in chunk]
         # One model call for every style: the styles differ only in the post-processing.
-        out = colorizer.engine.predict(np.stack([p.model_input for p in prepared]))
-        for style in STYLES:
+        inputs = np.stack([p.model_input for p in prepared])
+        out = colorizer.engine.predict(inputs)
+        outputs["raw"] += raw(out)
+        for style in styles:
             results = [
                 colorizer.finish(p, o, style=style) for p, o in zip(prepared, out, strict=True)
             ]
             outputs[style] += [r.image_array for r in results]
-        outputs["raw"] += [r.raw_array for r in results]
+        for k in counts:  # the same model inputs with hints (256² pairs: model pixels)
+            dots = hints[k][start : start + 16]
+            hinted = [hint_input(x[..., :3], h) for x, h in zip(inputs, dots, strict=True)]
+            outputs[f"raw+{k}h"] += raw(colorizer.engine.predict(np.stack(hinted)))
     return outputs
 
 
@@ -198,24 +318,33 @@ def report(
         groups[pair["group"]].append(i)
         groups[pair["group"].split("/")[0]].append(i)
     outputs = outputs or {name: run_model(path, pairs) for name, path in models.items()}
+    # Per-picture work once per output (every pair is in three groups): flat versions and the
+    # color-criteria sums; the groups then sum their pairs' rows.
+    flats: dict[tuple[str, str], list[np.ndarray]] = {}
+    rows: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for name, out in outputs.items():
+        for variant, images in out.items():
+            key = (name, variant)
+            flats[key], rows[key] = [], []
+            for pair, o in zip(pairs, images, strict=True):
+                flats[key].append(flatten(pair["sketch"], pair["truth"], o))
+                row = color_criteria(pair["sketch"], pair["truth"], o)
+                if "parts" in pair:
+                    right, judged = part_hues(pair["sketch"], pair["truth"], o, pair["parts"])
+                    row.update(parts_right=float(right), parts_judged=float(judged))
+                rows[key].append(row)
     result: dict[str, dict] = {}
     for group, index in sorted(groups.items()):
         truths = [pairs[i]["truth"] for i in index]
         sketches = [pairs[i]["sketch"] for i in index]
         entry: dict[str, dict] = {"baseline_sketch_itself": psnr_ssim(sketches, truths)}
-        for name, out in outputs.items():
-            for variant, images in out.items():
-                chosen = [images[i] for i in index]
-                metrics = psnr_ssim(chosen, truths)
-                metrics.update(
-                    summarize(
-                        [
-                            color_criteria(s, t, o)
-                            for s, t, o in zip(sketches, truths, chosen, strict=True)
-                        ]
-                    )
-                )
-                entry[f"{name}/{variant}"] = metrics
+        for (name, variant), images in ((k, outputs[k[0]][k[1]]) for k in rows):
+            metrics = psnr_ssim([images[i] for i in index], truths)
+            flat = [flats[name, variant][i] for i in index]
+            metrics["psnr_flat"] = psnr_ssim(flat, truths)["psnr"]
+            metrics["flat_margin_db"] = metrics["psnr"] - metrics["psnr_flat"]
+            metrics.update(summarize([rows[name, variant][i] for i in index]))
+            entry[f"{name}/{variant}"] = metrics
         entry["pairs"] = {"count": len(index)}
         result[group] = entry
     return result
@@ -236,6 +365,7 @@ def grid(
         for group in order:
             if by_group[group] and len(chosen) < rows:
                 chosen.append(by_group[group].pop(0))
+    style = style if style in outputs else "raw"
     unit = [
         tuple(
             np.asarray(a, np.float32) / 127.5 - 1.0
@@ -244,6 +374,52 @@ def grid(
         for i in chosen
     ]
     return sample_grid(unit, path)
+
+
+def before_after(
+    pairs: list[dict],
+    old: Path | None,
+    new: Path | None,
+    path: Path,
+    *,
+    names: Sequence[str],
+    hints: int = 4,
+    style: str = "cel",
+) -> Path:
+    """Rows of sketch | old model | new model | new model with ``hints`` hints (dots drawn) |
+    truth, for the pairs named ``names`` (``name`` or ``name/kind``), in ``style``.
+    """
+    from inference.colorizer import Colorizer
+    from training.metrics import sample_grid
+
+    chosen = [p for n in names for p in pairs if n in (p["name"], f"{p['name']}/{p['group']}")]
+    chosen = [p for p in chosen if p["group"].endswith("vector")] or chosen
+    before, after = Colorizer.load(old), Colorizer.load(new)
+    dots = sampled_hints(chosen, hints)
+    unit = lambda a: np.asarray(a, np.float32) / 127.5 - 1.0  # noqa: E731
+    rows = []
+    for pair, pair_hints in zip(chosen, dots, strict=True):
+        image = Image.fromarray(pair["sketch"])
+        hinted = after.run([after.prepare(image, hints=pair_hints)], style=style)[0]
+        shown = np.asarray(hinted.image.convert("RGB")).copy()
+        for h in pair_hints:  # the dots a person placed, ringed so they show on any color
+            center = (round(h.x), round(h.y))
+            cv2.circle(shown, center, 5, (0, 0, 0), 1, cv2.LINE_AA)
+            cv2.circle(shown, center, 4, (255, 255, 255), 1, cv2.LINE_AA)
+            cv2.circle(shown, center, 3, tuple(int(c) for c in h.color), -1, cv2.LINE_AA)
+        rows.append(
+            tuple(
+                unit(a)
+                for a in (
+                    pair["sketch"],
+                    np.asarray(before.colorize(image, style=style).image.convert("RGB")),
+                    np.asarray(after.colorize(image, style=style).image.convert("RGB")),
+                    shown,
+                    pair["truth"],
+                )
+            )
+        )
+    return sample_grid(rows, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -261,15 +437,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--split", default="val")
     parser.add_argument("--limit", type=int, help="only the first N pairs")
+    parser.add_argument(
+        "--every", type=int, default=1, help="only every K-th pair (a spread-out subset)"
+    )
     parser.add_argument("--out", type=Path, help="write the report as JSON here")
     parser.add_argument("--grid", type=Path, help="save sketch | output | truth rows (first model)")
     parser.add_argument("--grid-rows", type=int, default=8)
+    parser.add_argument(
+        "--hints",
+        type=int,
+        action="append",
+        default=[],
+        metavar="K",
+        help="also score hint models with K hints sampled from the truth (repeatable)",
+    )
+    parser.add_argument(
+        "--styles",
+        default="cel,soft",
+        help="Colorizer styles to score beside the raw output (comma-separated; '' for none)",
+    )
     args = parser.parse_args(argv)
     models: dict[str, Path | None] = {}
     for spec in args.model:
         name, _, path = spec.partition("=")
         models[name] = None if path in ("", "bundled") else Path(path)
-    pairs = load_pairs(args.data, args.split, args.limit) if args.data else []
+    pairs = load_pairs(args.data, args.split, args.limit, args.every) if args.data else []
     if args.svgs:
         pairs += pairs_from_svgs(args.svgs)
     if not pairs:
@@ -278,7 +470,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    outputs = {name: run_model(path, pairs) for name, path in models.items()}
+    styles = [s for s in args.styles.split(",") if s]
+    outputs = {
+        name: run_model(path, pairs, hint_counts=args.hints, styles=styles)
+        for name, path in models.items()
+    }
     result = report(pairs, models, outputs)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
@@ -292,7 +488,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             extra = "".join(
                 f"  {k} {m[k]:.2f}"
                 for k in (
+                    "flat_margin_db",
                     "saturation_ratio",
+                    "part_hues",
                     "regions_colored",
                     "paper_white",
                     "region_contrast_ratio",

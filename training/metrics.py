@@ -79,10 +79,12 @@ def identity_baseline(sketch: tf.Tensor) -> tf.Tensor:
     return sketch
 
 
-def sample_grid(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], path: Path) -> Path:
-    """Save rows of (sketch | generated | truth), each 256² in [-1, 1], as one PNG."""
+def sample_grid(rows: list[tuple[np.ndarray, ...]], path: Path) -> Path:
+    """Save rows of (sketch | generated | truth) (or more columns), each 256² in [-1, 1], as one
+    PNG."""
     size = 256
-    grid = Image.new("RGB", (3 * size, len(rows) * size), "white")
+    columns = max(len(row) for row in rows)
+    grid = Image.new("RGB", (columns * size, len(rows) * size), "white")
     for r, images in enumerate(rows):
         for c, img in enumerate(images):
             pixels = ((np.clip(img, -1, 1) + 1) * 127.5 + 0.5).astype(np.uint8)

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
@@ -22,7 +23,14 @@ from training.calibration import recalibrate_on_split
 from training.config import TrainConfig
 from training.data import Split, make_dataset, scan_dataset
 from training.discriminator import build_discriminator
-from training.losses import discriminator_loss, generator_loss
+from training.losses import (
+    POOL,
+    color_class_loss,
+    color_prior,
+    discriminator_loss,
+    generator_loss,
+    rebalance_weights,
+)
 from training.metrics import (
     evaluate,
     identity_baseline,
@@ -70,7 +78,7 @@ class Trainer:
         )
         keras.utils.set_random_seed(config.seed)
         with self.strategy.scope():
-            self.generator = build_generator(config.width)
+            self.generator = build_generator(config.width, hints=config.hints)
             self.discriminator = build_discriminator(config.width)
             adam = {
                 "learning_rate": config.learning_rate,
@@ -99,7 +107,14 @@ class Trainer:
         )
         self.global_batch = config.batch_size
         self.steps_per_epoch = math.ceil(len(self.train_split) / self.global_batch)
+        self.color_weights = self._color_weights() if config.lambda_color > 0 else None
         self._train_step = self._make_train_step()
+
+    def _color_weights(self) -> tf.Tensor:
+        """Rebalancing weights of the color bins from the training truths' color prior."""
+        ds = make_dataset(self.train_split, 16, shuffle=True, cache=False, seed=self.config.seed)
+        truths = [tf.nn.avg_pool2d(color, POOL, POOL, "VALID").numpy() for _, color in ds.take(16)]
+        return tf.constant(rebalance_weights(color_prior(np.concatenate(truths))))
 
     # -- the GAN step -------------------------------------------------------------------------
 
@@ -108,12 +123,20 @@ class Trainer:
         g, d, g_opt, d_opt = self.generator, self.discriminator, self.g_opt, self.d_opt
         scaled = isinstance(g_opt, keras.optimizers.LossScaleOptimizer)
 
+        color_weights = self.color_weights
+
         def replica_step(sketch: tf.Tensor, color: tf.Tensor) -> dict[str, tf.Tensor]:
             with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
                 fake = g(sketch, training=True)
-                real_logits = d([sketch, color], training=True)
-                fake_logits = d([sketch, fake], training=True)
+                # The discriminator judges the coloring of the sketch, hints or not.
+                lines = sketch[..., :3]
+                real_logits = d([lines, color], training=True)
+                fake_logits = d([lines, fake], training=True)
                 g_total, g_gan, g_l1 = generator_loss(fake_logits, fake, color, config.lambda_l1)
+                g_color = tf.constant(0.0)
+                if color_weights is not None:
+                    g_color = color_class_loss(fake, color, color_weights)
+                    g_total = g_total + config.lambda_color * g_color
                 d_total = discriminator_loss(real_logits, fake_logits)
                 # Losses are means over the replica's batch: scale to the global batch.
                 replicas = self.strategy.num_replicas_in_sync
@@ -125,7 +148,13 @@ class Trainer:
             d_grads = d_tape.gradient(d_scaled, d.trainable_variables)
             g_opt.apply_gradients(zip(g_grads, g.trainable_variables, strict=True))
             d_opt.apply_gradients(zip(d_grads, d.trainable_variables, strict=True))
-            return {"g_total": g_total, "g_gan": g_gan, "g_l1": g_l1, "d_total": d_total}
+            return {
+                "g_total": g_total,
+                "g_gan": g_gan,
+                "g_l1": g_l1,
+                "g_color": g_color,
+                "d_total": d_total,
+            }
 
         @tf.function(jit_compile=config.xla or None, reduce_retracing=True)
         def train_step(sketch: tf.Tensor, color: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -143,12 +172,15 @@ class Trainer:
         """Resume from the latest checkpoint if there is one (and resuming is on).
 
         A fresh run with ``init_weights`` starts its generator from those weights (fine-tuning);
-        the discriminator and both optimizers start new.
+        the discriminator and both optimizers start new. A hint run from a hint-less generator
+        gets its weights with zero weights on the hint channels (:func:`widen_to_hints`).
         """
         latest = self.manager.latest_checkpoint
         if not self.config.resume or latest is None:
             if self.config.init_weights is not None:
+                from inference.generator import input_channels_of
                 from inference.weights import load_generator
+                from training.hints import widen_to_hints
 
                 source = load_generator(self.config.init_weights)
                 if width_of(source) != self.config.width:
@@ -156,7 +188,16 @@ class Trainer:
                         f"--init-weights {self.config.init_weights} has width "
                         f"{width_of(source)}, the run uses --width {self.config.width}"
                     )
-                self.generator.set_weights(source.get_weights())
+                widen = input_channels_of(source) < input_channels_of(self.generator)
+                if input_channels_of(source) > input_channels_of(self.generator):
+                    raise ValueError(
+                        f"--init-weights {self.config.init_weights} is a hint model: train "
+                        "with --hints"
+                    )
+                if widen:
+                    widen_to_hints(source, self.generator)
+                else:
+                    self.generator.set_weights(source.get_weights())
                 logger.info("Generator initialised from %s", self.config.init_weights)
             return False
         self.checkpoint.restore(latest).assert_existing_objects_matched()
@@ -176,6 +217,7 @@ class Trainer:
             vary=config.vary_lines,
             cache=config.cache,
             seed=config.seed,
+            hints="sampled" if config.hints else None,
         )
         dist_ds = self.strategy.experimental_distribute_dataset(train_ds)
         writer = tf.summary.create_file_writer(str(config.out / "tensorboard"))
@@ -245,12 +287,18 @@ class Trainer:
 
     def validate(self, epoch: int) -> dict[str, float]:
         """Val L1/PSNR/SSIM and a sample grid for this epoch."""
-        val_ds = make_dataset(self.val_split, self.global_batch, shuffle=False, cache=False)
+        val_ds = make_dataset(
+            self.val_split,
+            self.global_batch,
+            shuffle=False,
+            cache=False,
+            hints="empty" if self.config.hints else None,
+        )
         metrics = evaluate(self.predict, val_ds)
         rows = []
         for sketch, color in val_ds.unbatch().take(self.config.samples):
             fake = self.predict(sketch[None])[0].numpy()
-            rows.append((sketch.numpy(), fake, color.numpy()))
+            rows.append((sketch.numpy()[..., :3], fake, color.numpy()))
         sample_grid(rows, self.config.out / "samples" / f"epoch_{epoch:03d}.png")
         return metrics
 

@@ -48,8 +48,13 @@ def test_the_figure_never_merges_with_the_paper(drawn):
 def test_closed_shapes_are_flat(drawn):
     drawing, _, result = drawn
     for shape in drawing.shapes:
-        inside = result.image_array[_away(shape)].astype(np.float64)
-        assert inside.std(axis=0).max() <= 4
+        inside = result.image_array[_away(shape)]
+        # Flat: one color, or two where the model paints the shape in two (the hint-trained
+        # bundled model splits some big shapes, as between a shirt and its collar); cel then
+        # splits the region along that edge, each piece flat.
+        colors, counts = np.unique(inside.reshape(-1, 3), axis=0, return_counts=True)
+        top = np.sort(counts)[::-1]
+        assert top[:2].sum() >= 0.99 * len(inside), colors[np.argsort(counts)[::-1][:4]]
 
 
 def test_the_paper_stays_white(drawn):

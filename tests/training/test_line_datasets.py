@@ -142,8 +142,11 @@ def test_lineart_builder_traces_an_artists_folder_and_skips_broken_files(tmp_pat
         build_lineart(tmp_path / "out" / "nothing-here", tmp_path / "o2")
 
 
-def _source(root, names, traced=False):
+def _source(root, names, traced=False, parts=False):
     for name in names:
+        if parts:  # a part map per drawing, as the faces builder writes them
+            (root / "parts").mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.full((8, 8), 2, np.uint8)).save(root / "parts" / f"{name}.png")
         split = split_of(name)
         (root / split).mkdir(parents=True, exist_ok=True)
         pair = np.full((16, 32, 3), 255, np.uint8)
@@ -156,10 +159,13 @@ def _source(root, names, traced=False):
 
 
 def test_mix_weights_traces_and_keeps_variants_together(tmp_path):
-    a = _source(tmp_path / "a", [f"a{i}" for i in range(30)])
+    a = _source(tmp_path / "a", [f"a{i}" for i in range(30)], parts=True)
     b = _source(tmp_path / "b", [f"b{i}" for i in range(30)], traced=True)
     card = build_mix(tmp_path / "mix", [("faces", a, 2.0), ("clip", b, 1.0)])
-    files = {p.name: p.parent.name for p in (tmp_path / "mix").glob("*/*.png")}
+    files = {p.name: p.parent.name for p in (tmp_path / "mix").glob("[tv]*/*.png")}
+    # Part maps follow their drawing under the prefixed name (traced variants share them).
+    parts = sorted(p.name for p in (tmp_path / "mix" / "parts").glob("*.png"))
+    assert parts == sorted(f"faces-a{i}.png" for i in range(30))
     # Each drawing and its traced variant share a split; train pairs of faces appear twice.
     for name, split in files.items():
         base = drawing_of(name.split("#")[0].removesuffix(".png"))

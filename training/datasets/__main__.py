@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     clipart.add_argument("--limit", type=int, help="only the first N candidate SVGs")
     clipart.add_argument("--workers", type=int, help="rendering processes (default: cores)")
 
-    faces = add("faces", "generated cartoon characters (facesjs Apache-2.0, Adventurer CC BY 4.0)")
+    faces = add("faces", "generated cartoon characters (facesjs, DiceBear styles; see DATACARD)")
     faces.add_argument("--count", type=int, required=True, help="characters to generate")
     faces.add_argument("--seed", type=int, default=0, help="same seed, same characters")
     faces.add_argument("--workers", type=int, help="rendering processes (default: cores)")

@@ -1,13 +1,18 @@
-"""Generated cartoon characters → color / line-art pairs in the Kaggle layout.
+"""Generated cartoon characters → color / line-art pairs in the Kaggle layout, with part maps.
 
-A small node project (``faces_js/``: facesjs and DiceBear Adventurer, versions pinned by its
-``package-lock.json``) writes each character twice as SVG, as drawn and as line art (the rule
-is in ``faces_js/render.mjs``). Both are rendered on white with resvg at ``size`` px; solid
-black areas of the line art are then reduced to their outline, and the pair is written as one
-``2·size × size`` PNG, color on the left and line art on the right, into ``train/`` or ``val/``
-by a hash of the name (≈ 90/10). Existing pairs are kept, so a build can be resumed.
+A small node project (``faces_js/``: facesjs and DiceBear styles, versions pinned by its
+``package-lock.json``) writes each character three times as SVG: as drawn, as line art and as a
+part map (the rules are in ``faces_js/render.mjs``). Hair, eyes and clothes colors are drawn
+from wide ranges (any hue; natural hair too), skin from very light to very dark. Color and line
+art are rendered on white with resvg at ``size`` px; solid black areas of the line art are then
+reduced to their outline, and the pair is written as one ``2·size × size`` PNG, color on the
+left and line art on the right, into ``train/`` or ``val/`` by a hash of the name (≈ 90/10).
+The part map goes to ``parts/NAME.png``: 256² grayscale, each pixel a :data:`PARTS` index
+(0 = no part: paper, lines, mouths, accessories), for per-part color checks. Existing pairs are
+kept, so a build can be resumed.
 
-facesjs (Apache-2.0). DiceBear Adventurer: artwork "Adventurer" by Lisa Wischofsky, CC BY 4.0.
+facesjs (Apache-2.0). DiceBear (MIT) artwork: Adventurer (Lisa Wischofsky) and Micah (Micah
+Lanier) CC BY 4.0; Open Peeps (Pablo Stanley) CC0 1.0.
 """
 
 from __future__ import annotations
@@ -37,6 +42,11 @@ DEFAULT_CACHE = Path.home() / ".cache" / "pixelpainter" / "faces_js"
 # from the paper is the inside of a solid black area and turns white (≈ 4 px at 512).
 INK_LEVEL = 128
 OUTLINE_FRACTION = 1 / 128
+# Part map indexes and the flat ID colors render.mjs paints them with (PART_IDS there).
+PARTS = ("none", "skin", "hair", "eyes", "clothes")
+PART_COLORS = np.array([[255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0]])
+PART_SIZE = 256
+PART_TOLERANCE = 60  # an anti-aliased edge farther than this from every ID color is "none"
 SOURCES = {
     "facesjs": {
         "package": "facesjs",
@@ -51,6 +61,25 @@ SOURCES = {
             'by "Lisa Wischofsky", licensed under "CC BY 4.0" '
             "(https://creativecommons.org/licenses/by/4.0/), drawn with DiceBear "
             "(https://www.dicebear.com, MIT)"
+        ),
+    },
+    "micah": {
+        "package": "@dicebear/micah",
+        "licence": "CC BY 4.0 (artwork); MIT (code)",
+        "credit": (
+            'Remix of "Avatar Illustration System" '
+            "(https://www.figma.com/community/file/829741575478342595) by Micah Lanier, "
+            'licensed under "CC BY 4.0" (https://creativecommons.org/licenses/by/4.0/), '
+            "drawn with DiceBear (https://www.dicebear.com, MIT)"
+        ),
+    },
+    "open-peeps": {
+        "package": "@dicebear/open-peeps",
+        "licence": "CC0 1.0 (artwork); MIT (code)",
+        "credit": (
+            'Remix of "Open Peeps" (https://www.openpeeps.com/) by Pablo Stanley, '
+            'licensed under "CC0 1.0" (https://creativecommons.org/publicdomain/zero/1.0/), '
+            "drawn with DiceBear (https://www.dicebear.com, MIT)"
         ),
     },
 }
@@ -116,11 +145,28 @@ def hollow_solid_ink(line: Image.Image) -> Image.Image:
     return Image.fromarray(out)
 
 
-def make_face_pair(color_svg: Path, line_svg: Path, out: Path, size: int) -> None:
-    """Write one ``2·size × size`` PNG: color on the left, hollowed line art on the right."""
+def part_map(parts: Image.Image) -> np.ndarray:
+    """A rendered part-map SVG → uint8 (H, W) of :data:`PARTS` indexes (nearest ID color)."""
+    rgb = np.asarray(parts.convert("RGB"), np.int32)
+    dist = np.abs(rgb[:, :, None, :] - PART_COLORS[None, None]).sum(axis=-1)
+    index = dist.argmin(axis=-1).astype(np.uint8)
+    index[dist.min(axis=-1) > PART_TOLERANCE] = 0
+    return index
+
+
+def make_face_pair(
+    color_svg: Path, line_svg: Path, out: Path, size: int, parts_svg: Path | None = None
+) -> None:
+    """Write one ``2·size × size`` PNG (color left, hollowed line art right) and, given
+    ``parts_svg``, its part map as ``parts/NAME.png`` two folders up.
+    """
     pair = Image.new("RGB", (2 * size, size), "white")
     pair.paste(render_svg(color_svg, size), (0, 0))
     pair.paste(hollow_solid_ink(render_svg(line_svg, size)), (size, 0))
+    if parts_svg is not None:
+        target = out.parent.parent / "parts" / out.name
+        target.parent.mkdir(exist_ok=True)
+        Image.fromarray(part_map(render_svg(parts_svg, PART_SIZE)), "L").save(target)
     tmp = out.with_suffix(".tmp.png")
     pair.save(tmp, optimize=False, compress_level=6)
     tmp.replace(out)
@@ -156,7 +202,11 @@ def build_faces(
             per_source[char["source"]][split] += 1
             target = out / split / f"{name}.png"
             if not target.exists():
-                jobs.append((svgs / f"{name}.color.svg", svgs / f"{name}.line.svg", target, size))
+                svg = svgs / name
+                color, line, parts = (
+                    svg.with_suffix(f".{k}.svg") for k in ("color", "line", "parts")
+                )
+                jobs.append((color, line, target, size, parts))
         workers = workers or os.cpu_count() or 1
         with ProcessPoolExecutor(workers) as pool:
             futures = [pool.submit(make_face_pair, *job) for job in jobs]
@@ -178,13 +228,14 @@ def write_card(
 ) -> None:
     """Write ``DATACARD.json``, ``characters.json`` and ``CREDITS.txt`` next to ``train/`` and ``val/``."""
     versions = package_versions(project)
-    skins = sorted({c["skin"] for c in manifest["characters"]})
+    chars = manifest["characters"]
+    skins = sorted({c["skin"] for c in chars})
     card = {
         "dataset": "faces",
         "layout": "PNG 2·size × size, color left, line art right; train/ and val/ by name hash",
         "size": size,
         "seed": seed,
-        "count": len(manifest["characters"]),
+        "count": len(chars),
         "sources": {
             source: {
                 "package": info["package"],
@@ -197,6 +248,27 @@ def write_card(
         },
         "packages": versions,
         "skin_tones": skins,
+        "part_colors": {
+            part: {
+                "characters": sum(part in c for c in chars),
+                "distinct": len({c[part] for c in chars if part in c}),
+            }
+            for part in PARTS[2:]
+        },
+        "colors": (
+            "hair: 40 % natural (black, browns, auburn, ginger, blondes, gray, white), 60 % any "
+            "hue (HSV s 0.45–0.95, v 0.4–0.95); clothes: any hue (s 0.3–0.95, v 0.3–0.95) or "
+            "black / gray / white (12 %); eyes: any hue (s 0.4–0.9, v 0.3–0.8); skin: ten tones"
+        ),
+        "part_maps": {
+            "folder": "parts/NAME.png, 256² grayscale",
+            "index": list(PARTS),
+            "rule": (
+                "fills and strokes in a part's color get the part's ID color, other opaque "
+                "shapes white (0); rendered anti-aliased and snapped to the nearest ID color "
+                f"within {PART_TOLERANCE} (L1), else 0"
+            ),
+        },
         "line_rule": {
             "svg": (
                 "fills picked through an option (skin, hair, clothes) are paint whatever "
@@ -213,7 +285,7 @@ def write_card(
         },
     }
     (out / "DATACARD.json").write_text(json.dumps(card, indent=2) + "\n")
-    # One line per character (name, source, sex, skin, hair), for checks by skin tone.
+    # One line per character (name, source, sex and part colors), for checks by skin tone.
     (out / "characters.json").write_text(
         "[\n" + ",\n".join(json.dumps(c) for c in manifest["characters"]) + "\n]\n"
     )

@@ -4,6 +4,8 @@ Every source is a folder in the Kaggle layout (``train/`` and ``val/`` of side-b
 color left, line art right). The mix re-splits all of them by a hash of the drawing's name, so a
 drawing and its traced variant (``NAME~x.png``) always land in the same split, on every machine.
 File names are prefixed with the source (``faces-…``) so metrics can be reported per source.
+A source's part maps (``parts/NAME.png``, see :mod:`training.datasets.faces`) go to the mix's
+``parts/`` under the prefixed name; traced variants share their drawing's map.
 
 A weight scales how often a source's training pairs appear: 2 repeats each pair twice, 0.5 keeps
 a stable half. Validation pairs are never repeated or dropped. ``trace`` adds, for sources that
@@ -92,6 +94,11 @@ def build_mix(
             raise DatasetError(f"{folder}: no train/*.png or val/*.png pairs (build it first)")
         stems = {p.stem for p in files}
         counts = {"train": 0, "val": 0, "traced_added": 0}
+        parts = folder / "parts"
+        if parts.is_dir():
+            (out / "parts").mkdir(exist_ok=True)
+            for part_map in parts.glob("*.png"):
+                _place(part_map, out / "parts" / f"{name}-{part_map.name}")
         for path in files:
             drawing = f"{name}-{drawing_of(path.stem)}"
             split = split_of(drawing)
