@@ -194,3 +194,15 @@ def test_hints_errors_keep_their_data_through_pickling():
     assert str(err) == "hint 3: missing 'x'"
     refused = pickle.loads(pickle.dumps(HintsError("no", reason=HintsProblem.NOT_ACCEPTED)))
     assert refused.reason == HintsProblem.NOT_ACCEPTED
+
+
+def test_settings_tell_whether_their_model_takes_hints_without_loading_it(
+    tiny_hint_onnx, tiny_onnx, tmp_path
+):
+    from inference.settings import InferenceSettings, model_takes_hints
+
+    assert model_takes_hints(InferenceSettings(generator_weights=tiny_hint_onnx))
+    assert not model_takes_hints(InferenceSettings(generator_weights=tiny_onnx))
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    assert not model_takes_hints(InferenceSettings(generator_weights=broken))
