@@ -14,6 +14,14 @@ MINUTE = 60.0
 DAY = 86_400.0
 
 
+def check_limits(per_minute: int, per_day: int | None) -> None:
+    """Raise ValueError unless the limits are at least 1 (``per_day`` None: no daily limit)."""
+    if per_minute < 1:
+        raise ValueError(f"per_minute must be at least 1, got {per_minute}")
+    if per_day is not None and per_day < 1:
+        raise ValueError(f"per_day must be at least 1, got {per_day}")
+
+
 class _Hits:
     """One client's allowed requests: the last minute's and (with a daily cap) the last day's."""
 
@@ -38,10 +46,7 @@ class RateLimiter:
         per_day: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if per_minute < 1:
-            raise ValueError(f"per_minute must be at least 1, got {per_minute}")
-        if per_day is not None and per_day < 1:
-            raise ValueError(f"per_day must be at least 1, got {per_day}")
+        check_limits(per_minute, per_day)
         self.per_minute = per_minute
         self.per_day = per_day
         self._clock = clock

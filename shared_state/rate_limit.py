@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Protocol
 
-from pixelpainter_common.rate_limit import DAY, MINUTE, RateLimiter
+from pixelpainter_common.rate_limit import DAY, MINUTE, RateLimiter, check_limits
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -85,10 +85,7 @@ class RedisRateLimiter:
         per_minute: int,
         per_day: int | None = None,
     ) -> None:
-        if per_minute < 1:
-            raise ValueError(f"per_minute must be at least 1, got {per_minute}")
-        if per_day is not None and per_day < 1:
-            raise ValueError(f"per_day must be at least 1, got {per_day}")
+        check_limits(per_minute, per_day)
         self.per_minute = per_minute
         self.per_day = per_day
         self._keys = keys
