@@ -33,9 +33,14 @@ def fetch_deb(package: str, cache: Path, dest: Path) -> Path:
                 f"apt-get download {package} failed (run `apt-get update` first?): "
                 + proc.stderr.strip()[-300:]
             )
-    proc = subprocess.run(["dpkg-deb", "-x", debs[0], str(dest)], capture_output=True)
-    if proc.returncode != 0 or not dest.is_dir():
+    # Unpacked beside dest and renamed: an interrupted run leaves no half tree that looks done.
+    partial = dest.with_name(dest.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(["dpkg-deb", "-x", debs[0], str(partial)], capture_output=True)
+    if proc.returncode != 0 or not partial.is_dir():
         raise DatasetError(f"dpkg-deb -x {debs[0]} failed: {proc.stderr.decode()[-300:]}")
+    partial.rename(dest)
     return dest
 
 
