@@ -6,6 +6,7 @@ so nothing is fetched.
 
 import gzip
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -152,9 +153,7 @@ def test_licence_of_takes_the_last_matching_paragraph():
     assert licence_of("Format: x\n", "a.png") == {"license": "unknown", "copyright": []}
 
 
-def test_judge_wants_a_sprite_in_game_images(tmp_path):
-    from pathlib import Path
-
+def test_judge_wants_a_sprite_in_game_images():
     assert judge(Path("game/images/lucy mad.png"), sprite("#e0a0a0")) == "ok"
     assert judge(Path("game/lucy mad.png"), sprite("#e0a0a0")).startswith("outside")
     assert judge(Path("game/images/logo base.png"), sprite("#e0a0a0")).startswith("background")
