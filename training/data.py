@@ -18,6 +18,8 @@ from pathlib import Path
 import tensorflow as tf
 from PIL import Image, UnidentifiedImageError
 
+from training.datacard import evaluation_only_refusal, is_evaluation_only
+
 IMAGE_SIZE = 256
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
@@ -109,9 +111,13 @@ def scan_split(folder: Path) -> Split:
 
 
 def scan_dataset(root: Path) -> tuple[Split, Split]:
-    """The train and val splits under ``root``, both checked before any training starts."""
+    """The train and val splits under ``root``, both checked before any training starts; a set
+    whose data card reserves it for evaluation is refused (:mod:`training.datacard`).
+    """
     if not root.is_dir():
         raise DataError(f"{root}: no such folder; {LAYOUTS}")
+    if is_evaluation_only(root):
+        raise DataError(evaluation_only_refusal(root))
     train = scan_split(root / "train")
     val = scan_split(root / "val") if (root / "val").exists() else None
     if val is None:

@@ -13,6 +13,7 @@ from training.datasets.lineart import build_lineart
 from training.datasets.mix import build_mix, parse_source
 from training.datasets.openclipart import build_openclipart
 from training.datasets.openmoji import DEFAULT_VERSION, DatasetError, build_openmoji
+from training.datasets.renpy import build_renpy
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     faces.add_argument("--seed", type=int, default=0, help="same seed, same characters")
     faces.add_argument("--workers", type=int, help="rendering processes (default: cores)")
 
+    renpy = add("renpy", "Ren'Py demo games' character sprites: EVALUATION ONLY (see DATACARD)")
+    renpy.add_argument(
+        "--source", type=Path, help="a folder with renpy-thequestion/ and renpy-demo/ unpacked"
+    )
+
     art = add("lineart", "your own color illustrations → traced-line pairs")
     art.add_argument("folder", type=Path, help="a folder of finished color images")
 
@@ -64,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def build(args: argparse.Namespace) -> dict[str, int]:
-    """Run the chosen builder; its train/val pair counts."""
+    """Run the chosen builder; its pair count per split (an evaluation set has only val)."""
     if args.dataset == "openmoji":
         return build_openmoji(
             args.out,
@@ -82,6 +88,8 @@ def build(args: argparse.Namespace) -> dict[str, int]:
         card = build_openclipart(
             args.out, source=args.source, size=args.size, limit=args.limit, workers=args.workers
         )
+    elif args.dataset == "renpy":
+        card = build_renpy(args.out, source=args.source, size=args.size)
     elif args.dataset == "lineart":
         card = build_lineart(args.folder, args.out, size=args.size)
     else:
@@ -97,7 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatasetError as err:
         print(f"python -m training.datasets: {err}", file=sys.stderr)
         return 2
-    print(f"wrote {counts['train']} train and {counts['val']} val pairs to {args.out}")
+    written = " and ".join(
+        f"{n} {split}" for split, n in counts.items() if split in ("train", "val")
+    )
+    print(f"wrote {written} pairs to {args.out}")
     return 0
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from training.datacard import evaluation_only_refusal, is_evaluation_only
 from training.datasets.lineart import extract_lines
 from training.datasets.openmoji import DatasetError, split_of
 
@@ -80,6 +81,9 @@ def build_mix(
     """Link or copy every source's pairs into ``out``; returns (and writes) the data card."""
     if not sources:
         raise DatasetError("give at least one --source NAME=DIR[:WEIGHT]")
+    for _, folder, _ in sources:  # before anything is written: a mix is for training
+        if is_evaluation_only(folder):
+            raise DatasetError(evaluation_only_refusal(folder))
     for split in ("train", "val"):
         (out / split).mkdir(parents=True, exist_ok=True)
     card: dict[str, object] = {"sources": {}, "split": "sha256 of the drawing name, 10 % val"}

@@ -18,8 +18,6 @@ import json
 import logging
 import os
 import re
-import shutil
-import subprocess
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -28,6 +26,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from training.datasets.debian import fetch_deb
 from training.datasets.lineart import extract_lines
 from training.datasets.openmoji import DatasetError, split_of
 from training.datasets.svglines import hollow_solid_areas, line_svg
@@ -66,25 +65,10 @@ VECTOR_COVERAGE = 0.5
 def fetch_package(cache: Path) -> Path:
     """``apt-get download`` + ``dpkg-deb -x`` into ``cache`` (once); the SVG root folder."""
     root = cache / "x" / "usr" / "share" / "openclipart" / "svg"
-    if root.is_dir():
-        return root
-    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
-        raise DatasetError("apt-get and dpkg-deb are needed (Debian/Ubuntu), or pass --source DIR")
-    cache.mkdir(parents=True, exist_ok=True)
-    debs = glob.glob(str(cache / f"{PACKAGE}_*.deb"))
-    if not debs:
-        proc = subprocess.run(
-            ["apt-get", "download", PACKAGE], cwd=cache, capture_output=True, text=True
-        )
-        debs = glob.glob(str(cache / f"{PACKAGE}_*.deb"))
-        if proc.returncode != 0 or not debs:
-            raise DatasetError(
-                f"apt-get download {PACKAGE} failed (run `apt-get update` first?): "
-                + proc.stderr.strip()[-300:]
-            )
-    proc = subprocess.run(["dpkg-deb", "-x", debs[0], str(cache / "x")], capture_output=True)
-    if proc.returncode != 0 or not root.is_dir():
-        raise DatasetError(f"dpkg-deb -x {debs[0]} failed: {proc.stderr.decode()[-300:]}")
+    if not root.is_dir():
+        fetch_deb(PACKAGE, cache, cache / "x")
+    if not root.is_dir():
+        raise DatasetError(f"{PACKAGE}: no {root.relative_to(cache / 'x')} in the package")
     return root
 
 
