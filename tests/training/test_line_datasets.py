@@ -3,6 +3,7 @@
 Everything renders for real (resvg, OpenCV) on small hand-written SVGs and images.
 """
 
+import gzip
 import io
 import json
 
@@ -119,6 +120,18 @@ def test_openclipart_filters_renders_both_line_kinds_and_counts(tmp_path):
         assert pair[32, 64 + 20].min() > 200  # no fill in the line art
     saved = json.loads((tmp_path / "out" / "DATACARD.json").read_text())
     assert saved["license"].startswith("Public domain")
+    assert saved["version"] == "unknown"  # a bare folder of SVGs says nothing of its package
+
+
+def test_openclipart_reads_its_version_from_the_unpacked_packages_changelog(tmp_path):
+    tree = tmp_path / "x"
+    src = _clipart(tree / "usr" / "share" / "openclipart" / "svg")
+    doc = tree / "usr" / "share" / "doc" / "openclipart-svg"
+    doc.mkdir(parents=True)
+    with gzip.open(doc / "changelog.Debian.gz", "wt") as changelog:
+        changelog.write("openclipart (1:0.18+dfsg-17) unstable; urgency=medium\n\n  * x\n")
+    card = build_openclipart(tmp_path / "out", source=src, size=32, workers=1)
+    assert card["version"] == "1:0.18+dfsg-17"
 
 
 def test_lineart_builder_traces_an_artists_folder_and_skips_broken_files(tmp_path, capsys):

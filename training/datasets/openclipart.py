@@ -12,7 +12,6 @@ Each kept drawing gives two pairs with the same color half: ``NAME.png`` with th
 
 from __future__ import annotations
 
-import glob
 import io
 import json
 import logging
@@ -26,7 +25,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from training.datasets.debian import fetch_deb
+from training.datasets.debian import changelog_version, fetch_deb
 from training.datasets.lineart import extract_lines
 from training.datasets.openmoji import DatasetError, split_of
 from training.datasets.svglines import hollow_solid_areas, line_svg
@@ -34,6 +33,7 @@ from training.datasets.svglines import hollow_solid_areas, line_svg
 logger = logging.getLogger(__name__)
 
 PACKAGE = "openclipart-svg"
+SVG_ROOT = "usr/share/openclipart/svg"  # inside the unpacked package
 LICENSE = "Public domain (CC0 / Open Clip Art Library dedication)"
 CREDIT = "Open Clip Art Library (openclipart.org), public domain, via Debian's openclipart-svg"
 # Folders of figurative drawings; computer/, shapes/, signs_and_symbols/, logos/, buttons/ and
@@ -64,7 +64,7 @@ VECTOR_COVERAGE = 0.5
 
 def fetch_package(cache: Path) -> Path:
     """``apt-get download`` + ``dpkg-deb -x`` into ``cache`` (once); the SVG root folder."""
-    root = cache / "x" / "usr" / "share" / "openclipart" / "svg"
+    root = cache / "x" / SVG_ROOT
     if not root.is_dir():
         fetch_deb(PACKAGE, cache, cache / "x")
     if not root.is_dir():
@@ -72,10 +72,11 @@ def fetch_package(cache: Path) -> Path:
     return root
 
 
-def package_version(cache: Path) -> str:
-    debs = glob.glob(str(cache / f"{PACKAGE}_*.deb"))
-    match = re.search(r"_(.+)_all\.deb$", Path(debs[0]).name) if debs else None
-    return match.group(1).replace("%3a", ":") if match else "unknown"
+def package_version(root: Path) -> str:
+    """The package's version, from the changelog of the unpacked tree ``root`` lies in."""
+    if not root.match(SVG_ROOT):
+        return "unknown"
+    return changelog_version(root.parents[len(Path(SVG_ROOT).parts) - 1], PACKAGE)
 
 
 def render(svg_text: str, size: int) -> np.ndarray:
@@ -202,7 +203,7 @@ def build_openclipart(
     counts = {split: len(list((out / split).glob("oc-*.png"))) for split in ("train", "val")}
     card: dict[str, object] = {
         "source": f"Debian package {PACKAGE}",
-        "version": package_version(cache),
+        "version": package_version(root),
         "license": LICENSE,
         "attribution": CREDIT,
         "svgs_in_package": total,
