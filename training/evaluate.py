@@ -235,14 +235,39 @@ def summarize(rows: list[dict[str, float]]) -> dict[str, float]:
     }
 
 
-def psnr_ssim(outputs: list[np.ndarray], truths: list[np.ndarray]) -> dict[str, float]:
-    """Set-level PSNR (from the mean MSE, on [0, 1]) and mean SSIM, as training reports them."""
-    import tensorflow as tf
-
+def picture_scores(
+    outputs: list[np.ndarray], truths: list[np.ndarray], *, ssim: bool = True
+) -> dict[str, np.ndarray]:
+    """Per-picture MSE (on [0, 1]) and, with ``ssim``, SSIM: float64 arrays, one value a picture.
+    Groups of pictures then take :func:`set_scores` of any subset without scoring pictures again.
+    """
     a = np.stack(outputs).astype(np.float32) / 255.0
     b = np.stack(truths).astype(np.float32) / 255.0
-    ssim = float(tf.reduce_mean(tf.image.ssim(tf.constant(a), tf.constant(b), 1.0)))
-    return {"psnr": psnr_of_mse(float(np.mean((a - b) ** 2))), "ssim": ssim}
+    scores = {"mse": np.mean((a - b) ** 2, axis=(1, 2, 3), dtype=np.float64)}
+    if ssim:
+        import tensorflow as tf
+
+        scores["ssim"] = np.concatenate(
+            [
+                tf.image.ssim(tf.constant(a[i : i + 64]), tf.constant(b[i : i + 64]), 1.0).numpy()
+                for i in range(0, len(a), 64)
+            ]
+        ).astype(np.float64)
+    return scores
+
+
+def set_scores(scores: dict[str, np.ndarray], index: Sequence[int] | None = None) -> dict:
+    """Set-level PSNR (from the mean MSE) and mean SSIM of the pictures ``index`` (default all)."""
+    pick = slice(None) if index is None else np.asarray(index, dtype=np.int64)
+    result = {"psnr": psnr_of_mse(float(scores["mse"][pick].mean()))}
+    if "ssim" in scores:
+        result["ssim"] = float(scores["ssim"][pick].mean())
+    return result
+
+
+def psnr_ssim(outputs: list[np.ndarray], truths: list[np.ndarray]) -> dict[str, float]:
+    """Set-level PSNR (from the mean MSE, on [0, 1]) and mean SSIM, as training reports them."""
+    return set_scores(picture_scores(outputs, truths))
 
 
 def sampled_hints(pairs: list[dict], count: int, seed: int = 0) -> list[list]:
@@ -318,30 +343,32 @@ def report(
         groups[pair["group"]].append(i)
         groups[pair["group"].split("/")[0]].append(i)
     outputs = outputs or {name: run_model(path, pairs) for name, path in models.items()}
-    # Per-picture work once per output (every pair is in three groups): flat versions and the
-    # color-criteria sums; the groups then sum their pairs' rows.
-    flats: dict[tuple[str, str], list[np.ndarray]] = {}
+    # Per-picture work once per output (every pair is in three groups): MSE and SSIM of the
+    # output, MSE of its flat version, and the color-criteria sums; the groups then pool them.
+    truths = [pair["truth"] for pair in pairs]
+    sketch_scores = picture_scores([pair["sketch"] for pair in pairs], truths)
+    scores: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+    flat_scores: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     rows: dict[tuple[str, str], list[dict[str, float]]] = {}
     for name, out in outputs.items():
         for variant, images in out.items():
             key = (name, variant)
-            flats[key], rows[key] = [], []
+            flats, rows[key] = [], []
             for pair, o in zip(pairs, images, strict=True):
-                flats[key].append(flatten(pair["sketch"], pair["truth"], o))
+                flats.append(flatten(pair["sketch"], pair["truth"], o))
                 row = color_criteria(pair["sketch"], pair["truth"], o)
                 if "parts" in pair:
                     right, judged = part_hues(pair["sketch"], pair["truth"], o, pair["parts"])
                     row.update(parts_right=float(right), parts_judged=float(judged))
                 rows[key].append(row)
+            scores[key] = picture_scores(images, truths)
+            flat_scores[key] = picture_scores(flats, truths, ssim=False)
     result: dict[str, dict] = {}
     for group, index in sorted(groups.items()):
-        truths = [pairs[i]["truth"] for i in index]
-        sketches = [pairs[i]["sketch"] for i in index]
-        entry: dict[str, dict] = {"baseline_sketch_itself": psnr_ssim(sketches, truths)}
-        for (name, variant), images in ((k, outputs[k[0]][k[1]]) for k in rows):
-            metrics = psnr_ssim([images[i] for i in index], truths)
-            flat = [flats[name, variant][i] for i in index]
-            metrics["psnr_flat"] = psnr_ssim(flat, truths)["psnr"]
+        entry: dict[str, dict] = {"baseline_sketch_itself": set_scores(sketch_scores, index)}
+        for name, variant in rows:
+            metrics = set_scores(scores[name, variant], index)
+            metrics["psnr_flat"] = set_scores(flat_scores[name, variant], index)["psnr"]
             metrics["flat_margin_db"] = metrics["psnr"] - metrics["psnr_flat"]
             metrics.update(summarize([rows[name, variant][i] for i in index]))
             entry[f"{name}/{variant}"] = metrics

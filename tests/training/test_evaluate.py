@@ -3,7 +3,15 @@
 import numpy as np
 from PIL import Image
 
-from training.evaluate import color_criteria, main, pairs_from_svgs, psnr_ssim, summarize
+from training.evaluate import (
+    color_criteria,
+    flatten,
+    main,
+    pairs_from_svgs,
+    psnr_ssim,
+    report,
+    summarize,
+)
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
@@ -48,6 +56,26 @@ def test_psnr_ssim_of_identical_sets_is_perfect():
     _, truth = _picture()
     perfect = psnr_ssim([truth], [truth])
     assert perfect["psnr"] == 100.0 and perfect["ssim"] > 0.999
+
+
+def test_report_pools_each_groups_pictures_like_scoring_the_group_alone():
+    """Pictures are scored once and pooled per group: the same numbers as the group alone."""
+    sketch, truth = _picture()
+    rng = np.random.default_rng(0)
+    pairs, images = [], []
+    for i in range(5):
+        noisy = np.clip(truth + rng.normal(0, 8 + 6 * i, truth.shape), 0, 255).astype(np.uint8)
+        pairs.append({"name": f"p{i}", "group": "a/vector" if i < 2 else "b/traced"})
+        pairs[-1].update(sketch=sketch, truth=truth)
+        images.append(noisy)
+    result = report(pairs, {"m": None}, {"m": {"raw": images}})
+    for group, index in (("a/vector", [0, 1]), ("b", [2, 3, 4]), ("all", range(5))):
+        alone = psnr_ssim([images[i] for i in index], [truth] * len(index))
+        flats = [flatten(sketch, truth, images[i]) for i in index]
+        scored = result[group]["m/raw"]
+        assert scored["psnr"] == alone["psnr"] and scored["ssim"] == alone["ssim"]
+        assert scored["psnr_flat"] == psnr_ssim(flats, [truth] * len(index))["psnr"]
+    assert result["a/vector"]["m/raw"]["psnr"] > result["b"]["m/raw"]["psnr"]  # less noise
 
 
 def test_hand_drawn_anime_set_and_cli(tmp_path, capsys):
