@@ -9,7 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from inference.generator import width_of
+from inference.generator import input_channels_of, width_of
 from training.config import TrainConfig
 from training.data import Split
 
@@ -34,9 +34,12 @@ def export(
     }
     generator.save_weights(paths["weights"])
     generator.save(paths["keras"])
+    channels = input_channels_of(generator)
     full_card = {
         "name": "PixelPainter generator",
-        "architecture": "pix2pix U-Net (TensorFlow tutorial), 256×256×3 in [-1, 1]",
+        "architecture": f"pix2pix U-Net (TensorFlow tutorial), 256×256×{channels} in [-1, 1]"
+        + (": the sketch's RGB and 4 hint planes (inference/hints.py)" if channels != 3 else ""),
+        "input_channels": channels,
         "width": width_of(generator),
         "parameters": int(generator.count_params()),
         **card,

@@ -228,10 +228,14 @@ def test_hint_gains_are_scored_for_hint_models_only(tmp_path):
     pairs[0]["parts"] = (truth[..., 0] > 200).astype(np.uint8)
     hint_model = build_generator(4, hints=True)
     plain_model = build_generator(4)
-    paths = {
-        "hint": export(hint_model, tmp_path / "h", {})["weights"],
-        "plain": export(plain_model, tmp_path / "p", {})["weights"],
+    exported = {
+        "hint": export(hint_model, tmp_path / "h", {}),
+        "plain": export(plain_model, tmp_path / "p", {}),
     }
+    paths = {name: files["weights"] for name, files in exported.items()}
+    cards = {name: json.loads(files["card"].read_text()) for name, files in exported.items()}
+    assert cards["hint"]["input_channels"] == 7 and "256×256×7" in cards["hint"]["architecture"]
+    assert cards["plain"]["input_channels"] == 3 and "256×256×3" in cards["plain"]["architecture"]
     outputs = {
         name: run_model(path, pairs, hint_counts=(4, 12), styles=("cel",))
         for name, path in paths.items()
