@@ -13,6 +13,12 @@ paper, so the colors meet along strokes and close gaps by their shortest crossin
 parameter. Several colors are cut one after the other, each against the rest (LazyBrush's
 sequential multi-label scheme), with PyMaxflow's Boykov–Kolmogorov max-flow.
 
+The paper region is cut too when a dot lands in it: the segmentation joins a part whose outline
+is open (loose fur strokes, a sleeve left open) to the paper, so the dot is cut against the
+image's border, and its color fills the part up to its lines while the paper around the drawing
+stays. A dot out in the open paper, where that cut would only run through paper, colors the
+paper.
+
 Speed: a cut over a whole 512² working map took about 1 s on this project's CPU, so only the
 shared regions are cut, each on a grid of at most :data:`MAX_CUT_PIXELS` (about 8 ms at
 160²; fewer pixels a cut when there are many), and the rest is a table lookup.
@@ -56,10 +62,16 @@ MIN_CUT_PIXELS = 48 * 48
 # are long strokes, our hints are dots).
 SEED_RADIUS = 2
 _HARD = 1e9  # a seed's terminal capacity: never cut
+# Paper-ness above which a cut-grid pixel is open paper, clear of every line.
+CLEAN_PAPER = 0.9
 
 
 def hint_labels(
-    lines: np.ndarray, is_line: np.ndarray, fills: np.ndarray, hints: Sequence[Hint]
+    lines: np.ndarray,
+    is_line: np.ndarray,
+    fills: np.ndarray,
+    hints: Sequence[Hint],
+    paper_region: int = 0,
 ) -> tuple[np.ndarray, list[Color]]:
     """Which hint color paints each pixel: (labels, colors).
 
@@ -68,6 +80,13 @@ def hint_labels(
     region's (see :func:`inference.regions.segment`); ``hints``: positions in working pixels. ``labels`` is
     int32 (h, w): 0 = no hint (the model's colors), k = ``colors[k - 1]``; hints of one color
     share a label.
+
+    ``paper_region``: the paper's region id (0: none). A dot there may sit in a part of the
+    figure whose outline is open (the segmentation joined it to the paper): the region is cut
+    between the dots and the image's border, so the color fills the open part up to its lines
+    and the paper around the drawing stays. When the cut runs through open paper instead (the
+    dots sit in the open, nothing encloses them), the dots mean the paper itself: it all takes
+    them.
     """
     h, w = fills.shape
     inside = [t for t in hints if 0 <= round(t.x) < w and 0 <= round(t.y) < h]
@@ -80,17 +99,25 @@ def hint_labels(
     table = np.zeros(int(fills.max(initial=0)) + 1, np.int32)
     shared = []
     for region, dots in by_region.items():
-        if len({label for _, _, label in dots}) == 1:
+        if len({label for _, _, label in dots}) == 1 and region != paper_region:
             table[region] = dots[0][2]
         else:
             shared.append(region)
     labels = table.take(fills)
     if shared:
         paper = _paper(lines, is_line, (w, h))
-        cuts = sum(len({label for _, _, label in by_region[r]}) - 1 for r in shared)
+        cuts = sum(
+            len({label for _, _, label in by_region[r]}) - (r != paper_region) for r in shared
+        )
         grid = int(np.clip(TOTAL_CUT_PIXELS / cuts, MIN_CUT_PIXELS, MAX_CUT_PIXELS))
         for region in shared:
-            _split(labels, fills == region, paper, by_region[region], grid)
+            mask = fills == region
+            keep = None
+            if region == paper_region:
+                keep = np.zeros_like(mask)
+                keep[[0, -1], :] = mask[[0, -1], :]
+                keep[:, [0, -1]] = mask[:, [0, -1]]
+            _split(labels, mask, paper, by_region[region], grid, keep=keep)
     return labels, colors
 
 
@@ -114,9 +141,12 @@ def _split(
     paper: np.ndarray,
     dots: list[tuple[int, int, int]],
     grid: int = MAX_CUT_PIXELS,
+    keep: np.ndarray | None = None,
 ) -> None:
     """Label the ``mask`` region of ``labels`` (in place) among its hint ``dots`` (x, y,
-    label) by sequential minimum cuts on a grid of at most ``grid`` pixels."""
+    label) by sequential minimum cuts on a grid of at most ``grid`` pixels. ``keep``: pixels
+    (of the paper region, on the image's border) seeded for "no hint", label 0; when the cuts
+    run through open paper rather than along lines, the dots take the whole region instead."""
     ys, xs = np.nonzero(mask)
     top, left = int(ys.min()), int(xs.min())
     crop = (slice(top, int(ys.max()) + 1), slice(left, int(xs.max()) + 1))
@@ -142,6 +172,10 @@ def _split(
     # Dots of two colors on one pixel: the later one wins, as in the model's hint planes.
     for i in range(len(order) - 1, 0, -1):
         seeds[:i] &= ~seeds[i]
+    if keep is not None:  # "no hint" last, where no dot's seed is
+        small = cv2.resize(keep[crop].view(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+        seeds = np.concatenate([seeds, (small & area & ~seeds.any(axis=0))[None]])
+        order.append(0)
     k_paper = 2.0 * (size[0] + size[1])
     right_w = 1 + k_paper * np.minimum(cost[:, :-1], cost[:, 1:])
     down_w = 1 + k_paper * np.minimum(cost[:-1], cost[1:])
@@ -152,8 +186,25 @@ def _split(
         cut[won] = label
         free &= ~won
     cut[free] = order[-1]
+    if keep is not None and _through_paper(cut, area, cost, order[:-1]):
+        _split(labels, mask, paper, dots, grid)  # the dots are on the open paper: all of it
+        return
     big = cv2.resize(cut, (cw, ch), interpolation=cv2.INTER_NEAREST)
     cv2.copyTo(big, mask[crop].view(np.uint8), labels[crop])
+
+
+def _through_paper(cut: np.ndarray, area: np.ndarray, cost: np.ndarray, labels: list[int]) -> bool:
+    """Whether the cuts around the dot colors ``labels`` run mostly through open paper (the
+    dots sit in the open, nothing encloses them) rather than along lines and their gaps: most
+    pixels where a dot color's area meets the rest of ``area`` are clean paper (``cost``: 0 on
+    lines, 1 on clean paper)."""
+    cross = np.ones((3, 3), np.uint8)
+    edge = np.zeros(area.shape, bool)
+    for label in labels:
+        won = (cut == label).view(np.uint8)
+        other = (area & (cut != label)).view(np.uint8)
+        edge |= won.view(bool) & cv2.dilate(other, cross).view(bool)
+    return bool(edge.any()) and float((cost[edge] > CLEAN_PAPER).mean()) > 0.5
 
 
 def _seed(at: tuple[int, int], area: np.ndarray, radius: int) -> np.ndarray:
@@ -206,7 +257,9 @@ def paint_hints(layer: np.ndarray, prepared: Prepared) -> np.ndarray:
         Hint((t.x + 0.5) * kx - 0.5, (t.y + 0.5) * ky - 0.5, t.color) for t in prepared.hints
     ]
     # Line pixels are the region map's 0s (at the output size, as the segmentation saw them).
-    labels, colors = hint_labels(prepared.lines, prepared.regions == 0, prepared.fills, work_hints)
+    labels, colors = hint_labels(
+        prepared.lines, prepared.regions == 0, prepared.fills, work_hints, prepared.paper
+    )
     if not colors:
         return layer
     # Packed RGB per label (one uint32 lookup, then a view: cheaper than an (H, W, 3) take).

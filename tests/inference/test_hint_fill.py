@@ -31,10 +31,10 @@ def _frame(size: int = 400, gap: int = 0) -> np.ndarray:
 def _labels(lines: np.ndarray, hints: list[Hint]) -> tuple[np.ndarray, np.ndarray, list]:
     """(labels at the sketch's size, regions, colors) for hints in sketch pixels."""
     found = find_lines(lines)
-    regions, fills, _ = segment(found.mask)
+    regions, fills, paper = segment(found.mask)
     k = fills.shape[1] / lines.shape[1]
     work = [Hint((t.x + 0.5) * k - 0.5, (t.y + 0.5) * k - 0.5, t.color) for t in hints]
-    labels, colors = hint_labels(found.lines, regions == 0, fills, work)
+    labels, colors = hint_labels(found.lines, regions == 0, fills, work, paper)
     size = (lines.shape[1], lines.shape[0])
     return cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST), regions, colors
 
@@ -66,6 +66,28 @@ def test_a_hint_on_the_paper_paints_the_paper_only():
     labels, regions, _ = _labels(lines, [Hint(10, 10, GREEN)])
     assert (labels[regions == regions[5, 5]] == 1).all()
     assert not labels[regions == regions[120, 200]].any()
+
+
+def test_a_hint_in_a_shape_open_to_the_paper_fills_the_shape_not_the_paper():
+    """A box whose left side has a 40-pixel gap: the segmentation joins its inside to the
+    paper. A dot inside colors the inside up to the box's lines; the paper around stays."""
+    lines = np.full((400, 400), 255, np.uint8)
+    cv2.rectangle(lines, (100, 100), (300, 300), 0, 3)
+    lines[180:220, 98:103] = 255  # the gap
+    labels, regions, _ = _labels(lines, [Hint(220, 200, RED)])
+    assert regions[200, 220] == regions[5, 5], "the inside is the paper's region"
+    assert (labels[130:270, 140:270] == 1).mean() > 0.98  # the inside, clear of the gap
+    outside = np.ones(lines.shape, bool)
+    outside[95:306, 95:306] = False
+    assert (labels[outside] == 1).mean() < 0.01  # the paper around the drawing
+
+
+def test_dots_of_two_colors_on_the_open_paper_share_it():
+    lines = _frame()
+    labels, regions, _ = _labels(lines, [Hint(10, 10, GREEN), Hint(390, 390, RED)])
+    paper = regions == regions[5, 5]
+    assert set(np.unique(labels[paper])) == {1, 2}
+    assert labels[5, 5] == 1 and labels[395, 395] == 2
 
 
 @pytest.mark.parametrize(
