@@ -21,7 +21,9 @@ def test_onnx_copy_matches_the_keras_weights():
     hints = [Hint(60, 80, (200, 40, 40)), Hint(180, 120, (40, 80, 200))]
     for planes in (hint_planes([]), hint_planes(hints)):
         inputs = np.concatenate([batch, planes[None]], axis=-1)
-        assert np.abs(keras_engine.predict(inputs) - onnx_engine.predict(inputs)).max() < 1e-4
+        # Float rounding of two runtimes only: well under one 8-bit level (1 / 127.5 ≈ 7.8e-3);
+        # other weights differ by far more.
+        assert np.abs(keras_engine.predict(inputs) - onnx_engine.predict(inputs)).max() < 1e-3
 
 
 def test_bundled_weights_are_small_and_described():

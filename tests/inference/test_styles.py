@@ -54,9 +54,10 @@ def test_soft_matches_the_pre_opencv_output(bundled, size):
     assert result.image.size == image.size
     # End to end the model sees an input resized by OpenCV instead of Pillow, and the faintest
     # anti-aliased edge pixels of a shrunk sketch as paper; the colorful bundled model answers
-    # those few levels with visibly (not much) different colors (28 dB at 2400 → 2048).
-    assert _psnr(result.image, image) > 25
-    assert _psnr(result.layer, layer) > 25
+    # those few levels with visibly (not much) different colors (22.8 dB at 2400 → 2048 for the
+    # color-loss model, 28 dB for the one before it).
+    assert _psnr(result.image, image) > 20
+    assert _psnr(result.layer, layer) > 20
     # Given the same model input and output, the post-processing is the old one's (≈ 50 dB).
     image, layer = legacy_finish(legacy_sketch, prepared.model_input[..., :3], box, output)
     same = bundled.finish(prepared, output, style="soft")
