@@ -66,7 +66,8 @@ def main() -> None:
     from training.data import make_dataset
     from training.discriminator import build_discriminator
     from training.losses import discriminator_loss, generator_loss
-    from training.trainer import Trainer, cpu_has_bf16
+    from training.runs import cpu_has_bf16
+    from training.trainer import Trainer
 
     data = args.data or synthetic(Path(tempfile.mkdtemp()) / "data", 4 * args.batch)
 

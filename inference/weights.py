@@ -125,6 +125,19 @@ def require_tensorflow(path: str | Path, what: str) -> None:
         )
 
 
+KERAS3_FORMATS = ("keras3-weights", "keras3-model")
+
+
+def _require_keras(path: str | Path, fmt: str) -> None:
+    """Keras 3 files load on any Keras backend (PyTorch too, as the PyTorch trainer runs);
+    the older formats (legacy .h5, TensorFlow checkpoints) need TensorFlow."""
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    ready = importlib.util.find_spec("keras") and importlib.util.find_spec(backend)
+    if fmt in KERAS3_FORMATS and backend != "tensorflow" and ready:
+        return
+    require_tensorflow(path, FORMAT_NAMES[fmt])
+
+
 def _latest_checkpoint(folder: Path) -> Path | None:
     state = folder / "checkpoint"
     if state.exists():
@@ -144,7 +157,7 @@ def load_generator(path: str | Path) -> keras.Model:
     fmt, source = detect_format(path)
     if fmt == "onnx":
         raise WeightsError(f"{path}: an ONNX file cannot be turned back into a Keras model.")
-    require_tensorflow(path, FORMAT_NAMES[fmt])
+    _require_keras(path, fmt)
     from inference.generator import build_generator
 
     try:

@@ -14,11 +14,11 @@ the same checkpoint). Only the BatchNorm moving statistics change; no weight is 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import keras
-import tensorflow as tf
 
-from training.data import Split, make_dataset
+from training.splits import Split
 
 
 def _layers(model: keras.Model) -> list[keras.layers.Layer]:
@@ -30,12 +30,11 @@ def _layers(model: keras.Model) -> list[keras.layers.Layer]:
     return found
 
 
-def recalibrate_batchnorm(
-    model: keras.Model, batches: Iterable[tf.Tensor], steps: int = 100
-) -> int:
+def recalibrate_batchnorm(model: keras.Model, batches: Iterable[Any], steps: int = 100) -> int:
     """Set every BatchNorm's moving mean/variance to the mean of ``steps`` batches' statistics.
 
-    ``batches``: model inputs, (N, 256, 256, 3) float32 in [-1, 1] (un-augmented sketches).
+    ``batches``: model inputs, (N, 256, 256, 3) float32 in [-1, 1] (un-augmented sketches; NumPy
+    arrays or the backend's tensors: this works on either Keras backend).
     Dropout is off while measuring; rates and momenta are restored afterwards. Returns the number
     of batches used (fewer than ``steps`` when ``batches`` runs out).
     """
@@ -73,6 +72,7 @@ def recalibrate_on_split(
     (with hints sampled from the truth as in training, for a hint model).
     """
     from inference.generator import input_channels_of
+    from training.data import make_dataset
 
     if steps <= 0:
         return 0

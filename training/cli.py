@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import json
 import logging
 import os
@@ -11,9 +12,10 @@ import sys
 import typing
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from training.config import TrainConfig
-from training.data import DataError
+from training.splits import DataError
 
 SUBCOMMANDS = ("train", "export")
 
@@ -25,17 +27,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("absl").setLevel(logging.WARNING)
+    if hasattr(args, "backend"):
+        try:
+            args.backend = select_backend(args.backend)
+        except ValueError as err:
+            print(f"pixelpainter-train: {err}", file=sys.stderr)
+            return 2
     if getattr(args, "threads", None):
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
-        import tensorflow as tf
+        if args.backend == "torch":
+            import torch
 
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(min(2, args.threads))
+            torch.set_num_threads(args.threads)
+        else:
+            import tensorflow as tf
+
+            tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+            tf.config.threading.set_inter_op_parallelism_threads(min(2, args.threads))
     try:
         return args.run(args)
     except DataError as err:
         print(f"pixelpainter-train: bad data: {err}", file=sys.stderr)
         return 2
+
+
+BACKENDS = ("tensorflow", "torch")
+
+
+def select_backend(choice: str) -> str:
+    """The Keras backend a training run uses (``auto``: TensorFlow where installed, else PyTorch),
+    set in ``KERAS_BACKEND`` before Keras is imported; a choice that cannot run is refused."""
+    if choice == "auto":
+        choice = "tensorflow" if importlib.util.find_spec("tensorflow") else "torch"
+    if choice not in BACKENDS:
+        raise ValueError(f"--backend must be auto, tensorflow or torch, not {choice!r}")
+    if importlib.util.find_spec(choice) is None:
+        raise ValueError(f"--backend {choice}: {choice} is not installed")
+    if "keras" in sys.modules:
+        import keras
+
+        if keras.backend.backend() != choice:
+            raise ValueError(
+                f"--backend {choice}: Keras is already loaded on {keras.backend.backend()} in "
+                "this process (it picks its backend once)"
+            )
+    os.environ["KERAS_BACKEND"] = choice
+    return choice
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,7 +85,10 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_config_flags(train)
-    train.add_argument("--threads", type=int, help="CPU threads for TensorFlow")
+    train.add_argument("--threads", type=int, help="CPU threads for the backend")
+    train.add_argument(
+        "--workers", type=int, help="--backend torch: data loader processes (default: ≤ 8 CPUs)"
+    )
     train.add_argument("--baselines", action="store_true", help="also score the two baselines")
     train.set_defaults(run=_train)
 
@@ -105,11 +145,24 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def _train(args: argparse.Namespace) -> int:
     from training.export import config_card, export, margins
-    from training.trainer import Trainer
 
     config = config_from_args(args)
-    trainer = Trainer(config)
-    result = trainer.fit()
+    if args.backend == "torch":
+        if args.baselines:
+            print(
+                "pixelpainter-train: --baselines needs TensorFlow: score them with "
+                "`pixelpainter-train export CHECKPOINT OUT --data DATA` where it is installed",
+                file=sys.stderr,
+            )
+            return 2
+        from training.torch_trainer import TorchTrainer
+
+        trainer: object = TorchTrainer(config, workers=args.workers)
+    else:
+        from training.trainer import Trainer
+
+        trainer = Trainer(config)
+    result = trainer.fit()  # type: ignore[attr-defined]
     card = config_card(config, trainer.train_split, trainer.val_split)
     card.update({"epochs_trained": result["epoch"], "steps": result["step"], "val": result["val"]})
     if args.baselines:
@@ -123,53 +176,79 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    import tensorflow as tf
-
     from inference.errors import WeightsError
-    from inference.generator import input_channels_of
-    from inference.hints import with_hint_planes
     from inference.weights import detect_format, load_generator
-    from training.calibration import recalibrate_on_split
-    from training.data import make_dataset, scan_dataset
-    from training.export import export, margins
-    from training.metrics import colorizer_predict, evaluate
-    from training.trainer import score_baselines
+    from training.export import export
 
     try:
         generator = load_generator(args.checkpoint)
-        _, prefix = detect_format(args.checkpoint)
+        fmt, prefix = detect_format(args.checkpoint)
     except WeightsError as err:
         print(f"pixelpainter-train: {err}", file=sys.stderr)
         return 2
     card: dict[str, object] = {"source_checkpoint": str(prefix)}
-    reader = tf.train.load_checkpoint(str(prefix))
-    for name in ("epoch", "step"):
-        key = f"{name}/.ATTRIBUTES/VARIABLE_VALUE"
-        if reader.has_tensor(key):
-            card["epochs_trained" if name == "epoch" else "steps"] = int(reader.get_tensor(key))
+    card.update(_checkpoint_progress(fmt, prefix))
     if args.data:
-        train, val = scan_dataset(args.data)
-        used = recalibrate_on_split(generator, train, steps=args.calibrate_steps)
-        if used:
-            card["batchnorm_recalibrated_on"] = f"{used} batches of 16 training sketches"
-        val_ds = make_dataset(val, 32, shuffle=False, cache=False)
-        channels = input_channels_of(generator)
-        # training=False: the mode inference runs in, so the numbers are what users get (a hint
-        # model without hints: empty hint planes).
-        card["val"] = evaluate(
-            lambda x: generator(with_hint_planes(x.numpy(), channels), training=False), val_ds
-        )
-        # What a person gets: the Colorizer puts the sketch's own lines over the color layer.
-        card["val_colorizer_output"] = evaluate(colorizer_predict(generator), val_ds)
-        card["data"] = {"path": str(args.data), "train_pairs": len(train), "val_pairs": len(val)}
-        card["baselines"] = score_baselines(train, val)
-        card["margins"] = margins(card["val"], card["baselines"])  # type: ignore[arg-type]
-        card["margins_colorizer_output"] = margins(
-            card["val_colorizer_output"],  # type: ignore[arg-type]
-            card["baselines"],  # type: ignore[arg-type]
-        )
+        card.update(_scores(generator, args))
     if args.card_extra:
         card.update(json.loads(args.card_extra.read_text()))
     paths = export(generator, args.out, card, args.name)
     print(f"exported {paths['weights']}, {paths['keras']} and {paths['card']}")
     return 0
+
+
+def _checkpoint_progress(fmt: str, prefix: Path) -> dict[str, int]:
+    """Epochs and steps trained, from a TensorFlow checkpoint or a PyTorch trainer's checkpoint
+    folder (``state.json`` beside its weights); nothing for other files."""
+    from training.torch_trainer import STATE
+
+    state = prefix.parent / STATE if prefix.is_file() else prefix / STATE
+    if state.exists():
+        saved = json.loads(state.read_text())
+        return {"epochs_trained": int(saved["epoch"]), "steps": int(saved["step"])}
+    if fmt != "tf-checkpoint":
+        return {}
+    import tensorflow as tf
+
+    reader = tf.train.load_checkpoint(str(prefix))
+    progress = {}
+    for name in ("epoch", "step"):
+        key = f"{name}/.ATTRIBUTES/VARIABLE_VALUE"
+        if reader.has_tensor(key):
+            progress["epochs_trained" if name == "epoch" else "steps"] = int(reader.get_tensor(key))
+    return progress
+
+
+def _scores(generator: Any, args: argparse.Namespace) -> dict[str, object]:
+    """Val metrics (raw and through the Colorizer) and baselines, after re-estimating the
+    BatchNorm statistics on the training split (TensorFlow)."""
+    from inference.generator import input_channels_of
+    from inference.hints import with_hint_planes
+    from training.calibration import recalibrate_on_split
+    from training.data import make_dataset, scan_dataset
+    from training.export import margins
+    from training.metrics import colorizer_predict, evaluate
+    from training.trainer import score_baselines
+
+    card: dict[str, object] = {}
+    train, val = scan_dataset(args.data)
+    used = recalibrate_on_split(generator, train, steps=args.calibrate_steps)
+    if used:
+        card["batchnorm_recalibrated_on"] = f"{used} batches of 16 training sketches"
+    val_ds = make_dataset(val, 32, shuffle=False, cache=False)
+    channels = input_channels_of(generator)
+    # training=False: the mode inference runs in, so the numbers are what users get (a hint
+    # model without hints: empty hint planes).
+    card["val"] = evaluate(
+        lambda x: generator(with_hint_planes(x.numpy(), channels), training=False), val_ds
+    )
+    # What a person gets: the Colorizer puts the sketch's own lines over the color layer.
+    card["val_colorizer_output"] = evaluate(colorizer_predict(generator), val_ds)
+    card["data"] = {"path": str(args.data), "train_pairs": len(train), "val_pairs": len(val)}
+    card["baselines"] = score_baselines(train, val)
+    card["margins"] = margins(card["val"], card["baselines"])  # type: ignore[arg-type]
+    card["margins_colorizer_output"] = margins(
+        card["val_colorizer_output"],  # type: ignore[arg-type]
+        card["baselines"],  # type: ignore[arg-type]
+    )
+    return card

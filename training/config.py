@@ -48,7 +48,14 @@ class TrainConfig:
             "generator into a --hints run gets zero weights on the hint channels)"
         },
     )
-    mixed_precision: bool = _knob(False, "float16 on GPU, bfloat16 on CPUs that have it")
+    backend: str = _knob(
+        "auto",
+        "tensorflow, torch (Keras 3 on PyTorch, for machines without TensorFlow), or auto: "
+        "TensorFlow where it is installed, else PyTorch",
+    )
+    mixed_precision: bool = _knob(
+        False, "float16 on GPU (bfloat16 with --backend torch), bfloat16 on CPUs that have it"
+    )
     xla: bool = _knob(False, "compile the train step with XLA")
     cache: bool = _knob(True, "decode images once and keep them in memory")
     seed: int = _knob(0, "random seed")

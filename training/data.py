@@ -1,9 +1,7 @@
-"""Paired sketch/color data: validation up front, then a ``tf.data`` pipeline.
+"""Paired sketch/color data as a ``tf.data`` pipeline (the TensorFlow backend's input).
 
-Two layouts are read:
-- Kaggle "anime-sketch-colorization-pair": ``train/`` and ``val/`` of 2:1 PNGs (1024×512 in the
-  original), color on the left half, sketch on the right;
-- paired folders: ``train/sketch`` + ``train/color`` (and the same under ``val/``), matched by name.
+Which files a dataset holds, and their checks, are :mod:`training.splits`; the augmentations are
+:mod:`training.augment` (NumPy, shared with the PyTorch pipeline of :mod:`training.torch_trainer`).
 
 Everything the model sees is RGB 256×256 float32 in [-1, 1]; a hint model's input has the 4
 hint planes of :mod:`inference.hints` beside the sketch (sampled from the truth in training, see
@@ -12,119 +10,19 @@ hint planes of :mod:`inference.hints` beside the sketch (sampled from the truth 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
+import numpy as np
 import tensorflow as tf
-from PIL import Image, UnidentifiedImageError
 
-from training.datacard import evaluation_only_refusal, is_evaluation_only
-
-IMAGE_SIZE = 256
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
-
-
-LAYOUTS = (
-    "a dataset is either train/ and val/ of side-by-side pairs (color left, sketch right, "
-    "e.g. 1024×512), or train/sketch + train/color and val/sketch + val/color matched by name"
+from training import augment
+from training.splits import (  # noqa: F401  (re-exported: the names callers know)
+    IMAGE_SIZE,
+    IMAGE_SUFFIXES,
+    LAYOUTS,
+    DataError,
+    Split,
+    scan_dataset,
+    scan_split,
 )
-
-
-class DataError(ValueError):
-    """The dataset cannot be trained on; the message names the files and what is wrong."""
-
-
-@dataclass(frozen=True)
-class Split:
-    """One split's files: side-by-side pairs, or separate sketch and color files."""
-
-    pairs: tuple[str, ...] = ()
-    sketches: tuple[str, ...] = ()
-    colors: tuple[str, ...] = ()
-
-    def __len__(self) -> int:
-        return len(self.pairs) or len(self.sketches)
-
-
-def _listing(names: list[Path], limit: int = 5) -> str:
-    shown = ", ".join(str(n) for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
-def _check_images(files: list[Path], side_by_side: bool) -> None:
-    unreadable, wrong = [], []
-    for path in files:
-        try:
-            with Image.open(path) as img:
-                w, h = img.size
-        except (UnidentifiedImageError, OSError):
-            unreadable.append(path)
-            continue
-        if side_by_side and (w != 2 * h or h < 64):
-            wrong.append(f"{path} ({w}×{h})")
-    if unreadable:
-        raise DataError(f"not readable as images: {_listing(unreadable)}")
-    if wrong:
-        raise DataError(
-            "pairs must be twice as wide as high (color left, sketch right, e.g. 1024×512): "
-            + _listing(wrong)  # type: ignore[arg-type]
-        )
-
-
-def _files(folder: Path) -> list[Path]:
-    """Plain files, without hidden ones (.DS_Store and friends)."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-
-
-def scan_split(folder: Path) -> Split:
-    """List and check one split folder; raises :class:`DataError` naming bad files."""
-    if not folder.is_dir():
-        raise DataError(f"{folder}: no such folder; {LAYOUTS}")
-    if (folder / "sketch").is_dir() or (folder / "color").is_dir():
-        sketch_dir, color_dir = folder / "sketch", folder / "color"
-        if not sketch_dir.is_dir() or not color_dir.is_dir():
-            raise DataError(f"{folder}: paired layout needs both sketch/ and color/ folders")
-        sketches = {p.stem: p for p in _files(sketch_dir)}
-        colors = {p.stem: p for p in _files(color_dir)}
-        unpaired = sorted(
-            [sketches[n] for n in sketches.keys() - colors.keys()]
-            + [colors[n] for n in colors.keys() - sketches.keys()]
-        )
-        if unpaired:
-            raise DataError(f"files without a partner of the same name: {_listing(unpaired)}")
-        if not sketches:
-            raise DataError(f"{folder}: sketch/ and color/ are empty")
-        names = sorted(sketches)
-        _check_images([sketches[n] for n in names] + [colors[n] for n in names], False)
-        return Split(
-            sketches=tuple(str(sketches[n]) for n in names),
-            colors=tuple(str(colors[n]) for n in names),
-        )
-    files = _files(folder)
-    others = [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
-    if others:
-        raise DataError(f"not image files: {_listing(others)}")
-    if not files:
-        raise DataError(f"{folder}: no images in this folder; {LAYOUTS}")
-    _check_images(files, True)
-    return Split(pairs=tuple(str(p) for p in files))
-
-
-def scan_dataset(root: Path) -> tuple[Split, Split]:
-    """The train and val splits under ``root``, both checked before any training starts; a set
-    whose data card reserves it for evaluation is refused (:mod:`training.datacard`).
-    """
-    if not root.is_dir():
-        raise DataError(f"{root}: no such folder; {LAYOUTS}")
-    if is_evaluation_only(root):
-        raise DataError(evaluation_only_refusal(root))
-    train = scan_split(root / "train")
-    val = scan_split(root / "val") if (root / "val").exists() else None
-    if val is None:
-        raise DataError(
-            f"{root}: needs a val/ folder beside train/ (validation metrics); {LAYOUTS}"
-        )
-    return train, val
 
 
 def _decode(path: tf.Tensor) -> tf.Tensor:
@@ -153,52 +51,38 @@ def normalize(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor
     return tf.cast(sketch, tf.float32) / 127.5 - 1.0, tf.cast(color, tf.float32) / 127.5 - 1.0
 
 
+def _seed() -> tf.Tensor:
+    """A fresh seed per element for the NumPy augmentations (tf.data's own random stream)."""
+    return tf.random.uniform([2], 0, 2**31 - 1, tf.int64)
+
+
+def _rng(seed: np.ndarray) -> np.random.Generator:
+    return np.random.default_rng(np.asarray(seed).tolist())
+
+
 def jitter(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """pix2pix augmentation: upscale to 286, random 256 crop, random mirror (same for both)."""
-    stacked = tf.image.resize(tf.stack([sketch, color]), [286, 286], "nearest")
-    stacked = tf.image.random_crop(stacked, [2, IMAGE_SIZE, IMAGE_SIZE, 3])
-    if tf.random.uniform(()) > 0.5:
-        stacked = tf.image.flip_left_right(stacked)
-    return stacked[0], stacked[1]
+    """:func:`training.augment.jitter` (286 px, random 256 crop, mirror) on uint8 tensors."""
 
+    def run(s: np.ndarray, c: np.ndarray, seed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return augment.jitter(s, c, _rng(seed))
 
-def _blur3(image: tf.Tensor) -> tf.Tensor:
-    """A 3×3 binomial blur of one (H, W, 3) float image, per channel."""
-    k = tf.constant([1.0, 2.0, 1.0])
-    kernel = tf.tensordot(k, k, axes=0) / 16.0
-    kernel = tf.tile(kernel[:, :, None, None], [1, 1, 3, 1])
-    padded = tf.pad(image[None], [[0, 0], [1, 1], [1, 1], [0, 0]], "SYMMETRIC")  # no dark rim
-    return tf.nn.depthwise_conv2d(padded, kernel, [1, 1, 1, 1], "VALID")[0]
+    out_sketch, out_color = tf.numpy_function(
+        run, [sketch, color, _seed()], [tf.uint8, tf.uint8], stateful=True
+    )
+    out_sketch.set_shape([IMAGE_SIZE, IMAGE_SIZE, 3])
+    out_color.set_shape([IMAGE_SIZE, IMAGE_SIZE, 3])
+    return out_sketch, out_color
 
 
 def vary_lines(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """Make the line art look drawn by someone else; the color target is untouched.
+    """:func:`training.augment.vary_lines` on a uint8 sketch tensor; the color is untouched."""
 
-    On uint8 (256, 256, 3): random line width (thicker or thinner), gray level (pencil instead of
-    ink), a slight blur (a scan) and small breaks (gaps a person leaves), each on a share of the
-    pairs, so the model does not learn one renderer's exact strokes.
-    """
-    x = tf.cast(sketch, tf.float32) / 255.0
-    draw = tf.random.uniform((5,))
-    x = tf.cond(  # thicker: a 3×3 min filter grows dark lines by a pixel
-        draw[0] < 0.25, lambda: -tf.nn.max_pool2d(-x[None], 3, 1, "SAME")[0], lambda: x
-    )
-    x = tf.cond(  # thinner: blend toward the max filter, fading 1-px lines without erasing them
-        (draw[0] > 0.85),
-        lambda: 0.5 * (x + tf.nn.max_pool2d(x[None], 3, 1, "SAME")[0]),
-        lambda: x,
-    )
-    gray = tf.random.uniform((), 0.45, 1.0)  # lines as dark as ink down to a light pencil
-    x = tf.cond(draw[1] < 0.5, lambda: 1.0 - (1.0 - x) * gray, lambda: x)
-    x = tf.cond(draw[2] < 0.3, lambda: _blur3(x), lambda: x)
+    def run(s: np.ndarray, seed: np.ndarray) -> np.ndarray:
+        return augment.vary_lines(s, _rng(seed))
 
-    def breaks() -> tf.Tensor:
-        holes = tf.random.uniform((1, 64, 64, 1)) > 0.985  # ≈ 60 gaps of 4 px
-        holes = tf.image.resize(tf.cast(holes, tf.float32), tf.shape(x)[:2], "nearest")[0]
-        return tf.maximum(x, holes)
-
-    x = tf.cond(draw[3] < 0.3, breaks, lambda: x)
-    return tf.cast(tf.clip_by_value(tf.round(x * 255.0), 0, 255), tf.uint8), color
+    out = tf.numpy_function(run, [sketch, _seed()], tf.uint8, stateful=True)
+    out.set_shape(sketch.shape)
+    return out, color
 
 
 HINT_MODES = (None, "empty", "sampled")
@@ -215,7 +99,7 @@ def add_hint_planes(mode: str):
         return tf.concat([sketch, planes], axis=-1), color
 
     def sampled(sketch: tf.Tensor, color: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        seed = tf.random.uniform([2], 0, 2**31 - 1, tf.int64)
+        seed = _seed()
         planes = tf.numpy_function(sampled_planes, [sketch, color, seed], tf.float32, stateful=True)
         planes.set_shape([IMAGE_SIZE, IMAGE_SIZE, 4])
         return tf.concat([sketch, planes], axis=-1), color

@@ -11,7 +11,7 @@ import numpy as np
 
 from inference.generator import input_channels_of, width_of
 from training.config import TrainConfig
-from training.data import Split
+from training.splits import Split
 
 
 def margins(model: dict[str, float], baselines: dict[str, dict[str, float]]) -> dict[str, dict]:

@@ -1,27 +1,34 @@
 """The pix2pix losses: a conditional GAN loss plus λ·L1 for the generator, and an optional
-rebalanced color classification term against the mean-color problem."""
+rebalanced color classification term against the mean-color problem.
+
+Written in ``keras.ops``: the same functions serve the TensorFlow and the PyTorch backend.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
+
+Tensor = Any  # a backend tensor: TensorFlow's or PyTorch's
 
 
 def generator_loss(
-    disc_fake: tf.Tensor, fake: tf.Tensor, target: tf.Tensor, lambda_l1: float
-) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    disc_fake: Tensor, fake: Tensor, target: Tensor, lambda_l1: float
+) -> tuple[Tensor, Tensor, Tensor]:
     """G = BCE(D(fake), 1) + λ·L1(fake, target); returns (total, gan, l1)."""
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
-    gan = bce(tf.ones_like(disc_fake), disc_fake)
-    l1 = tf.reduce_mean(tf.abs(tf.cast(target, tf.float32) - tf.cast(fake, tf.float32)))
+    gan = bce(ops.ones_like(disc_fake), disc_fake)
+    l1 = ops.mean(ops.abs(ops.cast(target, "float32") - ops.cast(fake, "float32")))
     return gan + lambda_l1 * l1, gan, l1
 
 
-def discriminator_loss(disc_real: tf.Tensor, disc_fake: tf.Tensor) -> tf.Tensor:
+def discriminator_loss(disc_real: Tensor, disc_fake: Tensor) -> Tensor:
     """D = BCE(D(real), 1) + BCE(D(fake), 0)."""
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
-    return bce(tf.ones_like(disc_real), disc_real) + bce(tf.zeros_like(disc_fake), disc_fake)
+    return bce(ops.ones_like(disc_real), disc_real) + bce(ops.zeros_like(disc_fake), disc_fake)
 
 
 # --- rebalanced color classification (Zhang, Isola, Efros 2016) ------------------------------
@@ -49,24 +56,30 @@ def ab_bins() -> np.ndarray:
     return np.stack([a.ravel(), b.ravel()], axis=1)
 
 
-def rgb_to_ab(rgb: tf.Tensor) -> tf.Tensor:
+def rgb_to_ab(rgb: Tensor) -> Tensor:
     """CIE Lab a, b (D65) of sRGB in [-1, 1]; (..., 3) → (..., 2), differentiable."""
-    u = tf.clip_by_value((tf.cast(rgb, tf.float32) + 1.0) / 2.0, 0.0, 1.0)
-    linear = tf.where(
-        u <= 0.04045, u / 12.92, tf.pow((tf.maximum(u, 0.04045) + 0.055) / 1.055, 2.4)
+    u = ops.clip((ops.cast(rgb, "float32") + 1.0) / 2.0, 0.0, 1.0)
+    linear = ops.where(
+        u <= 0.04045, u / 12.92, ops.power((ops.maximum(u, 0.04045) + 0.055) / 1.055, 2.4)
     )
-    m = tf.constant(
-        [
-            [0.412453, 0.357580, 0.180423],
-            [0.212671, 0.715160, 0.072169],
-            [0.019334, 0.119193, 0.950227],
-        ]
+    xyz = ops.matmul(linear, ops.convert_to_tensor(_RGB_TO_XYZ_D65.T))
+    f = ops.where(
+        xyz > 0.008856,
+        ops.power(ops.maximum(xyz, 0.008856), 1.0 / 3.0),
+        7.787 * xyz + 16.0 / 116.0,
     )
-    xyz = tf.einsum("...c,kc->...k", linear, m) / tf.constant([0.950456, 1.0, 1.088754])
-    f = tf.where(
-        xyz > 0.008856, tf.pow(tf.maximum(xyz, 0.008856), 1.0 / 3.0), 7.787 * xyz + 16.0 / 116.0
-    )
-    return tf.stack([500.0 * (f[..., 0] - f[..., 1]), 200.0 * (f[..., 1] - f[..., 2])], axis=-1)
+    return ops.stack([500.0 * (f[..., 0] - f[..., 1]), 200.0 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+# linear sRGB → XYZ, each row divided by the D65 white's component
+_RGB_TO_XYZ_D65 = np.array(
+    [
+        [0.412453, 0.357580, 0.180423],
+        [0.212671, 0.715160, 0.072169],
+        [0.019334, 0.119193, 0.950227],
+    ],
+    np.float32,
+) / np.array([[0.950456], [1.0], [1.088754]], np.float32)
 
 
 def color_prior(colors: np.ndarray, pixels: int = 50_000, seed: int = 0) -> np.ndarray:
@@ -77,7 +90,7 @@ def color_prior(colors: np.ndarray, pixels: int = 50_000, seed: int = 0) -> np.n
     rgb = np.asarray(colors, np.float32).reshape(-1, 3)
     if len(rgb) > pixels:
         rgb = rgb[np.random.default_rng(seed).choice(len(rgb), pixels, replace=False)]
-    ab = rgb_to_ab(tf.constant(rgb)).numpy()
+    ab = ops.convert_to_numpy(rgb_to_ab(ops.convert_to_tensor(rgb)))
     p = np.zeros(len(bins), np.float64)
     for start in range(0, len(ab), 4096):  # (4096, Q) at a time: bounded memory
         d2 = ((ab[start : start + 4096, None, :] - bins[None]) ** 2).sum(-1)
@@ -92,18 +105,21 @@ def rebalance_weights(prior: np.ndarray, mix: float = REBALANCE_MIX) -> np.ndarr
     return (w / float((prior * w).sum())).astype(np.float32)
 
 
-def color_class_loss(fake: tf.Tensor, target: tf.Tensor, weights: tf.Tensor) -> tf.Tensor:
+def color_class_loss(fake: Tensor, target: Tensor, weights: Tensor) -> Tensor:
     """Rebalanced cross-entropy between the soft-binned output and true colors (see above)."""
-    bins = tf.constant(ab_bins())
-    pool = lambda x: tf.nn.avg_pool2d(tf.cast(x, tf.float32), POOL, POOL, "VALID")  # noqa: E731
+    bins = ops.convert_to_tensor(ab_bins())
+
+    def pool(x: Tensor) -> Tensor:
+        return ops.average_pool(ops.cast(x, "float32"), POOL, POOL, "valid", "channels_last")
+
     ab_fake, ab_true = rgb_to_ab(pool(fake)), rgb_to_ab(pool(target))
 
-    def sq_dist(ab: tf.Tensor) -> tf.Tensor:
-        return tf.reduce_sum(tf.square(ab[..., None, :] - bins), axis=-1)  # (N, h, w, Q)
+    def sq_dist(ab: Tensor) -> Tensor:
+        return ops.sum(ops.square(ab[..., None, :] - bins), axis=-1)  # (N, h, w, Q)
 
     d_true = sq_dist(ab_true)
-    q = tf.nn.softmax(-d_true / (2 * TARGET_SIGMA**2), axis=-1)
-    log_p = tf.nn.log_softmax(-sq_dist(ab_fake) / (2 * OUTPUT_SIGMA**2), axis=-1)
-    cross_entropy = -tf.reduce_sum(q * log_p, axis=-1)
-    weight = tf.gather(weights, tf.argmin(d_true, axis=-1))
-    return tf.reduce_mean(weight * cross_entropy)
+    q = ops.softmax(-d_true / (2 * TARGET_SIGMA**2), axis=-1)
+    log_p = ops.log_softmax(-sq_dist(ab_fake) / (2 * OUTPUT_SIGMA**2), axis=-1)
+    cross_entropy = -ops.sum(q * log_p, axis=-1)
+    weight = ops.take(ops.convert_to_tensor(weights), ops.argmin(d_true, axis=-1))
+    return ops.mean(weight * cross_entropy)

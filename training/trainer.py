@@ -7,22 +7,16 @@ Seed defaults: λ = 400, Adam 2e-4 / β1 0.5 / β2 0.999, batch 32, 35 epochs, a
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import time
-from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
-from tqdm import tqdm
 
-from inference.generator import build_generator, width_of
 from training.calibration import recalibrate_on_split
 from training.config import TrainConfig
 from training.data import Split, make_dataset, scan_dataset
-from training.discriminator import build_discriminator
 from training.losses import (
     POOL,
     color_class_loss,
@@ -39,29 +33,16 @@ from training.metrics import (
     sample_grid,
     tint_baseline,
 )
+from training.runs import (
+    EpochProgress,
+    init_generator,
+    load_history,
+    networks,
+    precision_policy,
+    save_history,
+)
 
 logger = logging.getLogger(__name__)
-
-
-def cpu_has_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX), as oneDNN needs."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def precision_policy(mixed: bool, gpus: list) -> str:
-    """float16 on GPUs, bfloat16 on CPUs that have it (≈ 1.25× per step here), else float32."""
-    if not mixed:
-        return "float32"
-    if gpus:
-        return "mixed_float16"
-    if cpu_has_bf16():
-        return "mixed_bfloat16"
-    logger.warning("--mixed-precision: no GPU and no bfloat16 on this CPU; training in float32")
-    return "float32"
 
 
 class Trainer:
@@ -78,20 +59,9 @@ class Trainer:
         )
         keras.utils.set_random_seed(config.seed)
         with self.strategy.scope():
-            self.generator = build_generator(config.width, hints=config.hints)
-            self.discriminator = build_discriminator(config.width)
-            adam = {
-                "learning_rate": config.learning_rate,
-                "beta_1": config.beta_1,
-                "beta_2": config.beta_2,
-            }
-            self.g_opt = keras.optimizers.Adam(**adam)
-            self.d_opt = keras.optimizers.Adam(**adam)
-            if keras.mixed_precision.global_policy().name == "mixed_float16":
-                self.g_opt = keras.optimizers.LossScaleOptimizer(self.g_opt)
-                self.d_opt = keras.optimizers.LossScaleOptimizer(self.d_opt)
-            self.g_opt.build(self.generator.trainable_variables)
-            self.d_opt.build(self.discriminator.trainable_variables)
+            self.generator, self.discriminator, self.g_opt, self.d_opt = networks(
+                config, loss_scale=keras.mixed_precision.global_policy().name == "mixed_float16"
+            )
             self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.checkpoint = tf.train.Checkpoint(
@@ -177,28 +147,7 @@ class Trainer:
         """
         latest = self.manager.latest_checkpoint
         if not self.config.resume or latest is None:
-            if self.config.init_weights is not None:
-                from inference.generator import input_channels_of
-                from inference.weights import load_generator
-                from training.hints import widen_to_hints
-
-                source = load_generator(self.config.init_weights)
-                if width_of(source) != self.config.width:
-                    raise ValueError(
-                        f"--init-weights {self.config.init_weights} has width "
-                        f"{width_of(source)}, the run uses --width {self.config.width}"
-                    )
-                widen = input_channels_of(source) < input_channels_of(self.generator)
-                if input_channels_of(source) > input_channels_of(self.generator):
-                    raise ValueError(
-                        f"--init-weights {self.config.init_weights} is a hint model: train "
-                        "with --hints"
-                    )
-                if widen:
-                    widen_to_hints(source, self.generator)
-                else:
-                    self.generator.set_weights(source.get_weights())
-                logger.info("Generator initialised from %s", self.config.init_weights)
+            init_generator(self.generator, self.config)
             return False
         self.checkpoint.restore(latest).assert_existing_objects_matched()
         logger.info("Resumed from %s: epoch %d, step %d", latest, int(self.epoch), int(self.step))
@@ -221,29 +170,15 @@ class Trainer:
         )
         dist_ds = self.strategy.experimental_distribute_dataset(train_ds)
         writer = tf.summary.create_file_writer(str(config.out / "tensorboard"))
-        history = _load_history(config.out)
+        history = load_history(config.out)
         metrics: dict[str, float] = {}
         first_epoch = int(self.epoch)
         for epoch in range(first_epoch, config.epochs):
-            bar = tqdm(
-                total=self.steps_per_epoch,
-                desc=f"epoch {epoch + 1}/{config.epochs}",
-                unit="step",
-                dynamic_ncols=True,
-            )
-            started, seen = time.perf_counter(), 0
+            progress = EpochProgress(epoch, config.epochs, self.steps_per_epoch)
             for sketch, color in dist_ds:
                 losses = {k: float(v) for k, v in self._train_step(sketch, color).items()}
                 self.step.assign_add(1)
-                seen += _batch_len(sketch)
-                rate = seen / max(time.perf_counter() - started, 1e-9)
-                bar.set_postfix(
-                    g=f"{losses['g_total']:.2f}",
-                    l1=f"{losses['g_l1']:.3f}",
-                    d=f"{losses['d_total']:.3f}",
-                    img_s=f"{rate:.1f}",
-                )
-                bar.update(1)
+                rate = progress.step(losses, _batch_len(sketch))
                 step = int(self.step)
                 if step % config.log_every == 0:
                     with writer.as_default(step=step):
@@ -252,7 +187,7 @@ class Trainer:
                         tf.summary.scalar("speed/images_per_s", rate)
                     for name, value in losses.items():
                         history.setdefault(name, []).append(value)
-            bar.close()
+            progress.close()
             self.epoch.assign(epoch + 1)
             if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
                 self.calibrate()
@@ -261,10 +196,10 @@ class Trainer:
                 with writer.as_default(step=int(self.step)):
                     for name, value in metrics.items():
                         tf.summary.scalar(f"val/{name}", value)
-                _save_history(config.out, history)
+                save_history(config.out, history)
                 logger.info("epoch %d: saved %s; val %s", epoch + 1, path, _fmt(metrics))
         writer.flush()
-        _save_history(config.out, history)
+        save_history(config.out, history)
         loss_curve(history, config.out / "loss_curve.png")
         if not metrics:  # nothing left to train: report on the restored weights
             metrics = self.validate(int(self.epoch))
@@ -326,12 +261,3 @@ def _batch_len(batch: object) -> int:
 
 def _fmt(metrics: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
-
-
-def _load_history(out: Path) -> dict[str, list[float]]:
-    path = out / "history.json"
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def _save_history(out: Path, history: dict[str, list[float]]) -> None:
-    (out / "history.json").write_text(json.dumps(history))

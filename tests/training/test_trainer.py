@@ -184,7 +184,7 @@ def test_psnr_stays_finite_when_some_images_are_perfect():
 def test_mixed_precision_trains_and_exports_float32_weights(tiny_dataset, tmp_path):
     import keras
 
-    from training.trainer import cpu_has_bf16
+    from training.runs import cpu_has_bf16
 
     try:
         trainer = Trainer(_config(tiny_dataset, tmp_path / "run", epochs=1, mixed_precision=True))
