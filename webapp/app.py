@@ -1,14 +1,16 @@
-"""The aiohttp application factory: the error middleware, routes, the inference service in
-``cleanup_ctx``."""
+"""The aiohttp application factory: the error middleware, routes, the inference service and the
+image encoding threads in ``cleanup_ctx``."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
 from inference.colorizer import Colorizer
+from inference.engine import default_threads
 from inference.service import ColorizeBackend, InferenceService
 from shared_state.rate_limit import Limiter, LocalLimiter
 from webapp.errors import ApiError, error_response, json_errors
@@ -16,6 +18,7 @@ from webapp.routes import ROUTES, STATIC_DIR
 from webapp.state import (
     BRIDGE_KEY,
     CONFIG_KEY,
+    ENCODER_KEY,
     INFERENCE_KEY,
     LIMITER_KEY,
     ChatBridge,
@@ -24,9 +27,21 @@ from webapp.state import (
 
 # Multipart boundaries and the small text fields on top of the image bytes.
 FORM_OVERHEAD_BYTES = 64 * 1024
+# Image encoding threads: one editor document's three PNGs side by side; more threads than
+# cores would only take turns.
+ENCODER_THREADS = 3
 
 
 StartInference = Callable[[], Awaitable[ColorizeBackend]]
+
+
+async def _encoder_ctx(app: web.Application) -> AsyncIterator[None]:
+    threads = min(ENCODER_THREADS, default_threads())
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="webapp-encode")
+    app[ENCODER_KEY] = pool
+    yield
+    # Handlers are done by now; an encoding whose client left ends on its own, unwaited.
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _inference_ctx(start: StartInference) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -70,6 +85,7 @@ def create_app(
     )
     app[CONFIG_KEY] = config
     app[LIMITER_KEY] = limiter or LocalLimiter(config.requests_per_minute)
+    app.cleanup_ctx.append(_encoder_ctx)
     if bridge is not None:
         app[BRIDGE_KEY] = bridge
     if inference is not None:

@@ -9,30 +9,43 @@ nearest region as in the "cel" color layer, so a recolored region takes its line
 edges along (0 only where there is no region at all). PNG is lossless and compresses the flat
 map well, and a canvas reads it back exactly. ``hints`` says whether the model takes color hints
 (the page offers its hint tool only then).
+
+The three PNGs are encoded side by side on a thread pool (zlib and OpenCV release the GIL).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
-import io
+import zlib
+from concurrent.futures import Executor
 
+import cv2
 import numpy as np
 from PIL import Image
 
 from inference.colorizer import Colorized
+from inference.images import encode_png
 from inference.regions import nearest_region
 
 MAX_REGIONS = 2**24 - 1
+# zlib's strategy for the color layer and the region map: runs only, which suits flat colors
+# and PNG's row filters. At 1024² (the bundled sketch) it makes the cel layer 5 % and the region
+# map 11 % smaller than Pillow's default strategy at level 6, in half to two thirds of the time;
+# the soft layer 5 % smaller in a third of the time. A tiny, nearly empty layer may grow by a KB.
+# The antialiased lines would grow by two thirds: they keep the default.
+FLAT_STRATEGY = zlib.Z_RLE
 
 
 def pack_regions(regions: np.ndarray) -> Image.Image:
     """An int32 (H, W) region map → RGB image with the id spread over R, G, B (little end first)."""
     if regions.ndim != 2:
         raise ValueError(f"regions must be (H, W), got shape {regions.shape}")
-    ids = regions.astype(np.uint32)
     if regions.size and (int(regions.min()) < 0 or int(regions.max()) > MAX_REGIONS):
         raise ValueError(f"region ids must be in [0, {MAX_REGIONS}]")
-    rgb = np.stack([ids & 0xFF, (ids >> 8) & 0xFF, (ids >> 16) & 0xFF], axis=-1).astype(np.uint8)
+    # A little-endian uint32's bytes are R, G, B and a zero byte, which OpenCV drops.
+    rgba = regions.astype("<u4").view(np.uint8).reshape(*regions.shape, 4)
+    rgb = cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB) if regions.size else rgba[:, :, :3].copy()
     return Image.fromarray(rgb, "RGB")
 
 
@@ -42,23 +55,41 @@ def unpack_regions(img: Image.Image) -> np.ndarray:
     return rgb[:, :, 0] + (rgb[:, :, 1] << 8) + (rgb[:, :, 2] << 16)
 
 
-def png_data_url(img: Image.Image) -> str:
-    """``data:image/png;base64,...`` (default compression: the page downloads these)."""
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=6)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+def png_data_url(img: Image.Image, strategy: int | None = None) -> str:
+    """``data:image/png;base64,...``, zlib level 6 (the page downloads these, often on a phone)
+    with ``strategy`` (see :func:`inference.images.encode_png`)."""
+    png = encode_png(img, compress_level=6, strategy=strategy)
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def editor_document(result: Colorized, *, takes_hints: bool = False) -> dict[str, object]:
-    """The editor's JSON document for one colorized sketch (see the module docstring);
-    ``takes_hints``: whether the model that made it takes color hints."""
-    regions = nearest_region(result.regions)
+def region_map(regions: np.ndarray) -> tuple[int, str]:
+    """(N, the region map's PNG data URL) of a colorized sketch's ``regions`` (int32 (H, W),
+    0 = line): line pixels given to their nearest region, packed by :func:`pack_regions`."""
+    filled = nearest_region(regions)
+    url = png_data_url(pack_regions(filled), FLAT_STRATEGY)
+    return (int(filled.max()) if filled.size else 0), url
+
+
+async def editor_document(
+    result: Colorized, pool: Executor, *, takes_hints: bool = False
+) -> dict[str, object]:
+    """The editor's JSON document for one colorized sketch (see the module docstring), its
+    images made on ``pool``; ``takes_hints``: whether the model that made it takes color hints."""
+    loop = asyncio.get_running_loop()
+    # The longest first: with two threads, the lines follow whichever of the others ends first.
+    (count, region_url), layer, lines = await asyncio.gather(
+        loop.run_in_executor(pool, region_map, result.regions),
+        loop.run_in_executor(
+            pool, lambda: png_data_url(result.layer.convert("RGB"), FLAT_STRATEGY)
+        ),
+        loop.run_in_executor(pool, lambda: png_data_url(result.lines.convert("L"))),
+    )
     return {
         "width": result.layer.width,
         "height": result.layer.height,
-        "regions": int(regions.max()) if regions.size else 0,
-        "layer": png_data_url(result.layer.convert("RGB")),
-        "lines": png_data_url(result.lines.convert("L")),
-        "region_map": png_data_url(pack_regions(regions)),
+        "regions": count,
+        "layer": layer,
+        "lines": lines,
+        "region_map": region_url,
         "hints": takes_hints,
     }

@@ -19,6 +19,7 @@ from webapp.errors import ApiError, hints_error, queue_full_error, sketch_error
 from webapp.state import (
     BRIDGE_KEY,
     CONFIG_KEY,
+    ENCODER_KEY,
     INFERENCE_KEY,
     LIMITER_KEY,
     ChatBridge,
@@ -62,7 +63,8 @@ async def colorize(request: web.Request) -> web.Response:
     if _in_bot(request):
         await _limit(request, _user(request, form).id)
     result = await _colorize(request, _sketch_bytes(form), _style(form), _hints(form))
-    png = await asyncio.to_thread(encode_png, result.image)
+    pool = request.app[ENCODER_KEY]
+    png = await asyncio.get_running_loop().run_in_executor(pool, encode_png, result.image)
     return web.Response(body=png, content_type="image/png")
 
 
@@ -84,7 +86,7 @@ async def editor(request: web.Request) -> web.Response:
     else:
         result = await _colorize(request, _sketch_bytes(form), _style(form), _hints(form))
     takes_hints = request.app[INFERENCE_KEY].takes_hints
-    document = await asyncio.to_thread(editor_document, result, takes_hints=takes_hints)
+    document = await editor_document(result, request.app[ENCODER_KEY], takes_hints=takes_hints)
     return web.json_response(document)
 
 

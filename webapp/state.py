@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -74,3 +75,5 @@ CONFIG_KEY = web.AppKey("config", WebAppConfig)
 INFERENCE_KEY = web.AppKey("inference", ColorizeBackend)
 LIMITER_KEY = web.AppKey("limiter", Limiter)
 BRIDGE_KEY = web.AppKey("bridge", ChatBridge)
+# The threads that encode the responses' images, one pool for the app (``webapp.app``).
+ENCODER_KEY = web.AppKey("encoder", ThreadPoolExecutor)

@@ -153,3 +153,12 @@ def test_encoders_round_trip():
     img = Image.new("RGB", (31, 17), (10, 200, 30))
     assert Image.open(io.BytesIO(encode_png(img))).getpixel((3, 3)) == (10, 200, 30)
     assert Image.open(io.BytesIO(encode_jpeg(img))).size == (31, 17)
+
+
+def test_a_png_strategy_changes_the_bytes_not_the_pixels():
+    rng = np.random.default_rng(0)
+    flat = np.repeat(rng.integers(0, 256, (8, 1, 3), np.uint8), 64, axis=1).repeat(8, axis=0)
+    img = Image.fromarray(flat, "RGB")  # 64² of flat bands
+    runs = encode_png(img, compress_level=6, strategy=zlib.Z_RLE)
+    assert runs != encode_png(img, compress_level=6)  # Pillow takes the strategy
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(runs))), flat)

@@ -8,15 +8,24 @@ import io
 import struct
 import threading
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 import numpy as np
+import pytest
 from PIL import Image
 from webapp_samples import area_sketch
 
 from inference.colorizer import Colorizer
-from webapp.editor import pack_regions, unpack_regions
-from webapp.state import WebAppConfig
+from inference.regions import nearest_region
+from webapp.editor import (
+    FLAT_STRATEGY,
+    editor_document,
+    pack_regions,
+    png_data_url,
+    unpack_regions,
+)
+from webapp.state import ENCODER_KEY, WebAppConfig
 
 
 def form(field: str, data: bytes, **extra: str) -> aiohttp.FormData:
@@ -231,3 +240,28 @@ async def test_style_reaches_the_colorizer(client, tiny_colorizer):
 def test_region_ids_survive_packing():
     ids = np.array([[0, 1, 255], [256, 65_535, 65_536], [2**24 - 1, 7, 0]], np.int32)
     assert np.array_equal(unpack_regions(pack_regions(ids)), ids)
+
+
+async def test_editor_images_encoded_side_by_side_are_the_serial_ones(tiny_colorizer):
+    result = tiny_colorizer.colorize(area_sketch((160, 120)), style="cel")
+    with ThreadPoolExecutor(3) as pool:
+        document = await editor_document(result, pool, takes_hints=True)
+    regions = nearest_region(result.regions)
+    assert document == {
+        "width": 160,
+        "height": 120,
+        "regions": int(regions.max()),
+        "layer": png_data_url(result.layer.convert("RGB"), FLAT_STRATEGY),
+        "lines": png_data_url(result.lines.convert("L")),
+        "region_map": png_data_url(pack_regions(regions), FLAT_STRATEGY),
+        "hints": True,
+    }
+
+
+async def test_the_encoding_threads_end_with_the_app(make_client):
+    client = await make_client()
+    pool = client.app[ENCODER_KEY]
+    assert (await client.post("/colorize", data=form("sketch", area_sketch((40, 30))))).ok
+    await client.close()
+    with pytest.raises(RuntimeError):
+        pool.submit(int)
