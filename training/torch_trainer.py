@@ -109,7 +109,12 @@ def decode_split(split: Split, workers: int) -> np.ndarray:
     loader = tud.DataLoader(
         Files(), batch_size=64, num_workers=workers, collate_fn=np.stack, shuffle=False
     )
-    return np.concatenate(list(loader)) if len(split) else np.zeros((0, 2, 256, 256, 3), np.uint8)
+    images = np.empty((len(split), 2, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)  # filled in place
+    start = 0
+    for batch in loader:
+        images[start : start + len(batch)] = batch
+        start += len(batch)
+    return images
 
 
 class TrainingPairs:
