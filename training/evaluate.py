@@ -22,6 +22,11 @@ vector vs traced lines), through the real inference path (:class:`inference.Colo
   the share of parts whose mean output color has the truth's hue within 30° (or is, like the
   truth's, achromatic: gray, black, white).
 
+``--ceiling``: what the flat margin can reach without hints where part colors are drawn at random
+(the character data): an oracle that knows every part and paints it the training set's mean color
+of that part for the drawing's style (the best constant guess under squared error), every other
+pixel from the truth, as ``ceiling_part_means`` per group of pairs with part maps.
+
 ``--hints 4 --hints 12``: the same for hint models with that many hints sampled from the truth
 (:func:`training.hints.sample_hints`, the same dots for every model), beside no hints, as
 ``NAME/raw+4h``: what each hint count gains.
@@ -216,6 +221,40 @@ def part_hues(
     return right, judged
 
 
+def style_of(name: str) -> str:
+    """A drawing's style: the last ``_`` word of its name (the character generator's style, as
+    in ``faces-face0_00001_adventurer``)."""
+    return drawing_of(name).rsplit("_", 1)[-1]
+
+
+def part_means(pairs: Sequence[dict]) -> dict[tuple[str, int], np.ndarray]:
+    """Mean truth color (float RGB) of each part over the pairs with part maps, per style and
+    over all styles (style ``""``)."""
+    sums: dict[tuple[str, int], list] = defaultdict(lambda: [np.zeros(3), 0])
+    for pair in pairs:
+        if "parts" not in pair:
+            continue
+        for part in np.unique(pair["parts"]):
+            if part == 0:
+                continue
+            pixels = pair["truth"][pair["parts"] == part].astype(np.float64)
+            for key in ((style_of(pair["name"]), int(part)), ("", int(part))):
+                sums[key][0] += pixels.sum(axis=0)
+                sums[key][1] += len(pixels)
+    return {key: total / count for key, (total, count) in sums.items()}
+
+
+def part_mean_oracle(pair: dict, means: dict[tuple[str, int], np.ndarray]) -> np.ndarray:
+    """The pair's truth with every part painted its mean color (its style's, else all styles');
+    parts the means do not know keep the truth."""
+    out = pair["truth"].astype(np.float64)
+    for part in np.unique(pair["parts"]):
+        mean = means.get((style_of(pair["name"]), int(part)), means.get(("", int(part))))
+        if part != 0 and mean is not None:
+            out[pair["parts"] == part] = mean
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
 def summarize(rows: list[dict[str, float]]) -> dict[str, float]:
     total: dict[str, float] = defaultdict(float)
     for row in rows:
@@ -330,12 +369,17 @@ def run_model(
 
 
 def report(
-    pairs: list[dict], models: dict[str, Path | None], outputs: dict[str, dict] | None = None
+    pairs: list[dict],
+    models: dict[str, Path | None],
+    outputs: dict[str, dict] | None = None,
+    means: dict[tuple[str, int], np.ndarray] | None = None,
 ) -> dict[str, dict]:
     """``{group: {model/variant: metrics}}`` with ``all`` over every pair and the baseline.
 
     Variants: ``raw`` (the 256² model output) and each Colorizer style (``cel``, ``soft``).
-    ``outputs``: already computed :func:`run_model` results by model name.
+    ``outputs``: already computed :func:`run_model` results by model name. ``means``
+    (:func:`part_means` of training pairs): add ``ceiling_part_means`` to each group that has
+    pairs with part maps (see the module's docstring).
     """
     groups: dict[str, list[int]] = defaultdict(list)
     for i, pair in enumerate(pairs):
@@ -363,9 +407,27 @@ def report(
                 rows[key].append(row)
             scores[key] = picture_scores(images, truths)
             flat_scores[key] = picture_scores(flats, truths, ssim=False)
+    with_parts = [i for i, pair in enumerate(pairs) if "parts" in pair]
+    if means is not None and with_parts:
+        oracle = [part_mean_oracle(pairs[i], means) for i in with_parts]
+        oracle_scores = picture_scores(oracle, [truths[i] for i in with_parts], ssim=False)
+        oracle_flat = picture_scores(
+            [
+                flatten(pairs[i]["sketch"], truths[i], o)
+                for i, o in zip(with_parts, oracle, strict=True)
+            ],
+            [truths[i] for i in with_parts],
+            ssim=False,
+        )
     result: dict[str, dict] = {}
     for group, index in sorted(groups.items()):
         entry: dict[str, dict] = {"baseline_sketch_itself": set_scores(sketch_scores, index)}
+        mine = [k for k, i in enumerate(with_parts) if i in set(index)]
+        if means is not None and mine:
+            ceiling = set_scores(oracle_scores, mine)
+            ceiling["psnr_flat"] = set_scores(oracle_flat, mine)["psnr"]
+            ceiling["flat_margin_db"] = ceiling["psnr"] - ceiling["psnr_flat"]
+            entry["ceiling_part_means"] = {**ceiling, "pictures": float(len(mine))}
         for name, variant in rows:
             metrics = set_scores(scores[name, variant], index)
             metrics["psnr_flat"] = set_scores(flat_scores[name, variant], index)["psnr"]
@@ -467,6 +529,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--every", type=int, default=1, help="only every K-th pair (a spread-out subset)"
     )
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also report the part-means oracle's scores (needs --data with parts/ and train/)",
+    )
     parser.add_argument("--out", type=Path, help="write the report as JSON here")
     parser.add_argument("--grid", type=Path, help="save sketch | output | truth rows (first model)")
     parser.add_argument("--grid-rows", type=int, default=8)
@@ -502,7 +569,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         name: run_model(path, pairs, hint_counts=args.hints, styles=styles)
         for name, path in models.items()
     }
-    result = report(pairs, models, outputs)
+    means = None
+    if args.ceiling:
+        if args.data is None:
+            print("python -m training.evaluate: --ceiling needs --data", file=sys.stderr)
+            return 2
+        means = part_means(load_pairs(args.data, "train", every=3))
+    result = report(pairs, models, outputs, means)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     if args.grid:
@@ -524,7 +597,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 if k in m
             )
-            print(f"  {name:32s} PSNR {m['psnr']:6.2f}  SSIM {m['ssim']:.4f}{extra}")
+            ssim = f"  SSIM {m['ssim']:.4f}" if "ssim" in m else ""
+            print(f"  {name:32s} PSNR {m['psnr']:6.2f}{ssim}{extra}")
     return 0
 
 

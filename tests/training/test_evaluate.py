@@ -8,6 +8,8 @@ from training.evaluate import (
     flatten,
     main,
     pairs_from_svgs,
+    part_mean_oracle,
+    part_means,
     psnr_ssim,
     report,
     summarize,
@@ -122,3 +124,40 @@ def test_run_model_calls_the_model_once_for_every_style(tiny_onnx, monkeypatch):
         expected = colorizer.colorize(Image.fromarray(sketch), style=style).image_array
         assert all(np.array_equal(out, expected) for out in outputs[style])
     assert outputs["raw"][0].shape == (256, 256, 3)
+
+
+def test_part_means_oracle_paints_each_part_its_styles_mean_and_sets_the_ceiling():
+    """The ceiling of the flat margin: parts painted their training mean color per style."""
+    sketch, truth = _picture()
+    parts = np.zeros(truth.shape[:2], np.uint8)
+    parts[11:53, 11:32], parts[11:53, 33:53] = 1, 2  # 1 = left region, 2 = right region
+    train = []
+    for i, (left, right) in enumerate((((200, 0, 0), (0, 0, 200)), ((0, 200, 0), (0, 0, 100)))):
+        t = truth.copy()
+        t[parts == 1], t[parts == 2] = left, right
+        train.append({"name": f"faces-c_{i}_tiny", "truth": t, "parts": parts})
+    train.append({"name": "faces-d_0_other", "truth": truth, "parts": parts})  # another style
+    means = part_means(train)
+    assert np.allclose(means["tiny", 1], (100, 100, 0)) and np.allclose(
+        means["tiny", 2], (0, 0, 150)
+    )
+    assert ("other", 1) in means and ("", 1) in means
+
+    pair = {"name": "faces-e_9_tiny", "group": "faces/vector", "sketch": sketch, "truth": truth}
+    pair["parts"] = parts
+    oracle = part_mean_oracle(pair, means)
+    assert (oracle[parts == 1] == (100, 100, 0)).all() and (oracle[parts == 2] == (0, 0, 150)).all()
+    assert (oracle[parts == 0] == truth[parts == 0]).all()  # lines and paper: the truth
+    unknown = part_mean_oracle({**pair, "name": "anime_girl"}, means)  # style unseen: all styles
+    assert np.allclose(unknown[parts == 2], means["", 2], atol=0.5)
+
+    plain = {"name": "clip-x", "group": "clip/vector", "sketch": sketch, "truth": truth}
+    result = report([pair, plain], {"m": None}, {"m": {"raw": [truth, truth]}}, means)
+    ceiling = result["faces"]["ceiling_part_means"]
+    assert ceiling["pictures"] == 1 and result["all"]["ceiling_part_means"]["pictures"] == 1
+    alone = psnr_ssim([oracle], [truth])["psnr"]
+    assert abs(ceiling["psnr"] - alone) < 1e-9
+    flat = psnr_ssim([flatten(sketch, truth, oracle)], [truth])["psnr"]
+    assert abs(ceiling["flat_margin_db"] - (alone - flat)) < 1e-9
+    assert "ceiling_part_means" not in result["clip"]  # no part maps there
+    assert "ceiling_part_means" not in report([pair], {"m": None}, {"m": {"raw": [truth]}})["all"]
