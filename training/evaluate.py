@@ -25,7 +25,9 @@ vector vs traced lines), through the real inference path (:class:`inference.Colo
 ``--ceiling``: what the flat margin can reach without hints where part colors are drawn at random
 (the character data): an oracle that knows every part and paints it the training set's mean color
 of that part for the drawing's style (the best constant guess under squared error), every other
-pixel from the truth, as ``ceiling_part_means`` per group of pairs with part maps.
+pixel from the truth, as ``ceiling_part_means`` per group of pairs with part maps; and for each
+model, its output with only the parts repainted so (``*_parts_at_means``): how much of its
+shortfall lies in the parts' colors.
 
 ``--hints 4 --hints 12``: the same for hint models with that many hints sampled from the truth
 (:func:`training.hints.sample_hints`, the same dots for every model), beside no hints, as
@@ -244,10 +246,12 @@ def part_means(pairs: Sequence[dict]) -> dict[tuple[str, int], np.ndarray]:
     return {key: total / count for key, (total, count) in sums.items()}
 
 
-def part_mean_oracle(pair: dict, means: dict[tuple[str, int], np.ndarray]) -> np.ndarray:
-    """The pair's truth with every part painted its mean color (its style's, else all styles');
-    parts the means do not know keep the truth."""
-    out = pair["truth"].astype(np.float64)
+def part_mean_oracle(
+    pair: dict, means: dict[tuple[str, int], np.ndarray], base: np.ndarray | None = None
+) -> np.ndarray:
+    """``base`` (default: the pair's truth) with every part painted its mean color (its style's,
+    else all styles'); parts the means do not know keep ``base``."""
+    out = (pair["truth"] if base is None else base).astype(np.float64)
     for part in np.unique(pair["parts"]):
         mean = means.get((style_of(pair["name"]), int(part)), means.get(("", int(part))))
         if part != 0 and mean is not None:
@@ -391,9 +395,12 @@ def report(
     # output, MSE of its flat version, and the color-criteria sums; the groups then pool them.
     truths = [pair["truth"] for pair in pairs]
     sketch_scores = picture_scores([pair["sketch"] for pair in pairs], truths)
+    with_parts = [i for i, pair in enumerate(pairs) if "parts" in pair] if means else []
     scores: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     flat_scores: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     rows: dict[tuple[str, str], list[dict[str, float]]] = {}
+    # The parts repainted at their means (--ceiling): scores over ``with_parts`` only.
+    at_means: dict[tuple[str, str], tuple[dict, dict]] = {}
     for name, out in outputs.items():
         for variant, images in out.items():
             key = (name, variant)
@@ -407,36 +414,60 @@ def report(
                 rows[key].append(row)
             scores[key] = picture_scores(images, truths)
             flat_scores[key] = picture_scores(flats, truths, ssim=False)
-    with_parts = [i for i, pair in enumerate(pairs) if "parts" in pair]
-    if means is not None and with_parts:
-        oracle = [part_mean_oracle(pairs[i], means) for i in with_parts]
-        oracle_scores = picture_scores(oracle, [truths[i] for i in with_parts], ssim=False)
-        oracle_flat = picture_scores(
-            [
-                flatten(pairs[i]["sketch"], truths[i], o)
-                for i, o in zip(with_parts, oracle, strict=True)
-            ],
-            [truths[i] for i in with_parts],
-            ssim=False,
+            if with_parts:
+                at_means[key] = _margin_scores(
+                    pairs,
+                    with_parts,
+                    [part_mean_oracle(pairs[i], means, images[i]) for i in with_parts],  # type: ignore[arg-type]
+                )
+    if with_parts:
+        at_means[("", "ceiling")] = _margin_scores(
+            pairs,
+            with_parts,
+            [part_mean_oracle(pairs[i], means) for i in with_parts],  # type: ignore[arg-type]
         )
     result: dict[str, dict] = {}
     for group, index in sorted(groups.items()):
         entry: dict[str, dict] = {"baseline_sketch_itself": set_scores(sketch_scores, index)}
-        mine = [k for k, i in enumerate(with_parts) if i in set(index)]
-        if means is not None and mine:
-            ceiling = set_scores(oracle_scores, mine)
-            ceiling["psnr_flat"] = set_scores(oracle_flat, mine)["psnr"]
-            ceiling["flat_margin_db"] = ceiling["psnr"] - ceiling["psnr_flat"]
-            entry["ceiling_part_means"] = {**ceiling, "pictures": float(len(mine))}
+        members = set(index)
+        mine = [k for k, i in enumerate(with_parts) if i in members]
+        if mine:
+            entry["ceiling_part_means"] = {
+                **_margin(*at_means["", "ceiling"], mine),
+                "pictures": float(len(mine)),
+            }
         for name, variant in rows:
             metrics = set_scores(scores[name, variant], index)
             metrics["psnr_flat"] = set_scores(flat_scores[name, variant], index)["psnr"]
             metrics["flat_margin_db"] = metrics["psnr"] - metrics["psnr_flat"]
             metrics.update(summarize([rows[name, variant][i] for i in index]))
+            if mine:
+                repainted = _margin(*at_means[name, variant], mine)
+                metrics["psnr_parts_at_means"] = repainted["psnr"]
+                metrics["flat_margin_parts_at_means_db"] = repainted["flat_margin_db"]
             entry[f"{name}/{variant}"] = metrics
         entry["pairs"] = {"count": len(index)}
         result[group] = entry
     return result
+
+
+def _margin_scores(
+    pairs: list[dict], index: list[int], images: list[np.ndarray]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per-picture MSE of ``images`` (one for each pair of ``index``) and of their flat versions."""
+    truths = [pairs[i]["truth"] for i in index]
+    flats = [
+        flatten(pairs[i]["sketch"], pairs[i]["truth"], o)
+        for i, o in zip(index, images, strict=True)
+    ]
+    return picture_scores(images, truths, ssim=False), picture_scores(flats, truths, ssim=False)
+
+
+def _margin(scores: dict, flat_scores: dict, index: list[int]) -> dict[str, float]:
+    """Set PSNR, flat PSNR and flat margin of the pictures ``index``."""
+    psnr = set_scores(scores, index)["psnr"]
+    flat = set_scores(flat_scores, index)["psnr"]
+    return {"psnr": psnr, "psnr_flat": flat, "flat_margin_db": psnr - flat}
 
 
 def grid(
@@ -589,6 +620,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"  {k} {m[k]:.2f}"
                 for k in (
                     "flat_margin_db",
+                    "flat_margin_parts_at_means_db",
                     "saturation_ratio",
                     "part_hues",
                     "regions_colored",

@@ -99,15 +99,8 @@ def decode_split(split: Split, workers: int) -> np.ndarray:
     """Every pair of a split decoded once: uint8 (N, 2, 256, 256, 3), ≈ 0.4 MB a pair."""
     import torch.utils.data as tud
 
-    class Files(tud.Dataset):
-        def __len__(self) -> int:
-            return len(split)
-
-        def __getitem__(self, index: int) -> np.ndarray:
-            return read_pair(split, index)
-
     loader = tud.DataLoader(
-        Files(), batch_size=64, num_workers=workers, collate_fn=np.stack, shuffle=False
+        SplitFiles(split), batch_size=64, num_workers=workers, collate_fn=np.stack, shuffle=False
     )
     images = np.empty((len(split), 2, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)  # filled in place
     start = 0
@@ -115,6 +108,21 @@ def decode_split(split: Split, workers: int) -> np.ndarray:
         images[start : start + len(batch)] = batch
         start += len(batch)
     return images
+
+
+class SplitFiles:
+    """A split's pairs read from disk, one item a pair (a map-style dataset: any object with
+    ``__len__`` and ``__getitem__`` is one to a ``DataLoader``; module-level, so workers started
+    by spawning, not forking, can unpickle it)."""
+
+    def __init__(self, split: Split) -> None:
+        self.split = split
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return read_pair(self.split, index)
 
 
 class TrainingPairs:
@@ -161,17 +169,10 @@ def batches(pairs: TrainingPairs, batch_size: int, *, shuffle: bool, workers: in
     import torch
     import torch.utils.data as tud
 
-    class View(tud.Dataset):
-        def __len__(self) -> int:
-            return len(pairs)
-
-        def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-            return pairs[index]
-
     pairs.epoch = epoch
     order = torch.Generator().manual_seed(pairs.seed * 100_003 + epoch)
     return tud.DataLoader(
-        View(),
+        pairs,  # type: ignore[arg-type]  (a map-style dataset)
         batch_size=batch_size,
         shuffle=shuffle,
         generator=order if shuffle else None,

@@ -159,5 +159,10 @@ def test_part_means_oracle_paints_each_part_its_styles_mean_and_sets_the_ceiling
     assert abs(ceiling["psnr"] - alone) < 1e-9
     flat = psnr_ssim([flatten(sketch, truth, oracle)], [truth])["psnr"]
     assert abs(ceiling["flat_margin_db"] - (alone - flat)) < 1e-9
+    # The model's own output with only its parts repainted so (here its output is the truth).
+    model = result["faces"]["m/raw"]
+    assert abs(model["psnr_parts_at_means"] - alone) < 1e-9
+    assert abs(model["flat_margin_parts_at_means_db"] - (alone - flat)) < 1e-9
+    assert "psnr_parts_at_means" not in result["clip"]["m/raw"]
     assert "ceiling_part_means" not in result["clip"]  # no part maps there
     assert "ceiling_part_means" not in report([pair], {"m": None}, {"m": {"raw": [truth]}})["all"]

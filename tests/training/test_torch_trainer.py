@@ -108,7 +108,7 @@ def test_torch_run_trains_resumes_and_exports_weights_tensorflow_loads(tiny_data
         "--lambda-color", "10", "--checkpoint-every", "1", "--calibrate-steps", "1",
         "--workers", "0", "--log-every", "1",
     ]  # fmt: skip
-    first = _torch(*args, "--epochs", "1")
+    first = _torch(*args, "--epochs", "1", "--workers", "1")  # loader worker processes
     assert first.returncode == 0, first.stderr[-3000:]
     state = json.loads((out / "checkpoints" / "ckpt-1" / "state.json").read_text())
     assert state == {"epoch": 1, "step": 2, "backend": "torch"}  # 8 pairs, batch 4
