@@ -148,6 +148,16 @@ def _train(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     if args.backend == "torch":
+        unsupported = [
+            flag for flag, on in (("--xla", config.xla), ("--no-cache", not config.cache)) if on
+        ]
+        if unsupported:
+            print(
+                f"pixelpainter-train: {', '.join(unsupported)}: TensorFlow only (the PyTorch "
+                "trainer always decodes the pairs once into memory and runs eagerly)",
+                file=sys.stderr,
+            )
+            return 2
         if args.baselines:
             print(
                 "pixelpainter-train: --baselines needs TensorFlow: score them with "

@@ -136,6 +136,10 @@ def test_torch_run_trains_resumes_and_exports_weights_tensorflow_loads(tiny_data
     card = json.loads((tmp_path / "exported" / "generator.json").read_text())
     assert card["epochs_trained"] == 2 and card["steps"] == 4 and card["input_channels"] == 7
 
+    # TensorFlow-only flags are refused, not ignored.
+    xla = _torch(*args, "--epochs", "3", "--xla")
+    assert xla.returncode == 2 and "--xla: TensorFlow only" in xla.stderr
+
     # A folder of TensorFlow checkpoints is not resumed on PyTorch.
     (out / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-1"\n')
     refused = _torch(*args, "--epochs", "3")
