@@ -284,3 +284,31 @@ def test_hint_dots_are_placed_moved_removed_and_applied(browser, hint_server, sk
     page.wait_for_selector("#status:has-text('Done')", timeout=60_000)
     assert json.loads(page.evaluate("window.sentForms")[1]["fields"]["hints"]) == sent
     context.close()
+
+
+def test_hint_swatches_pick_the_color_in_one_tap(browser, hint_server, sketch):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    page = context.new_page()
+    page.goto(hint_server + "/")
+    _upload(page, sketch)
+    swatches = page.locator("#hint-swatches .swatch")
+    assert swatches.count() == 12
+    assert page.get_attribute("#hint-mode", "aria-pressed") == "false"
+
+    page.click("#hint-swatches .swatch[data-color='#5a2e17']")  # dark skin
+    assert page.get_attribute("#hint-mode", "aria-pressed") == "true", "a swatch starts placing"
+    assert page.input_value("#hint-color") == "#5a2e17"
+    assert page.locator(".swatch[aria-pressed='true']").count() == 1
+    plain = _post_editor(hint_server, sketch.read_bytes())
+    regions = unpack_regions(_image(plain["region_map"]))
+    ids, counts = np.unique(regions, return_counts=True)
+    x, y = _inner_pixel(regions == ids[np.argmax(counts)])
+    _click_pixel(page, x, y, plain["width"], plain["height"])
+    dot = page.locator(".hint-dot")
+    assert dot.count() == 1
+    assert dot.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(90, 46, 23)"
+
+    page.locator("#hint-color").fill("#123456")  # a color of one's own: no swatch is marked
+    assert page.locator(".swatch[aria-pressed='true']").count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    context.close()

@@ -28,6 +28,7 @@
     hintTools: $("hint-tools"),
     hintMode: $("hint-mode"),
     hintColor: $("hint-color"),
+    hintSwatches: $("hint-swatches"),
     applyHints: $("apply-hints"),
     clearHints: $("clear-hints"),
     hintDots: $("hint-dots"),
@@ -375,6 +376,48 @@
   }
 
   // ---- color hints ----
+  // One tap picks a hint color. Skin tones first: line art carries none, and a dot on the face
+  // settles what the model can only guess; then common hair and clothes colors.
+  const SWATCHES = [
+    ["#fbe3d0", "Fair skin"],
+    ["#f2d3b1", "Light skin"],
+    ["#d49a6a", "Medium skin"],
+    ["#9e5622", "Brown skin"],
+    ["#5a2e17", "Dark skin"],
+    ["#f2f2f2", "White"],
+    ["#1f1f24", "Black"],
+    ["#6a3f1f", "Brown"],
+    ["#f3d36b", "Blonde"],
+    ["#d03030", "Red"],
+    ["#2b3f8f", "Blue"],
+    ["#6a3fa0", "Purple"],
+  ];
+
+  function renderSwatches() {
+    for (const [color, name] of SWATCHES) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "swatch";
+      button.dataset.color = color;
+      button.style.background = color; // CSSOM, allowed by the page's style-src 'self'
+      button.title = `${name} (${color}): tap the picture to place a dot`;
+      button.setAttribute("aria-label", `${name} hint color`);
+      button.addEventListener("click", () => {
+        ui.hintColor.value = color;
+        markSwatch();
+        setPlacing(true);
+      });
+      ui.hintSwatches.appendChild(button);
+    }
+    markSwatch();
+  }
+
+  function markSwatch() {
+    for (const button of ui.hintSwatches.children) {
+      button.setAttribute("aria-pressed", String(button.dataset.color === ui.hintColor.value));
+    }
+  }
+
   function setPlacing(on) {
     placing = on;
     ui.hintMode.setAttribute("aria-pressed", String(on));
@@ -506,6 +549,8 @@
   // ---- wiring ----
   ui.file.addEventListener("change", () => openFile(ui.file.files[0]));
   ui.hintMode.addEventListener("click", () => setPlacing(!placing));
+  ui.hintColor.addEventListener("input", markSwatch);
+  renderSwatches();
   ui.applyHints.addEventListener("click", applyHints);
   ui.clearHints.addEventListener("click", () => setDots([]));
   ui.style.addEventListener("change", () => {
