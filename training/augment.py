@@ -11,7 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-IMAGE_SIZE = 256
+from inference.architecture import IMAGE_SIZE
+
 JITTER_SIZE = 286  # pix2pix: upscale to 286, crop a random 256
 _SQUARE = np.ones((3, 3), np.uint8)
 _BINOMIAL = np.array([1.0, 2.0, 1.0], np.float32) / 4.0

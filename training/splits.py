@@ -17,9 +17,9 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from inference.architecture import IMAGE_SIZE  # noqa: F401  (the size every pipeline gives)
 from training.datacard import evaluation_only_refusal, is_evaluation_only
 
-IMAGE_SIZE = 256
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 

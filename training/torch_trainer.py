@@ -30,7 +30,9 @@ import keras
 import numpy as np
 from PIL import Image
 
+from inference.architecture import INPUT_CHANNELS
 from inference.generator import input_channels_of
+from inference.hints import with_hint_planes
 from inference.quality import psnr_of_mse
 from training import augment
 from training.calibration import recalibrate_batchnorm
@@ -160,7 +162,7 @@ class TrainingPairs:
             planes = sampled_planes(x, y, rng.integers(0, 2**31 - 1, size=2))
             x = np.concatenate([x, planes], axis=-1)
         elif self.hints == "empty":
-            x = np.concatenate([x, np.zeros((*x.shape[:2], 4), np.float32)], axis=-1)
+            x = with_hint_planes(x[None], INPUT_CHANNELS[-1])[0]
         return x, y
 
 
@@ -207,6 +209,7 @@ class TorchTrainer:
         self.epoch = self.step = 0
         self.steps_per_epoch = math.ceil(len(self.train_split) / config.batch_size)
         self._train_images: np.ndarray | None = None
+        self._val_images: np.ndarray | None = None
         self.color_weights = None
 
     # -- checkpoints ----------------------------------------------------------------------------
@@ -383,7 +386,9 @@ class TorchTrainer:
         import torch
 
         hints = "empty" if self.config.hints else None
-        pairs = TrainingPairs(decode_split(self.val_split, self.workers), hints=hints)
+        if self._val_images is None:  # decoded once, scored at every checkpoint
+            self._val_images = decode_split(self.val_split, self.workers)
+        pairs = TrainingPairs(self._val_images, hints=hints)
         l1 = squared = 0.0
         n = 0
         with torch.no_grad():
