@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from training.datasets.anime import build_anime
 from training.datasets.faces import build_faces
 from training.datasets.lineart import build_lineart
 from training.datasets.mix import build_mix, parse_source
@@ -47,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     faces.add_argument("--seed", type=int, default=0, help="same seed, same characters")
     faces.add_argument("--workers", type=int, help="rendering processes (default: cores)")
 
+    anime = add("anime", "procedural anime-style characters, the project's own (see DATACARD)")
+    anime.add_argument("--count", type=int, required=True, help="characters to draw")
+    anime.add_argument("--seed", type=int, default=0, help="same seed, same characters")
+    anime.add_argument("--workers", type=int, help="rendering processes (default: cores)")
+
     renpy = add("renpy", "Ren'Py demo games' character sprites: EVALUATION ONLY (see DATACARD)")
     renpy.add_argument(
         "--source", type=Path, help="a folder with renpy-thequestion/ and renpy-demo/ unpacked"
@@ -82,6 +88,10 @@ def build(args: argparse.Namespace) -> dict[str, int]:
         )
     if args.dataset == "faces":
         return build_faces(
+            args.out, count=args.count, size=args.size, seed=args.seed, workers=args.workers
+        )
+    if args.dataset == "anime":
+        return build_anime(
             args.out, count=args.count, size=args.size, seed=args.seed, workers=args.workers
         )
     if args.dataset == "openclipart":
