@@ -11,6 +11,7 @@ from training.datasets.__main__ import main
 from training.datasets.anime import FRAMINGS, SKIN, build_anime, draw_character, to_svg
 from training.datasets.faces import PART_SIZE, PARTS
 from training.datasets.openmoji import DatasetError, split_of
+from training.evaluate import style_of
 
 SIZE = 128
 COUNT = 12
@@ -39,7 +40,8 @@ def test_pairs_in_kaggle_layout(built):
     saturations = []
     for f in files:
         assert f.parent.name == split_of(f.stem)
-        assert f.stem.rsplit("_", 1)[1] in FRAMINGS  # the framing is the style
+        assert style_of(f.stem) == "anime"  # one style for the per-style part means
+        assert f.stem.split("_")[0].split("-")[1] in FRAMINGS
         color, line = _halves(f)
         hi, lo = color.max(-1), color.min(-1)
         figure = lo < 245

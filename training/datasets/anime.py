@@ -29,7 +29,8 @@ shadows and highlights left out) and as a part map (``PARTS`` of :mod:`training.
 skin, hair, eyes (irises and pupils), clothes; lines, eye whites, mouths, blush and accessories
 are 0). Pairs are written as the faces source writes them (2·size × size PNG, color left, line
 art right, ``train/`` or ``val/`` by a hash of the name, ``parts/NAME.png``), and a build can be
-resumed. Names are ``anime{seed}_{index:05d}_{framing}``: the framing is the style.
+resumed. Names are ``anime{seed}-{framing}_{index:05d}_anime``: the style (the last ``_`` word,
+as for the faces sources) is ``anime``.
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ def draw_character(index: int, seed: int) -> Character:
     collar, accessory = rng.choice(COLLARS), rng.choice(ACCESSORIES)
     cel = rng.random() < 0.5
     char = Character(
-        name=f"anime{seed}_{index:05d}_{framing}",
+        name=f"anime{seed}-{framing}_{index:05d}_anime",
         framing=framing,
         palette=pal,
         stroke=rng.uniform(3.0, 7.0),
