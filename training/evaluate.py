@@ -92,7 +92,7 @@ def load_pairs(
     return pairs
 
 
-def pairs_from_svgs(folder: Path, group: str = "anime") -> list[dict]:
+def pairs_from_svgs(folder: Path, group: str = "hand-drawn") -> list[dict]:
     """Colored SVGs → pairs with vector and traced line art, as the dataset builders make them."""
     from training.datasets.lineart import extract_lines
     from training.datasets.openclipart import line_render, render
@@ -546,7 +546,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__)
     parser.add_argument("--data", type=Path, help="dataset with val/ pairs")
     parser.add_argument(
-        "--svgs", type=Path, help="also score colored SVGs in this folder (line art made here)"
+        "--svgs",
+        type=Path,
+        help="also score colored SVGs in this folder (line art made here; group hand-drawn)",
     )
     parser.add_argument(
         "--model",

@@ -82,7 +82,10 @@ def test_report_pools_each_groups_pictures_like_scoring_the_group_alone():
 
 def test_hand_drawn_anime_set_and_cli(tmp_path, capsys):
     pairs = pairs_from_svgs(ROOT / "training" / "eval_art")
-    assert len(pairs) == 6 and {p["group"] for p in pairs} == {"anime/vector", "anime/traced"}
+    assert len(pairs) == 6 and {p["group"] for p in pairs} == {
+        "hand-drawn/vector",
+        "hand-drawn/traced",
+    }
     out = tmp_path / "report.json"
     assert (
         main(
@@ -98,8 +101,8 @@ def test_hand_drawn_anime_set_and_cli(tmp_path, capsys):
         == 0
     )
     report = __import__("json").loads(out.read_text())
-    assert report["anime"]["pairs"]["count"] == 6
-    assert 0.0 <= report["anime"]["m/raw"]["saturation_ratio"] <= 1.5
+    assert report["hand-drawn"]["pairs"]["count"] == 6
+    assert 0.0 <= report["hand-drawn"]["m/raw"]["saturation_ratio"] <= 1.5
     assert main(["--model", "m=bundled"]) == 2
 
 
