@@ -42,6 +42,7 @@ import math
 import os
 import random
 import tempfile
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,7 +206,10 @@ def draw_character(index: int, seed: int) -> Character:
         stroke=rng.uniform(3.0, 7.0),
         traits={"back_hair": back, "front_hair": front, "collar": collar, "accessory": accessory},
     )
-    add = char.shapes.append
+
+    def add(d: str, fill: str, part: int, *, outline: bool = True, ink: bool = False) -> None:
+        char.shapes.append(Shape(d, fill, part, outline, ink))
+
     # Head geometry: chibi heads are big, bust heads fill the frame, half figures are smaller.
     hw = {"bust": 105, "half": 72, "chibi": 92}[framing] * rng.uniform(0.9, 1.1)
     hh = hw * rng.uniform(1.05, 1.25)
@@ -218,57 +222,51 @@ def draw_character(index: int, seed: int) -> Character:
     # Hair behind the head.
     hair_top = cy - hh * 1.12
     if back == "short":
-        add(Shape(ellipse(cx, cy - hh * 0.15, hw * 1.12, hh * 1.0), pal.hair, HAIR_P))
+        add(ellipse(cx, cy - hh * 0.15, hw * 1.12, hh * 1.0), pal.hair, HAIR_P)
     elif back == "bob":
         add(
-            Shape(
-                smooth(
-                    [
-                        (cx - hw * 1.2, cy + hh * 0.7),
-                        (cx - hw * 1.25, cy - hh * 0.3),
-                        (cx, hair_top),
-                        (cx + hw * 1.25, cy - hh * 0.3),
-                        (cx + hw * 1.2, cy + hh * 0.7),
-                        (cx, cy + hh * 0.8),
-                    ]
-                ),
-                pal.hair,
-                HAIR_P,
-            )
+            smooth(
+                [
+                    (cx - hw * 1.2, cy + hh * 0.7),
+                    (cx - hw * 1.25, cy - hh * 0.3),
+                    (cx, hair_top),
+                    (cx + hw * 1.25, cy - hh * 0.3),
+                    (cx + hw * 1.2, cy + hh * 0.7),
+                    (cx, cy + hh * 0.8),
+                ]
+            ),
+            pal.hair,
+            HAIR_P,
         )
     elif back == "long":
         bottom = min(500.0, chin + hh * rng.uniform(0.8, 1.6))
         add(
-            Shape(
-                smooth(
-                    [
-                        (cx - hw * 1.3, bottom),
-                        (cx - hw * 1.3, cy - hh * 0.2),
-                        (cx, hair_top),
-                        (cx + hw * 1.3, cy - hh * 0.2),
-                        (cx + hw * 1.3, bottom),
-                        (cx, bottom - 10),
-                    ]
-                ),
-                pal.hair,
-                HAIR_P,
-            )
+            smooth(
+                [
+                    (cx - hw * 1.3, bottom),
+                    (cx - hw * 1.3, cy - hh * 0.2),
+                    (cx, hair_top),
+                    (cx + hw * 1.3, cy - hh * 0.2),
+                    (cx + hw * 1.3, bottom),
+                    (cx, bottom - 10),
+                ]
+            ),
+            pal.hair,
+            HAIR_P,
         )
         if cel:
             add(
-                Shape(
-                    polygon(
-                        [
-                            (cx - hw * 1.15, bottom - 30),
-                            (cx - hw * 1.2, chin),
-                            (cx + hw * 1.2, chin),
-                            (cx + hw * 1.15, bottom - 30),
-                        ]
-                    ),
-                    hair_dark,
-                    HAIR_P,
-                    outline=False,
-                )
+                polygon(
+                    [
+                        (cx - hw * 1.15, bottom - 30),
+                        (cx - hw * 1.2, chin),
+                        (cx + hw * 1.2, chin),
+                        (cx + hw * 1.15, bottom - 30),
+                    ]
+                ),
+                hair_dark,
+                HAIR_P,
+                outline=False,
             )
     elif back in ("twintails", "ponytail"):
         sides = (-1, 1) if back == "twintails" else (rng.choice((-1, 1)),)
@@ -276,23 +274,21 @@ def draw_character(index: int, seed: int) -> Character:
             x0 = cx + side * hw * 1.0
             length = hh * rng.uniform(1.4, 2.4)
             add(
-                Shape(
-                    smooth(
-                        [
-                            (x0, cy - hh * 0.7),
-                            (x0 + side * hw * 0.75, cy - hh * 0.2),
-                            (x0 + side * hw * 0.6, cy + length * 0.6),
-                            (x0 + side * hw * 0.2, min(505.0, cy + length)),
-                            (x0, cy + length * 0.4),
-                        ]
-                    ),
-                    pal.hair,
-                    HAIR_P,
-                )
+                smooth(
+                    [
+                        (x0, cy - hh * 0.7),
+                        (x0 + side * hw * 0.75, cy - hh * 0.2),
+                        (x0 + side * hw * 0.6, cy + length * 0.6),
+                        (x0 + side * hw * 0.2, min(505.0, cy + length)),
+                        (x0, cy + length * 0.4),
+                    ]
+                ),
+                pal.hair,
+                HAIR_P,
             )
             # the tie that holds the tail
-            add(Shape(ellipse(x0 + side * hw * 0.1, cy - hh * 0.62, 9, 12), pal.accent, 0))
-        add(Shape(ellipse(cx, cy - hh * 0.15, hw * 1.1, hh * 0.98), pal.hair, HAIR_P))
+            add(ellipse(x0 + side * hw * 0.1, cy - hh * 0.62, 9, 12), pal.accent, 0)
+        add(ellipse(cx, cy - hh * 0.15, hw * 1.1, hh * 0.98), pal.hair, HAIR_P)
 
     # Body: clothes, then the neck, then the collar over the neck's foot.
     neck_w = hw * rng.uniform(0.24, 0.32)
@@ -304,41 +300,37 @@ def draw_character(index: int, seed: int) -> Character:
         for side in (-1, 1):
             lx = cx + side * bw * 0.4
             add(
-                Shape(
-                    polygon(
-                        [
-                            (lx - 11, leg_top),
-                            (lx + 11, leg_top),
-                            (lx + 10, foot - 10),
-                            (lx - 10, foot - 10),
-                        ]
-                    ),
-                    pal.skin,
-                    SKIN_P,
-                )
+                polygon(
+                    [
+                        (lx - 11, leg_top),
+                        (lx + 11, leg_top),
+                        (lx + 10, foot - 10),
+                        (lx - 10, foot - 10),
+                    ]
+                ),
+                pal.skin,
+                SKIN_P,
             )
-            add(Shape(ellipse(lx + side * 4, foot - 8, 20, 11), shade(pal.accent, 0.55), 0))
+            add(ellipse(lx + side * 4, foot - 8, 20, 11), shade(pal.accent, 0.55), 0)
         skirt = rng.random() < 0.5
         hem = bottom + (hh * 0.3 if skirt else hh * 0.18)
         add(
-            Shape(
-                polygon(
-                    [(cx - bw * 0.95, bottom - hh * 0.25), (cx + bw * 0.95, bottom - hh * 0.25)]
-                    + (
-                        [(cx + bw * 1.3, hem), (cx - bw * 1.3, hem)]
-                        if skirt
-                        else [
-                            (cx + bw, hem),
-                            (cx + 4, hem),
-                            (cx, bottom + 4),
-                            (cx - 4, hem),
-                            (cx - bw, hem),
-                        ]
-                    )
-                ),
-                pal.clothes2 if rng.random() < 0.6 else pal.clothes,
-                CLOTHES_P,
-            )
+            polygon(
+                [(cx - bw * 0.95, bottom - hh * 0.25), (cx + bw * 0.95, bottom - hh * 0.25)]
+                + (
+                    [(cx + bw * 1.3, hem), (cx - bw * 1.3, hem)]
+                    if skirt
+                    else [
+                        (cx + bw, hem),
+                        (cx + 4, hem),
+                        (cx, bottom + 4),
+                        (cx - 4, hem),
+                        (cx - bw, hem),
+                    ]
+                )
+            ),
+            pal.clothes2 if rng.random() < 0.6 else pal.clothes,
+            CLOTHES_P,
         )
         torso = [
             (cx - neck_w * 1.6, shoulder_y),
@@ -366,181 +358,157 @@ def draw_character(index: int, seed: int) -> Character:
         for side in (-1, 1):
             sx = cx + side * bw * 0.88
             ex, ey = sx + side * bw * rng.uniform(0.1, 0.35), shoulder_y + arm
-            add(Shape(ellipse(ex, ey + 8, 15 if framing == "half" else 13, 15), pal.skin, SKIN_P))
+            add(ellipse(ex, ey + 8, 15 if framing == "half" else 13, 15), pal.skin, SKIN_P)
             add(
-                Shape(
-                    polygon(
-                        [
-                            (sx - side * 8, shoulder_y + hh * 0.1),
-                            (sx + side * 22, shoulder_y + hh * 0.15),
-                            (ex + side * 18, ey),
-                            (ex - side * 18, ey),
-                        ]
-                    ),
-                    pal.clothes,
-                    CLOTHES_P,
-                )
+                polygon(
+                    [
+                        (sx - side * 8, shoulder_y + hh * 0.1),
+                        (sx + side * 22, shoulder_y + hh * 0.15),
+                        (ex + side * 18, ey),
+                        (ex - side * 18, ey),
+                    ]
+                ),
+                pal.clothes,
+                CLOTHES_P,
             )
     add(
-        Shape(
-            smooth(torso, closed=True) if rng.random() < 0.5 else polygon(torso),
-            pal.clothes,
-            CLOTHES_P,
-        )
+        smooth(torso, closed=True) if rng.random() < 0.5 else polygon(torso),
+        pal.clothes,
+        CLOTHES_P,
     )
     if cel:
         side = rng.choice((-1, 1))
         add(
-            Shape(
-                polygon(
-                    [
-                        (cx + side * bw * 0.55, shoulder_y + hh * 0.2),
-                        (cx + side * bw * 0.95, shoulder_y + hh * 0.45),
-                        (cx + side * bw * 0.9, min(bottom, 510.0) - 2),
-                        (cx + side * bw * 0.6, min(bottom, 510.0) - 2),
-                    ]
-                ),
-                shade(pal.clothes, 0.8),
-                CLOTHES_P,
-                outline=False,
-            )
+            polygon(
+                [
+                    (cx + side * bw * 0.55, shoulder_y + hh * 0.2),
+                    (cx + side * bw * 0.95, shoulder_y + hh * 0.45),
+                    (cx + side * bw * 0.9, min(bottom, 510.0) - 2),
+                    (cx + side * bw * 0.6, min(bottom, 510.0) - 2),
+                ]
+            ),
+            shade(pal.clothes, 0.8),
+            CLOTHES_P,
+            outline=False,
         )
     neck_top = cy + hh * 0.6
     add(
-        Shape(
+        polygon(
+            [
+                (cx - neck_w, neck_top),
+                (cx + neck_w, neck_top),
+                (cx + neck_w, shoulder_y + 6),
+                (cx - neck_w, shoulder_y + 6),
+            ]
+        ),
+        pal.skin,
+        SKIN_P,
+    )
+    if collar == "v":
+        add(
             polygon(
                 [
-                    (cx - neck_w, neck_top),
-                    (cx + neck_w, neck_top),
-                    (cx + neck_w, shoulder_y + 6),
-                    (cx - neck_w, shoulder_y + 6),
+                    (cx - neck_w * 1.4, shoulder_y - 1),
+                    (cx + neck_w * 1.4, shoulder_y - 1),
+                    (cx, shoulder_y + hh * 0.35),
                 ]
             ),
             pal.skin,
             SKIN_P,
         )
-    )
-    if collar == "v":
-        add(
-            Shape(
-                polygon(
-                    [
-                        (cx - neck_w * 1.4, shoulder_y - 1),
-                        (cx + neck_w * 1.4, shoulder_y - 1),
-                        (cx, shoulder_y + hh * 0.35),
-                    ]
-                ),
-                pal.skin,
-                SKIN_P,
-            )
-        )
     elif collar == "round":
         add(
-            Shape(
-                smooth(
-                    [
-                        (cx - neck_w * 1.6, shoulder_y - 2),
-                        (cx, shoulder_y + hh * 0.12),
-                        (cx + neck_w * 1.6, shoulder_y - 2),
-                        (cx, shoulder_y + hh * 0.2),
-                    ]
-                ),
-                pal.clothes2,
-                CLOTHES_P,
-            )
+            smooth(
+                [
+                    (cx - neck_w * 1.6, shoulder_y - 2),
+                    (cx, shoulder_y + hh * 0.12),
+                    (cx + neck_w * 1.6, shoulder_y - 2),
+                    (cx, shoulder_y + hh * 0.2),
+                ]
+            ),
+            pal.clothes2,
+            CLOTHES_P,
         )
     elif collar == "sailor":
         add(
-            Shape(
-                polygon(
-                    [
-                        (cx - neck_w * 1.5, shoulder_y - 2),
-                        (cx - bw * 0.8, shoulder_y + hh * 0.2),
-                        (cx, shoulder_y + hh * 0.5),
-                        (cx + bw * 0.8, shoulder_y + hh * 0.2),
-                        (cx + neck_w * 1.5, shoulder_y - 2),
-                        (cx, shoulder_y + hh * 0.3),
-                    ]
-                ),
-                pal.clothes2,
-                CLOTHES_P,
-            )
+            polygon(
+                [
+                    (cx - neck_w * 1.5, shoulder_y - 2),
+                    (cx - bw * 0.8, shoulder_y + hh * 0.2),
+                    (cx, shoulder_y + hh * 0.5),
+                    (cx + bw * 0.8, shoulder_y + hh * 0.2),
+                    (cx + neck_w * 1.5, shoulder_y - 2),
+                    (cx, shoulder_y + hh * 0.3),
+                ]
+            ),
+            pal.clothes2,
+            CLOTHES_P,
         )
         add(
-            Shape(
-                polygon(
-                    [
-                        (cx - 14, shoulder_y + hh * 0.42),
-                        (cx + 14, shoulder_y + hh * 0.42),
-                        (cx + 20, shoulder_y + hh * 0.62),
-                        (cx, shoulder_y + hh * 0.5),
-                        (cx - 20, shoulder_y + hh * 0.62),
-                    ]
-                ),
-                pal.accent,
-                0,
-            )
+            polygon(
+                [
+                    (cx - 14, shoulder_y + hh * 0.42),
+                    (cx + 14, shoulder_y + hh * 0.42),
+                    (cx + 20, shoulder_y + hh * 0.62),
+                    (cx, shoulder_y + hh * 0.5),
+                    (cx - 20, shoulder_y + hh * 0.62),
+                ]
+            ),
+            pal.accent,
+            0,
         )
     elif collar == "tie":
         add(
-            Shape(
-                polygon(
-                    [
-                        (cx - neck_w * 1.4, shoulder_y - 1),
-                        (cx + neck_w * 1.4, shoulder_y - 1),
-                        (cx, shoulder_y + hh * 0.22),
-                    ]
-                ),
-                "#fafafa",
-                0,
-            )
+            polygon(
+                [
+                    (cx - neck_w * 1.4, shoulder_y - 1),
+                    (cx + neck_w * 1.4, shoulder_y - 1),
+                    (cx, shoulder_y + hh * 0.22),
+                ]
+            ),
+            "#fafafa",
+            0,
         )
         add(
-            Shape(
-                polygon(
-                    [
-                        (cx - 7, shoulder_y + 2),
-                        (cx + 7, shoulder_y + 2),
-                        (cx + 11, shoulder_y + hh * 0.55),
-                        (cx, shoulder_y + hh * 0.62),
-                        (cx - 11, shoulder_y + hh * 0.55),
-                    ]
-                ),
-                pal.accent,
-                0,
-            )
+            polygon(
+                [
+                    (cx - 7, shoulder_y + 2),
+                    (cx + 7, shoulder_y + 2),
+                    (cx + 11, shoulder_y + hh * 0.55),
+                    (cx, shoulder_y + hh * 0.62),
+                    (cx - 11, shoulder_y + hh * 0.55),
+                ]
+            ),
+            pal.accent,
+            0,
         )
     else:  # bow
         by = shoulder_y + hh * 0.08
-        add(Shape(polygon([(cx, by), (cx - 28, by - 14), (cx - 28, by + 14)]), pal.accent, 0))
-        add(Shape(polygon([(cx, by), (cx + 28, by - 14), (cx + 28, by + 14)]), pal.accent, 0))
-        add(Shape(ellipse(cx, by, 7, 7), pal.accent, 0))
+        add(polygon([(cx, by), (cx - 28, by - 14), (cx - 28, by + 14)]), pal.accent, 0)
+        add(polygon([(cx, by), (cx + 28, by - 14), (cx + 28, by + 14)]), pal.accent, 0)
+        add(ellipse(cx, by, 7, 7), pal.accent, 0)
 
     if cel:  # the shadow the chin casts on the neck
         add(
-            Shape(
-                polygon(
-                    [
-                        (cx - neck_w + 2, neck_top + hh * 0.2),
-                        (cx + neck_w - 2, neck_top + hh * 0.2),
-                        (cx + neck_w - 2, neck_top + hh * 0.4),
-                        (cx, neck_top + hh * 0.5),
-                        (cx - neck_w + 2, neck_top + hh * 0.4),
-                    ]
-                ),
-                shade(pal.skin, 0.86),
-                SKIN_P,
-                outline=False,
-            )
+            polygon(
+                [
+                    (cx - neck_w + 2, neck_top + hh * 0.2),
+                    (cx + neck_w - 2, neck_top + hh * 0.2),
+                    (cx + neck_w - 2, neck_top + hh * 0.4),
+                    (cx, neck_top + hh * 0.5),
+                    (cx - neck_w + 2, neck_top + hh * 0.4),
+                ]
+            ),
+            shade(pal.skin, 0.86),
+            SKIN_P,
+            outline=False,
         )
     # Ears, then the face.
     for side in (-1, 1):
         add(
-            Shape(
-                ellipse(cx + side * hw * 0.98, cy + hh * 0.12, hw * 0.13, hh * 0.17),
-                pal.skin,
-                SKIN_P,
-            )
+            ellipse(cx + side * hw * 0.98, cy + hh * 0.12, hw * 0.13, hh * 0.17),
+            pal.skin,
+            SKIN_P,
         )
     jaw = 0.55 if pointed else 0.75
     face = [
@@ -553,7 +521,7 @@ def draw_character(index: int, seed: int) -> Character:
         (cx + hw, cy - hh * 0.55),
         (cx, cy - hh * 1.02),
     ]
-    add(Shape(smooth(face), pal.skin, SKIN_P))
+    add(smooth(face), pal.skin, SKIN_P)
 
     # Eyes.
     ey = cy + hh * rng.uniform(0.12, 0.25)
@@ -563,55 +531,45 @@ def draw_character(index: int, seed: int) -> Character:
     brow = ey - eh * rng.uniform(0.9, 1.3)
     if cel:  # the shade the bangs cast on the forehead (the bangs cover its top)
         add(
-            Shape(
-                polygon(
-                    [
-                        (cx - hw * 0.85, brow + 2),
-                        (cx + hw * 0.85, brow + 2),
-                        (cx + hw * 0.8, brow + 12),
-                        (cx - hw * 0.8, brow + 12),
-                    ]
-                ),
-                shade(pal.skin, 0.88),
-                SKIN_P,
-                outline=False,
-            )
+            polygon(
+                [
+                    (cx - hw * 0.85, brow + 2),
+                    (cx + hw * 0.85, brow + 2),
+                    (cx + hw * 0.8, brow + 12),
+                    (cx - hw * 0.8, brow + 12),
+                ]
+            ),
+            shade(pal.skin, 0.88),
+            SKIN_P,
+            outline=False,
         )
     iris_dark = shade(pal.eyes, 0.6, 0)
     for side in (-1, 1):
         ex = cx + side * ex_off
-        add(Shape(ellipse(ex, ey, ew, eh), "#ffffff", 0))
+        add(ellipse(ex, ey, ew, eh), "#ffffff", 0)
         add(
-            Shape(
-                ellipse(ex + side * ew * 0.05, ey + eh * 0.1, ew * 0.78, eh * 0.85),
-                pal.eyes,
-                EYES_P,
-            )
+            ellipse(ex + side * ew * 0.05, ey + eh * 0.1, ew * 0.78, eh * 0.85),
+            pal.eyes,
+            EYES_P,
         )
         add(
-            Shape(
-                ellipse(ex + side * ew * 0.05, ey + eh * 0.15, ew * 0.38, eh * 0.45),
-                iris_dark,
-                EYES_P,
-                outline=False,
-            )
+            ellipse(ex + side * ew * 0.05, ey + eh * 0.15, ew * 0.38, eh * 0.45),
+            iris_dark,
+            EYES_P,
+            outline=False,
         )
         add(
-            Shape(
-                ellipse(ex - ew * 0.3, ey - eh * 0.25, ew * 0.22, ew * 0.22),
-                "#ffffff",
-                0,
-                outline=False,
-            )
+            ellipse(ex - ew * 0.3, ey - eh * 0.25, ew * 0.22, ew * 0.22),
+            "#ffffff",
+            0,
+            outline=False,
         )
         if rng.random() < 0.6:
             add(
-                Shape(
-                    ellipse(ex + ew * 0.3, ey + eh * 0.4, ew * 0.1, ew * 0.1),
-                    "#ffffff",
-                    0,
-                    outline=False,
-                )
+                ellipse(ex + ew * 0.3, ey + eh * 0.4, ew * 0.1, ew * 0.1),
+                "#ffffff",
+                0,
+                outline=False,
             )
         lash = [
             (ex - ew * 1.15, ey - eh * 0.35),
@@ -623,42 +581,34 @@ def draw_character(index: int, seed: int) -> Character:
         ]
         if side > 0:
             lash = [(2 * ex - x, y) for x, y in lash]
-        add(Shape(polygon(lash), pal.line, 0, ink=True))
+        add(polygon(lash), pal.line, 0, ink=True)
         by = ey - eh * rng.uniform(1.35, 1.6)
         add(
-            Shape(
-                f"M{ex - ew * 0.9:.1f},{by + 4:.1f} Q{ex:.1f},{by - 6:.1f} {ex + ew * 0.9:.1f},{by + 2:.1f}",
-                "none",
-                0,
-            )
+            f"M{ex - ew * 0.9:.1f},{by + 4:.1f} Q{ex:.1f},{by - 6:.1f} {ex + ew * 0.9:.1f},{by + 2:.1f}",
+            "none",
+            0,
         )
     # Nose, mouth, blush.
     ny = ey + (chin - ey) * 0.42
-    add(Shape(f"M{cx + 2:.1f},{ny - 6:.1f} L{cx - 3:.1f},{ny + 4:.1f}", "none", 0))
+    add(f"M{cx + 2:.1f},{ny - 6:.1f} L{cx - 3:.1f},{ny + 4:.1f}", "none", 0)
     my = ey + (chin - ey) * 0.68
     mw = hw * rng.uniform(0.1, 0.2)
     if rng.random() < 0.35:
-        add(
-            Shape(smooth([(cx - mw, my - 3), (cx + mw, my - 3), (cx, my + mw * 0.9)]), "#b8383f", 0)
-        )
+        add(smooth([(cx - mw, my - 3), (cx + mw, my - 3), (cx, my + mw * 0.9)]), "#b8383f", 0)
     else:
         add(
-            Shape(
-                f"M{cx - mw:.1f},{my - 2:.1f} Q{cx:.1f},{my + mw * 0.6:.1f} {cx + mw:.1f},{my - 2:.1f}",
-                "none",
-                0,
-            )
+            f"M{cx - mw:.1f},{my - 2:.1f} Q{cx:.1f},{my + mw * 0.6:.1f} {cx + mw:.1f},{my - 2:.1f}",
+            "none",
+            0,
         )
     if rng.random() < 0.3:
         blush = hsv(rng.uniform(345, 360), 0.35, 1.0)
         for side in (-1, 1):
             add(
-                Shape(
-                    ellipse(cx + side * ex_off * 1.15, ey + eh * 1.35, ew * 0.6, eh * 0.22),
-                    blush,
-                    0,
-                    outline=False,
-                )
+                ellipse(cx + side * ex_off * 1.15, ey + eh * 1.35, ew * 0.6, eh * 0.22),
+                blush,
+                0,
+                outline=False,
             )
 
     # Hair in front: a cap over the skull and the bangs.
@@ -676,7 +626,7 @@ def draw_character(index: int, seed: int) -> Character:
             outline.append((x, cy - hh * 0.35 if k in (0, bangs) else brow - rng.uniform(0, 25)))
             if k:
                 outline.append((x - hw * 1.05 / bangs, cy - hh * 0.55))
-        add(Shape(polygon(outline), pal.hair, HAIR_P))
+        add(polygon(outline), pal.hair, HAIR_P)
     else:
         bangs = rng.randint(3, 8)
         edge: list[tuple[float, float]] = []
@@ -699,15 +649,13 @@ def draw_character(index: int, seed: int) -> Character:
             (cx + hw * 0.7, top + hh * 0.1),
             (right + 4, cy - hh * 0.1),
         ]
-        add(Shape(smooth(cap, closed=False) + " L" + _pts(edge) + " Z", pal.hair, HAIR_P))
+        add(smooth(cap, closed=False) + " L" + _pts(edge) + " Z", pal.hair, HAIR_P)
     if cel:  # a shine on the hair
         add(
-            Shape(
-                ellipse(cx + hw * 0.35, top + hh * 0.32, hw * 0.25, hh * 0.07),
-                hsv(0, 0, 1) if rng.random() < 0.3 else shade(pal.hair, 1.25, 0),
-                HAIR_P,
-                outline=False,
-            )
+            ellipse(cx + hw * 0.35, top + hh * 0.32, hw * 0.25, hh * 0.07),
+            hsv(0, 0, 1) if rng.random() < 0.3 else shade(pal.hair, 1.25, 0),
+            HAIR_P,
+            outline=False,
         )
 
     # An accessory in the hair.
@@ -717,30 +665,24 @@ def draw_character(index: int, seed: int) -> Character:
     )
     if accessory == "clip":
         add(
-            Shape(
-                polygon(
-                    [(ax - 22, ay - 5), (ax + 22, ay - 12), (ax + 24, ay - 2), (ax - 20, ay + 5)]
-                ),
-                pal.accent,
-                0,
-            )
+            polygon([(ax - 22, ay - 5), (ax + 22, ay - 12), (ax + 24, ay - 2), (ax - 20, ay + 5)]),
+            pal.accent,
+            0,
         )
     elif accessory == "flower":
         for k in range(5):
             a = 2 * math.pi * k / 5
-            add(Shape(ellipse(ax + 12 * math.cos(a), ay + 12 * math.sin(a), 9, 9), pal.accent, 0))
-        add(Shape(ellipse(ax, ay, 6, 6), hsv(50, 0.8, 1.0), 0))
+            add(ellipse(ax + 12 * math.cos(a), ay + 12 * math.sin(a), 9, 9), pal.accent, 0)
+        add(ellipse(ax, ay, 6, 6), hsv(50, 0.8, 1.0), 0)
     elif accessory == "bow":
-        add(Shape(polygon([(ax, ay), (ax - 26, ay - 16), (ax - 24, ay + 14)]), pal.accent, 0))
-        add(Shape(polygon([(ax, ay), (ax + 26, ay - 16), (ax + 24, ay + 14)]), pal.accent, 0))
-        add(Shape(ellipse(ax, ay, 7, 7), pal.accent, 0))
+        add(polygon([(ax, ay), (ax - 26, ay - 16), (ax - 24, ay + 14)]), pal.accent, 0)
+        add(polygon([(ax, ay), (ax + 26, ay - 16), (ax + 24, ay + 14)]), pal.accent, 0)
+        add(ellipse(ax, ay, 7, 7), pal.accent, 0)
     elif accessory == "headband":
         add(
-            Shape(
-                f"M{cx - hw * 1.02:.1f},{cy - hh * 0.35:.1f} Q{cx:.1f},{top - hh * 0.25:.1f} {cx + hw * 1.02:.1f},{cy - hh * 0.35:.1f} L{cx + hw * 0.95:.1f},{cy - hh * 0.25:.1f} Q{cx:.1f},{top - hh * 0.1:.1f} {cx - hw * 0.95:.1f},{cy - hh * 0.25:.1f} Z",
-                pal.accent,
-                0,
-            )
+            f"M{cx - hw * 1.02:.1f},{cy - hh * 0.35:.1f} Q{cx:.1f},{top - hh * 0.25:.1f} {cx + hw * 1.02:.1f},{cy - hh * 0.35:.1f} L{cx + hw * 0.95:.1f},{cy - hh * 0.25:.1f} Q{cx:.1f},{top - hh * 0.1:.1f} {cx - hw * 0.95:.1f},{cy - hh * 0.25:.1f} Z",
+            pal.accent,
+            0,
         )
 
     scale = rng.uniform(0.85, 1.08)
@@ -825,9 +767,7 @@ def build_anime(
     ):
         futures = [pool.submit(_write, i, seed, out, size, Path(tmp)) for i in range(count)]
         chars = [f.result() for f in tqdm(futures, desc="Drawing characters", unit="pair")]
-    counts = {"train": 0, "val": 0}
-    for char in chars:
-        counts[split_of(char["name"])] += 1
+    counts = {"train": 0, "val": 0} | Counter(split_of(c["name"]) for c in chars)
     write_card(out, chars, size=size, seed=seed)
     logger.info("anime: %d train, %d val pairs in %s", counts["train"], counts["val"], out)
     return counts
@@ -837,10 +777,7 @@ def write_card(out: Path, chars: list[dict], *, size: int, seed: int) -> None:
     """``DATACARD.json`` and ``characters.json`` next to ``train/`` and ``val/``."""
 
     def share(key: str) -> dict[str, int]:
-        values: dict[str, int] = {}
-        for c in chars:
-            values[c[key]] = values.get(c[key], 0) + 1
-        return dict(sorted(values.items()))
+        return dict(sorted(Counter(c[key] for c in chars).items()))
 
     card = {
         "dataset": "anime",
