@@ -29,6 +29,12 @@ pixel from the truth, as ``ceiling_part_means`` per group of pairs with part map
 model, its output with only the parts repainted so (``*_parts_at_means``): how much of its
 shortfall lies in the parts' colors.
 
+``--criteria REF``: the issue-15 bar for every other model, per source that has part maps (the
+characters, the hand-drawn set), on the cel output (raw without styles): beats its own flat
+output by ≥ 1 dB, keeps ≥ 0.8 of the truth's saturation, and gets more part hues right than the
+model named REF; printed as one line per model and source, and kept as ``criteria`` in ``--out``.
+What picks a checkpoint: score each (exported) one beside the bundled model and read the lines.
+
 ``--hints 4 --hints 12``: the same for hint models with that many hints sampled from the truth
 (:func:`training.hints.sample_hints`, the same dots for every model), beside no hints, as
 ``NAME/raw+4h``: what each hint count gains.
@@ -58,6 +64,8 @@ COLORED = 0.18  # mean saturation above which a region counts as colored
 HUE_TOLERANCE = 30.0  # degrees: a part's hue this close to the truth's is right
 ACHROMATIC = 0.2  # a part's mean color below this saturation (or value) has no hue
 MIN_PART = 20  # px at 256²: smaller parts are not judged
+FLAT_MARGIN_BAR = 1.0  # dB a coloring must beat its own flat version by (--criteria)
+SATURATION_BAR = 0.8  # share of the truth's saturation a coloring must keep (--criteria)
 
 
 def load_pairs(
@@ -542,6 +550,48 @@ def before_after(
     return sample_grid(rows, path)
 
 
+def criteria(result: dict[str, dict], reference: str, style: str = "cel") -> dict[str, dict]:
+    """``{model: {source: checks, ..., "pass": bool}}`` for every model of ``result`` (a
+    :func:`report`) but ``reference``, on each top-level source whose pairs have part maps.
+
+    ``checks``: ``flat_margin_db`` (≥ ``FLAT_MARGIN_BAR``), ``saturation_ratio`` (≥
+    ``SATURATION_BAR``) and ``part_hues`` (more than ``reference``'s), each ``{"value", "pass"}``
+    (``part_hues`` with ``"reference"``), and ``"pass"``: all three.
+    """
+    table: dict[str, dict] = defaultdict(dict)
+    for source, entry in result.items():
+        if source == "all" or "/" in source:
+            continue
+        variant = style if f"{reference}/{style}" in entry else "raw"
+        ref = entry.get(f"{reference}/{variant}", {})
+        if "part_hues" not in ref:
+            continue
+        for key, m in entry.items():
+            name, _, kind = key.partition("/")
+            if kind != variant or name == reference:
+                continue
+            checks: dict = {
+                "flat_margin_db": {
+                    "value": m["flat_margin_db"],
+                    "pass": m["flat_margin_db"] >= FLAT_MARGIN_BAR,
+                },
+                "saturation_ratio": {
+                    "value": m["saturation_ratio"],
+                    "pass": m["saturation_ratio"] >= SATURATION_BAR,
+                },
+                "part_hues": {
+                    "value": m["part_hues"],
+                    "reference": ref["part_hues"],
+                    "pass": m["part_hues"] > ref["part_hues"],
+                },
+            }
+            checks["pass"] = all(c["pass"] for c in checks.values())
+            table[name][source] = checks
+    for sources in table.values():
+        sources["pass"] = all(c["pass"] for c in sources.values())
+    return dict(table)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__)
     parser.add_argument("--data", type=Path, help="dataset with val/ pairs")
@@ -558,6 +608,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a model to score (repeatable); WEIGHTS 'bundled' = the package's default",
     )
     parser.add_argument("--split", default="val")
+    parser.add_argument(
+        "--criteria",
+        metavar="REF",
+        help="judge every other model on the issue-15 bar against the model named REF",
+    )
     parser.add_argument("--limit", type=int, help="only the first N pairs")
     parser.add_argument(
         "--every", type=int, default=1, help="only every K-th pair (a spread-out subset)"
@@ -609,11 +664,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         means = part_means(load_pairs(args.data, "train", every=3))
     result = report(pairs, models, outputs, means)
+    if args.criteria is not None:
+        if args.criteria not in models:
+            print(
+                f"python -m training.evaluate: --criteria {args.criteria}: no --model of that name",
+                file=sys.stderr,
+            )
+            return 2
+        result["criteria"] = criteria(result, args.criteria, styles[0] if styles else "raw")
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     if args.grid:
         grid(pairs, outputs[next(iter(models))], args.grid, args.grid_rows)
     for group, entry in result.items():
+        if group == "criteria":
+            continue
         print(f"## {group} ({entry['pairs']['count']} pairs)")
         for name, m in entry.items():
             if name == "pairs":
@@ -633,7 +698,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             ssim = f"  SSIM {m['ssim']:.4f}" if "ssim" in m else ""
             print(f"  {name:32s} PSNR {m['psnr']:6.2f}{ssim}{extra}")
+    for name, sources in result.get("criteria", {}).items():
+        print(f"## criteria: {name} against {args.criteria}: {_verdict(sources['pass'])}")
+        for source, c in sources.items():
+            if source != "pass":
+                hues = c["part_hues"]
+                print(
+                    f"  {source:12s} flat margin {c['flat_margin_db']['value']:5.2f} dB "
+                    f"{_verdict(c['flat_margin_db']['pass'])}  saturation "
+                    f"{c['saturation_ratio']['value']:.2f} {_verdict(c['saturation_ratio']['pass'])}"
+                    f"  part hues {hues['value']:.2f} vs {hues['reference']:.2f} "
+                    f"{_verdict(hues['pass'])}"
+                )
     return 0
+
+
+def _verdict(ok: bool) -> str:
+    return "pass" if ok else "FAIL"
 
 
 if __name__ == "__main__":

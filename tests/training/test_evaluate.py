@@ -169,3 +169,48 @@ def test_part_means_oracle_paints_each_part_its_styles_mean_and_sets_the_ceiling
     assert "psnr_parts_at_means" not in result["clip"]["m/raw"]
     assert "ceiling_part_means" not in result["clip"]  # no part maps there
     assert "ceiling_part_means" not in report([pair], {"m": None}, {"m": {"raw": [truth]}})["all"]
+
+
+def test_criteria_pass_the_truth_and_fail_an_uncolored_copy_against_it(tmp_path, capsys):
+    from training.evaluate import FLAT_MARGIN_BAR, SATURATION_BAR, criteria
+
+    pairs = pairs_from_svgs(ROOT / "training" / "eval_art")
+    truths = [p["truth"] for p in pairs]
+    grays = [np.repeat(t.mean(-1, keepdims=True), 3, -1).astype(np.uint8) for t in truths]
+    outputs = {"truth": {"raw": truths, "cel": truths}, "gray": {"raw": grays, "cel": grays}}
+    result = report(pairs, dict.fromkeys(outputs), outputs)
+
+    against_gray = criteria(result, "gray")
+    assert set(against_gray) == {"truth"} and set(against_gray["truth"]) == {"hand-drawn", "pass"}
+    checks = against_gray["truth"]["hand-drawn"]
+    assert checks["flat_margin_db"]["value"] == result["hand-drawn"]["truth/cel"]["flat_margin_db"]
+    assert checks["flat_margin_db"]["value"] >= FLAT_MARGIN_BAR
+    assert checks["saturation_ratio"]["value"] == 1.0 >= SATURATION_BAR
+    assert checks["part_hues"] == {
+        "value": 1.0,
+        "reference": result["hand-drawn"]["gray/cel"]["part_hues"],
+        "pass": True,
+    }
+    assert checks["pass"] and against_gray["truth"]["pass"]
+
+    gray = criteria(result, "truth")["gray"]["hand-drawn"]
+    assert gray["saturation_ratio"] == {"value": 0.0, "pass": False}
+    assert not gray["part_hues"]["pass"] and not gray["pass"]
+    # only the sources with part maps are judged: the raw variant when no style was scored
+    raw_only = {s: {k: v for k, v in e.items() if "/cel" not in k} for s, e in result.items()}
+    assert criteria(raw_only, "gray")["truth"]["hand-drawn"]["pass"]
+
+
+def test_criteria_flag_prints_and_saves_the_verdicts(tmp_path, capsys):
+    out = tmp_path / "report.json"
+    svgs = str(ROOT / "training" / "eval_art")
+    args = ["--svgs", svgs, "--model", "a=bundled", "--model", "b=bundled", "--styles", ""]
+    assert main([*args, "--criteria", "a", "--out", str(out)]) == 0
+    saved = __import__("json").loads(out.read_text())["criteria"]
+    assert set(saved) == {"b"}
+    # the same model against itself: its part hues are not more than its own
+    assert saved["b"]["hand-drawn"]["part_hues"]["pass"] is False and not saved["b"]["pass"]
+    printed = capsys.readouterr().out
+    assert "## criteria: b against a: FAIL" in printed and "hand-drawn" in printed
+    assert main([*args, "--criteria", "nope"]) == 2
+    assert "no --model of that name" in capsys.readouterr().err
