@@ -653,6 +653,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     styles = [s for s in args.styles.split(",") if s]
+    if args.criteria is not None and args.criteria not in models:
+        print(
+            f"python -m training.evaluate: --criteria {args.criteria}: no --model of that name",
+            file=sys.stderr,
+        )
+        return 2
     outputs = {
         name: run_model(path, pairs, hint_counts=args.hints, styles=styles)
         for name, path in models.items()
@@ -664,21 +670,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         means = part_means(load_pairs(args.data, "train", every=3))
     result = report(pairs, models, outputs, means)
+    verdicts = {}
     if args.criteria is not None:
-        if args.criteria not in models:
-            print(
-                f"python -m training.evaluate: --criteria {args.criteria}: no --model of that name",
-                file=sys.stderr,
-            )
-            return 2
-        result["criteria"] = criteria(result, args.criteria, styles[0] if styles else "raw")
+        verdicts = criteria(result, args.criteria, styles[0] if styles else "raw")
     if args.out:
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        saved = {**result, "criteria": verdicts} if args.criteria is not None else result
+        args.out.write_text(json.dumps(saved, indent=2) + "\n")
     if args.grid:
         grid(pairs, outputs[next(iter(models))], args.grid, args.grid_rows)
     for group, entry in result.items():
-        if group == "criteria":
-            continue
         print(f"## {group} ({entry['pairs']['count']} pairs)")
         for name, m in entry.items():
             if name == "pairs":
@@ -698,7 +698,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             ssim = f"  SSIM {m['ssim']:.4f}" if "ssim" in m else ""
             print(f"  {name:32s} PSNR {m['psnr']:6.2f}{ssim}{extra}")
-    for name, sources in result.get("criteria", {}).items():
+    for name, sources in verdicts.items():
         print(f"## criteria: {name} against {args.criteria}: {_verdict(sources['pass'])}")
         for source, c in sources.items():
             if source != "pass":
