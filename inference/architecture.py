@@ -14,6 +14,9 @@ SKETCH_CHANNELS = 3
 HINT_CHANNELS = 4
 INPUT_CHANNELS = (SKETCH_CHANNELS, SKETCH_CHANNELS + HINT_CHANNELS)
 DEFAULT_WIDTH = 64
+# The color head (inference.color_head): one logit per in-gamut ab bin, read off the 64²
+# decoder level (4·width channels there).
+COLOR_BINS = 261
 
 # Encoder and decoder filters as multiples of `width` (64 in the reference model).
 ENCODER_MULTIPLIERS = (1, 2, 4, 8, 8, 8, 8, 8)
@@ -24,8 +27,11 @@ DECODER_DROPOUT = (True, True, True, False, False, False, False)
 LEAKY_SLOPE = 0.3
 
 
-def parameter_count(width: int, input_channels: int = SKETCH_CHANNELS) -> int:
-    """Parameters of the generator at ``width`` (54,425,859 at 64), computed without building it."""
+def parameter_count(
+    width: int, input_channels: int = SKETCH_CHANNELS, color_head: bool = False
+) -> int:
+    """Parameters of the generator at ``width`` (54,425,859 at 64), computed without building it;
+    ``color_head``: with the color head's 1×1 convolution (and bias)."""
     total, cin = 0, input_channels
     skips = []
     for i, m in enumerate(ENCODER_MULTIPLIERS):
@@ -37,4 +43,5 @@ def parameter_count(width: int, input_channels: int = SKETCH_CHANNELS) -> int:
         cout = width * m
         total += 16 * cin * cout + 4 * cout
         cin = cout + skip
-    return total + 16 * cin * OUTPUT_CHANNELS + OUTPUT_CHANNELS  # last transposed conv, with bias
+    total += 16 * cin * OUTPUT_CHANNELS + OUTPUT_CHANNELS  # last transposed conv, with bias
+    return total + ((4 * width + 1) * COLOR_BINS if color_head else 0)

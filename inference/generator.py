@@ -22,17 +22,27 @@ from inference.architecture import (
     LEAKY_SLOPE,
     OUTPUT_CHANNELS,
 )
+from inference.color_head import (
+    DECODE_NAME,
+    HEAD_NAME,
+    HEAD_SCALE,
+    RGB_BRANCH_NAME,
+    ColorDecode,
+    head_layer,
+)
 
 __all__ = [
     "DECODER_DROPOUT",
     "DECODER_MULTIPLIERS",
     "DEFAULT_WIDTH",
     "ENCODER_MULTIPLIERS",
+    "HEAD_NAME",
     "HINT_CHANNELS",
     "IMAGE_SIZE",
     "LEAKY_SLOPE",
     "OUTPUT_CHANNELS",
     "build_generator",
+    "copy_generator_weights",
     "downsample",
     "input_channels_of",
     "upsample",
@@ -73,11 +83,16 @@ def upsample(filters: int, size: int = 4, apply_dropout: bool = False) -> keras.
     return block
 
 
-def build_generator(width: int = DEFAULT_WIDTH, *, hints: bool = False) -> keras.Model:
+def build_generator(
+    width: int = DEFAULT_WIDTH, *, hints: bool = False, color_head: bool = False
+) -> keras.Model:
     """Build the U-Net; ``width`` is the first layer's filters (64 → 54,425,859 parameters).
 
     ``hints=True`` adds the 4 hint planes to the input (7 channels); only the first
     convolution changes (4·4·4·width more weights), so a hint-less model's weights carry over.
+    ``color_head=True`` adds the color head (:mod:`inference.color_head`): a 1×1 convolution
+    from the 64² decoder features to ab-bin logits, decoded in the network; the output is still
+    RGB, and every other layer is the plain generator's, so its weights carry over.
     """
     if width < 1:
         raise ValueError(f"width must be a positive number of filters, got {width}")
@@ -101,6 +116,7 @@ def build_generator(width: int = DEFAULT_WIDTH, *, hints: bool = False) -> keras
         padding="same",
         kernel_initializer=_init(),
         activation="tanh",
+        name=RGB_BRANCH_NAME if color_head else None,
     )  # (bs, 256, 256, 3)
 
     x = inputs
@@ -109,10 +125,15 @@ def build_generator(width: int = DEFAULT_WIDTH, *, hints: bool = False) -> keras
         x = down(x)
         skips.append(x)
     skips = reversed(skips[:-1])
+    features = None
     for up, skip in zip(up_stack, skips, strict=True):
         x = up(x)
         x = layers.Concatenate()([x, skip])
+        if x.shape[1] == IMAGE_SIZE // HEAD_SCALE:
+            features = x  # (bs, 64, 64, 4·width): what the color head reads
     x = last(x)
+    if color_head:
+        x = ColorDecode(name=DECODE_NAME)([x, head_layer(_init())(features)])
     return keras.Model(inputs=inputs, outputs=x, name="generator")
 
 
@@ -125,3 +146,15 @@ def width_of(model: keras.Model) -> int:
 def input_channels_of(model: keras.Model) -> int:
     """3 for a hint-less generator, 7 for one that reads hint planes."""
     return int(model.input_shape[-1])
+
+
+def copy_generator_weights(source: keras.Model, target: keras.Model) -> None:
+    """Copy a generator's weights into another of the same width and input, layer by layer,
+    with or without a color head on either side: the head's own weights are left as they are."""
+
+    def body(model: keras.Model) -> list:
+        return [layer for layer in model.layers if layer.name != HEAD_NAME and layer.weights]
+
+    pairs = list(zip(body(source), body(target), strict=True))
+    for src, dst in pairs:
+        dst.set_weights(src.get_weights())

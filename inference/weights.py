@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from inference.architecture import INPUT_CHANNELS, parameter_count
+from inference.architecture import COLOR_BINS, INPUT_CHANNELS, parameter_count
 from inference.errors import WeightsError
 from inference.onnx_header import OnnxFormatError, read_onnx_header
 
@@ -75,6 +75,7 @@ class WeightsInfo:
     width: int
     parameters: int
     input_channels: int = 3  # 7: the generator reads color hints (inference.hints)
+    color_head: bool = False  # the generator has the color head (inference.color_head)
 
 
 def detect_format(path: str | Path) -> tuple[Format, Path]:
@@ -163,8 +164,8 @@ def load_generator(path: str | Path) -> keras.Model:
     try:
         if fmt == "keras3-model":
             return _load_keras_model(source)
-        width, channels = _input_of_file(fmt, source)
-        model = build_generator(width, hints=channels != 3)
+        width, channels, head = _input_of_file(fmt, source)
+        model = build_generator(width, hints=channels != 3, color_head=head)
         if fmt == "tf-checkpoint":
             _restore_checkpoint(model, source)
         else:
@@ -183,23 +184,31 @@ def inspect_weights(path: str | Path) -> WeightsInfo:
     fmt, source = detect_format(path)
     if fmt == "onnx":
         # The export folds BatchNorm into the convolutions; report the generator's own count.
-        width, channels = _onnx_input(source)
-        return WeightsInfo(Path(path), fmt, width, parameter_count(width, channels), channels)
+        width, channels, head = _onnx_input(source)
+        count = parameter_count(width, channels, head)
+        return WeightsInfo(Path(path), fmt, width, count, channels, head)
     require_tensorflow(path, FORMAT_NAMES[fmt])
     if fmt == "keras3-model":
         gen = _load_keras_model(source)
+        from inference.color_head import has_color_head
         from inference.generator import input_channels_of, width_of
 
         return WeightsInfo(
-            Path(path), fmt, width_of(gen), gen.count_params(), input_channels_of(gen)
+            Path(path),
+            fmt,
+            width_of(gen),
+            gen.count_params(),
+            input_channels_of(gen),
+            has_color_head(gen),
         )
-    width, channels = _input_of_file(fmt, source)
-    return WeightsInfo(Path(path), fmt, width, parameter_count(width, channels), channels)
+    width, channels, head = _input_of_file(fmt, source)
+    count = parameter_count(width, channels, head)
+    return WeightsInfo(Path(path), fmt, width, count, channels, head)
 
 
-def _onnx_input(source: Path) -> tuple[int, int]:
-    """(width, input channels) of an ONNX generator: our export's metadata, else its first
-    convolution."""
+def _onnx_input(source: Path) -> tuple[int, int, bool]:
+    """(width, input channels, color head) of an ONNX generator: our export's metadata, else its
+    first convolution and a 1×1 kernel of the head's size."""
     try:
         header = read_onnx_header(source)
     except (OSError, OnnxFormatError) as err:
@@ -212,16 +221,20 @@ def _onnx_input(source: Path) -> tuple[int, int]:
             raise WeightsError(f"{source}: bad pixelpainter metadata: {err}") from err
         if channels not in INPUT_CHANNELS:
             raise WeightsError(f"{source}: bad pixelpainter.input_channels metadata: {channels}")
-        return width, channels
+        return width, channels, header.metadata.get("pixelpainter.color_head") == "1"
     # ONNX convolution weights are (out, in, kh, kw): the first one reads the input channels.
-    found = _first_convolution(
-        [(s[2], s[3], s[1], s[0]) for s in header.weight_shapes if len(s) == 4]
-    )
+    kernels = [(s[2], s[3], s[1], s[0]) for s in header.weight_shapes if len(s) == 4]
+    found = _first_convolution(kernels)
     if found is None:
         raise WeightsError(
             f"{source}: ONNX model has no 4×4 convolution over 3 channels: not a generator."
         )
-    return found
+    return (*found, _head_kernel(kernels))
+
+
+def _head_kernel(kernels: list[tuple[int, ...]]) -> bool:
+    """Whether 4-D kernels in Keras order include the color head's 1×1 one (…, COLOR_BINS)."""
+    return any(k[:2] == (1, 1) and k[3] == COLOR_BINS for k in kernels)
 
 
 def _first_convolution(kernels: list[tuple[int, ...]]) -> tuple[int, int] | None:
@@ -237,8 +250,9 @@ def _first_convolution(kernels: list[tuple[int, ...]]) -> tuple[int, int] | None
     return None
 
 
-def _input_of_file(fmt: Format, source: Path) -> tuple[int, int]:
-    """(width, input channels) of an .h5 file or a checkpoint, from its first conv's kernel."""
+def _input_of_file(fmt: Format, source: Path) -> tuple[int, int, bool]:
+    """(width, input channels, color head) of an .h5 file or a checkpoint, from its first conv's
+    kernel and the head's 1×1 one."""
     shapes: list[tuple[int, ...]] = []
     if fmt == "tf-checkpoint":
         import tensorflow as tf
@@ -263,12 +277,13 @@ def _input_of_file(fmt: Format, source: Path) -> tuple[int, int]:
         except OSError as err:
             raise WeightsError(f"{source}: unreadable HDF5 file: {err}") from err
     # Conv2D kernels are (4, 4, in, out); the last Conv2DTranspose is (4, 4, out=3, in=2·width).
-    found = _first_convolution([s for s in shapes if len(s) == 4])
+    kernels = [s for s in shapes if len(s) == 4]
+    found = _first_convolution(kernels)
     if found is None:
         raise WeightsError(
             f"{source}: no 4×4×3 input convolution found: this is not a pix2pix generator."
         )
-    return found
+    return (*found, _head_kernel(kernels))
 
 
 def _load_h5(model: keras.Model, fmt: Format, source: Path) -> None:
@@ -308,9 +323,12 @@ def _load_keras_model(source: Path) -> keras.Model:
             "expected a 256×256×3 (or ×7 with hints) → 256×256×3 generator."
         )
     # Rebuild from the one definition so inference never depends on pickled layer code.
+    from inference.color_head import has_color_head
     from inference.generator import width_of
 
-    model = build_generator(width_of(loaded), hints=inputs[3] != 3)
+    model = build_generator(
+        width_of(loaded), hints=inputs[3] != 3, color_head=has_color_head(loaded)
+    )
     model.set_weights(loaded.get_weights())
     return model
 
@@ -387,6 +405,10 @@ def export_onnx(model: keras.Model, out: str | Path) -> Path:
     meta.key, meta.value = "pixelpainter.width", str(width_of(model))
     meta = proto.metadata_props.add()
     meta.key, meta.value = "pixelpainter.input_channels", str(channels)
+    from inference.color_head import has_color_head
+
+    meta = proto.metadata_props.add()
+    meta.key, meta.value = "pixelpainter.color_head", "1" if has_color_head(model) else "0"
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")

@@ -27,6 +27,11 @@ class TrainConfig:
     lambda_color: float = _knob(
         0.0, "weight of the rebalanced color classification loss (0: off; see training/losses)"
     )
+    color_head: bool = _knob(
+        False,
+        "add the color head (inference/color_head.py: ab-bin logits, annealed mean); "
+        "--lambda-color then weights its classification loss",
+    )
     hints: bool = _knob(
         False, "train a hint model (7 input channels) on color hints sampled from the truth"
     )

@@ -93,4 +93,15 @@ def widen_to_hints(source, target) -> None:
     if kernel.shape[2] != SKETCH_CHANNELS:
         raise ValueError(f"expected a 3-channel generator, its first kernel is {kernel.shape}")
     pad = np.zeros((*kernel.shape[:2], HINT_CHANNELS, kernel.shape[3]), kernel.dtype)
-    target.set_weights([np.concatenate([kernel, pad], axis=2), *weights[1:]])
+    widened = [np.concatenate([kernel, pad], axis=2), *weights[1:]]
+    from inference.color_head import has_color_head
+
+    if not has_color_head(target):
+        target.set_weights(widened)
+        return
+    # A color-head target: through a plain hint generator, the head keeps its own weights.
+    from inference.generator import build_generator, copy_generator_weights, width_of
+
+    plain = build_generator(width_of(source), hints=True)
+    plain.set_weights(widened)
+    copy_generator_weights(plain, target)

@@ -12,6 +12,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from inference.color_head import HEAD_SCALE, ab_grid, gamut_bins, rgb_to_lab
+
 Tensor = Any  # a backend tensor: TensorFlow's or PyTorch's
 
 
@@ -41,8 +43,6 @@ def discriminator_loss(disc_real: Tensor, disc_fake: Tensor) -> Tensor:
 # and the loss is the rebalanced cross-entropy of that soft assignment against the soft-encoded
 # true color. Computed at 32² (8×8 means of the 256² images) to keep it cheap on CPUs.
 
-AB_STEP = 10.0  # bin side in ab units (Zhang et al.: 10)
-AB_RANGE = 110.0  # bins cover [-110, 110]² of ab
 TARGET_SIGMA = 5.0  # soft encoding of the true color (Zhang et al.: σ = 5)
 OUTPUT_SIGMA = 10.0  # soft assignment of the output color to the bins
 REBALANCE_MIX = 0.5  # λ in w ∝ ((1 − λ)·p̃ + λ/Q)⁻¹ (Zhang et al.: 0.5)
@@ -50,43 +50,35 @@ POOL = 8
 
 
 def ab_bins() -> np.ndarray:
-    """(Q, 2) float32 bin centres on a grid of side ``AB_STEP`` over ``[-AB_RANGE, AB_RANGE]²``."""
-    axis = np.arange(-AB_RANGE, AB_RANGE + 1e-6, AB_STEP, dtype=np.float32)
-    a, b = np.meshgrid(axis, axis, indexing="ij")
-    return np.stack([a.ravel(), b.ravel()], axis=1)
+    """(Q, 2) bin centres of the RGB-out loss: the whole ab grid (the color head's bins are its
+    in-gamut part, :func:`inference.color_head.gamut_bins`)."""
+    return ab_grid()
 
 
 def rgb_to_ab(rgb: Tensor) -> Tensor:
     """CIE Lab a, b (D65) of sRGB in [-1, 1]; (..., 3) → (..., 2), differentiable."""
-    u = ops.clip((ops.cast(rgb, "float32") + 1.0) / 2.0, 0.0, 1.0)
-    linear = ops.where(
-        u <= 0.04045, u / 12.92, ops.power((ops.maximum(u, 0.04045) + 0.055) / 1.055, 2.4)
-    )
-    xyz = ops.matmul(linear, ops.convert_to_tensor(_RGB_TO_XYZ_D65.T))
-    f = ops.where(
-        xyz > 0.008856,
-        ops.power(ops.maximum(xyz, 0.008856), 1.0 / 3.0),
-        7.787 * xyz + 16.0 / 116.0,
-    )
-    return ops.stack([500.0 * (f[..., 0] - f[..., 1]), 200.0 * (f[..., 1] - f[..., 2])], axis=-1)
+    return rgb_to_lab(rgb)[..., 1:]
 
 
-# linear sRGB → XYZ, each row divided by the D65 white's component
-_RGB_TO_XYZ_D65 = np.array(
-    [
-        [0.412453, 0.357580, 0.180423],
-        [0.212671, 0.715160, 0.072169],
-        [0.019334, 0.119193, 0.950227],
-    ],
-    np.float32,
-) / np.array([[0.950456], [1.0], [1.088754]], np.float32)
+def _sq_dist(ab: Tensor, bins: Tensor) -> Tensor:
+    return ops.sum(ops.square(ab[..., None, :] - bins), axis=-1)  # (..., Q)
 
 
-def color_prior(colors: np.ndarray, pixels: int = 50_000, seed: int = 0) -> np.ndarray:
-    """Empirical share p̃ of each ab bin over pixels of truths ``colors`` ((N, H, W, 3) in [-1, 1];
-    at most ``pixels`` of them, drawn at random), softened by the target encoding
-    (σ = ``TARGET_SIGMA``)."""
-    bins = ab_bins()
+def _soft_target(target: Tensor, pool: int, bins: Tensor) -> tuple[Tensor, Tensor]:
+    """The true colors at ``pool``× lower resolution, soft-encoded over ``bins``
+    (σ = ``TARGET_SIGMA``): (q (N, h, w, Q), index of the nearest bin (N, h, w))."""
+    pooled = ops.average_pool(ops.cast(target, "float32"), pool, pool, "valid", "channels_last")
+    d_true = _sq_dist(rgb_to_ab(pooled), bins)
+    return ops.softmax(-d_true / (2 * TARGET_SIGMA**2), axis=-1), ops.argmin(d_true, axis=-1)
+
+
+def color_prior(
+    colors: np.ndarray, pixels: int = 50_000, seed: int = 0, bins: np.ndarray | None = None
+) -> np.ndarray:
+    """Empirical share p̃ of each ab bin (``bins``, default :func:`ab_bins`) over pixels of truths
+    ``colors`` ((N, H, W, 3) in [-1, 1]; at most ``pixels`` of them, drawn at random), softened
+    by the target encoding (σ = ``TARGET_SIGMA``)."""
+    bins = ab_bins() if bins is None else bins
     rgb = np.asarray(colors, np.float32).reshape(-1, 3)
     if len(rgb) > pixels:
         rgb = rgb[np.random.default_rng(seed).choice(len(rgb), pixels, replace=False)]
@@ -108,18 +100,17 @@ def rebalance_weights(prior: np.ndarray, mix: float = REBALANCE_MIX) -> np.ndarr
 def color_class_loss(fake: Tensor, target: Tensor, weights: Tensor) -> Tensor:
     """Rebalanced cross-entropy between the soft-binned output and true colors (see above)."""
     bins = ops.convert_to_tensor(ab_bins())
-
-    def pool(x: Tensor) -> Tensor:
-        return ops.average_pool(ops.cast(x, "float32"), POOL, POOL, "valid", "channels_last")
-
-    ab_fake, ab_true = rgb_to_ab(pool(fake)), rgb_to_ab(pool(target))
-
-    def sq_dist(ab: Tensor) -> Tensor:
-        return ops.sum(ops.square(ab[..., None, :] - bins), axis=-1)  # (N, h, w, Q)
-
-    d_true = sq_dist(ab_true)
-    q = ops.softmax(-d_true / (2 * TARGET_SIGMA**2), axis=-1)
-    log_p = ops.log_softmax(-sq_dist(ab_fake) / (2 * OUTPUT_SIGMA**2), axis=-1)
+    q, nearest = _soft_target(target, POOL, bins)
+    pooled = ops.average_pool(ops.cast(fake, "float32"), POOL, POOL, "valid", "channels_last")
+    log_p = ops.log_softmax(-_sq_dist(rgb_to_ab(pooled), bins) / (2 * OUTPUT_SIGMA**2), axis=-1)
     cross_entropy = -ops.sum(q * log_p, axis=-1)
-    weight = ops.take(ops.convert_to_tensor(weights), ops.argmin(d_true, axis=-1))
-    return ops.mean(weight * cross_entropy)
+    return ops.mean(ops.take(ops.convert_to_tensor(weights), nearest) * cross_entropy)
+
+
+def head_class_loss(logits: Tensor, target: Tensor, weights: Tensor) -> Tensor:
+    """The color head's loss (Zhang et al.'s own): rebalanced cross-entropy of its bin logits
+    (N, 64, 64, Q) against the true colors soft-encoded over the same in-gamut bins (``weights``
+    per bin: :func:`rebalance_weights` of a :func:`color_prior` over ``gamut_bins()``)."""
+    q, nearest = _soft_target(target, HEAD_SCALE, ops.convert_to_tensor(gamut_bins()))
+    cross_entropy = -ops.sum(q * ops.log_softmax(ops.cast(logits, "float32"), axis=-1), axis=-1)
+    return ops.mean(ops.take(ops.convert_to_tensor(weights), nearest) * cross_entropy)

@@ -9,11 +9,20 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 from tqdm import tqdm
 
+from inference.color_head import gamut_bins, has_color_head, training_outputs
 from inference.generator import build_generator
 from training.config import TrainConfig
 from training.discriminator import build_discriminator
+from training.losses import (
+    color_class_loss,
+    color_prior,
+    generator_loss,
+    head_class_loss,
+    rebalance_weights,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +54,7 @@ def networks(
 ) -> tuple[keras.Model, keras.Model, keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
     """The generator, the discriminator and their Adam optimizers (built), as the recipe sets
     them; ``loss_scale`` wraps the optimizers for float16 (TensorFlow on GPUs)."""
-    generator = build_generator(config.width, hints=config.hints)
+    generator = build_generator(config.width, hints=config.hints, color_head=config.color_head)
     discriminator = build_discriminator(config.width)
     adam = {"learning_rate": config.learning_rate, "beta_1": config.beta_1, "beta_2": config.beta_2}
     g_opt, d_opt = keras.optimizers.Adam(**adam), keras.optimizers.Adam(**adam)
@@ -57,6 +66,45 @@ def networks(
     return generator, discriminator, g_opt, d_opt
 
 
+class GeneratorObjective:
+    """The generator's loss, alike in both trainers: G = BCE(D(fake), 1) + λ·L1 (+ λ_color·color
+    term). For a color-head generator the L1 term reads its RGB branch (the lightness it keeps)
+    and the color term is the head's rebalanced classification (:func:`head_class_loss`); else
+    L1 and the soft-binned color loss (:func:`color_class_loss`) read the output."""
+
+    def __init__(self, generator: keras.Model, config: TrainConfig) -> None:
+        self.config = config
+        self.head = has_color_head(generator)
+        self.view = training_outputs(generator) if self.head else generator
+        self.weights = None
+
+    def set_prior(self, truths: np.ndarray) -> None:
+        """The color term's rebalancing weights from true colors ((N, H, W, 3) in [-1, 1])."""
+        bins = gamut_bins() if self.head else None
+        prior = color_prior(truths, bins=bins)
+        self.weights = keras.ops.convert_to_tensor(rebalance_weights(prior))
+
+    def forward(self, sketch) -> tuple:
+        """(output, what L1 reads, head logits or None) of the generator in training mode."""
+        if self.head:
+            return tuple(self.view(sketch, training=True))
+        fake = self.view(sketch, training=True)
+        return fake, fake, None
+
+    def loss(self, fake_logits, outputs: tuple, color) -> tuple:
+        """(total, gan, l1, color) of the generator."""
+        fake, branch, logits = outputs
+        total, gan, l1 = generator_loss(fake_logits, branch, color, self.config.lambda_l1)
+        term = keras.ops.zeros(())
+        if self.weights is not None:
+            if logits is not None:
+                term = head_class_loss(logits, color, self.weights)
+            else:
+                term = color_class_loss(fake, color, self.weights)
+            total = total + self.config.lambda_color * term
+        return total, gan, l1, term
+
+
 def init_generator(generator: keras.Model, config: TrainConfig) -> None:
     """A fresh run with ``init_weights`` starts its generator from those weights (fine-tuning).
 
@@ -66,7 +114,7 @@ def init_generator(generator: keras.Model, config: TrainConfig) -> None:
     """
     if config.init_weights is None:
         return
-    from inference.generator import input_channels_of, width_of
+    from inference.generator import copy_generator_weights, input_channels_of, width_of
     from inference.weights import load_generator
     from training.hints import widen_to_hints
 
@@ -80,10 +128,14 @@ def init_generator(generator: keras.Model, config: TrainConfig) -> None:
         raise ValueError(
             f"--init-weights {config.init_weights} is a hint model: train with --hints"
         )
+    if has_color_head(source) and not has_color_head(generator):
+        raise ValueError(
+            f"--init-weights {config.init_weights} has a color head: train with --color-head"
+        )
     if input_channels_of(source) < input_channels_of(generator):
         widen_to_hints(source, generator)
     else:
-        generator.set_weights(source.get_weights())
+        copy_generator_weights(source, generator)
     logger.info("Generator initialised from %s", config.init_weights)
 
 

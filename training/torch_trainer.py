@@ -38,16 +38,10 @@ from training import augment
 from training.calibration import recalibrate_batchnorm
 from training.config import TrainConfig
 from training.hints import sampled_planes
-from training.losses import (
-    POOL,
-    color_class_loss,
-    color_prior,
-    discriminator_loss,
-    generator_loss,
-    rebalance_weights,
-)
+from training.losses import POOL, discriminator_loss
 from training.runs import (
     EpochProgress,
+    GeneratorObjective,
     init_generator,
     load_history,
     networks,
@@ -210,7 +204,7 @@ class TorchTrainer:
         self.steps_per_epoch = math.ceil(len(self.train_split) / config.batch_size)
         self._train_images: np.ndarray | None = None
         self._val_images: np.ndarray | None = None
-        self.color_weights = None
+        self.objective = GeneratorObjective(self.generator, config)
 
     # -- checkpoints ----------------------------------------------------------------------------
 
@@ -276,16 +270,12 @@ class TorchTrainer:
         """One step on a batch (backend tensors on the device); returns the losses."""
         import torch
 
-        g, d, config = self.generator, self.discriminator, self.config
-        fake = g(sketch, training=True)
+        g, d = self.generator, self.discriminator
+        outputs = self.objective.forward(sketch)
         lines = sketch[..., :3]  # the discriminator judges the coloring of the sketch
         real_logits = d([lines, color], training=True)
-        fake_logits = d([lines, fake], training=True)
-        g_total, g_gan, g_l1 = generator_loss(fake_logits, fake, color, config.lambda_l1)
-        g_color = torch.zeros((), device=self.device)
-        if self.color_weights is not None:
-            g_color = color_class_loss(fake, color, self.color_weights)
-            g_total = g_total + config.lambda_color * g_color
+        fake_logits = d([lines, outputs[0]], training=True)
+        g_total, g_gan, g_l1, g_color = self.objective.loss(fake_logits, outputs, color)
         d_total = discriminator_loss(real_logits, fake_logits)
         g_vars, d_vars = g.trainable_variables, d.trainable_variables
         g_grads = torch.autograd.grad(g_total, [v.value for v in g_vars], retain_graph=True)
@@ -309,15 +299,15 @@ class TorchTrainer:
             )
         return self._train_images
 
-    def _color_weights(self):
-        """Rebalancing weights of the color bins from the training truths' color prior."""
+    def _prior_truths(self) -> np.ndarray:
+        """Training truths (8×8 means) for the color term's prior."""
         images = self.train_images()
         rng = np.random.default_rng(self.config.seed)
         pick = rng.choice(len(images), min(PRIOR_PAIRS, len(images)), replace=False)
         truths = images[pick, 1].astype(np.float32) / 127.5 - 1.0
         n, h, w, _ = truths.shape
         pooled = truths.reshape(n, h // POOL, POOL, w // POOL, POOL, 3).mean(axis=(2, 4))
-        return keras.ops.convert_to_tensor(rebalance_weights(color_prior(pooled)))
+        return pooled
 
     def fit(self) -> dict[str, object]:
         """Train to ``config.epochs``; returns the final metrics (also in the model card)."""
@@ -336,7 +326,7 @@ class TorchTrainer:
                 seed=config.seed,
             )
             if config.lambda_color > 0:
-                self.color_weights = self._color_weights()
+                self.objective.set_prior(self._prior_truths())
         for epoch in range(self.epoch, config.epochs):
             progress = EpochProgress(epoch, config.epochs, self.steps_per_epoch)
             loader = batches(

@@ -17,14 +17,7 @@ import tensorflow as tf
 from training.calibration import recalibrate_on_split
 from training.config import TrainConfig
 from training.data import Split, make_dataset, scan_dataset
-from training.losses import (
-    POOL,
-    color_class_loss,
-    color_prior,
-    discriminator_loss,
-    generator_loss,
-    rebalance_weights,
-)
+from training.losses import POOL, discriminator_loss
 from training.metrics import (
     evaluate,
     identity_baseline,
@@ -35,6 +28,7 @@ from training.metrics import (
 )
 from training.runs import (
     EpochProgress,
+    GeneratorObjective,
     init_generator,
     load_history,
     networks,
@@ -77,14 +71,16 @@ class Trainer:
         )
         self.global_batch = config.batch_size
         self.steps_per_epoch = math.ceil(len(self.train_split) / self.global_batch)
-        self.color_weights = self._color_weights() if config.lambda_color > 0 else None
+        self.objective = GeneratorObjective(self.generator, config)
+        if config.lambda_color > 0:
+            self.objective.set_prior(self._prior_truths())
         self._train_step = self._make_train_step()
 
-    def _color_weights(self) -> tf.Tensor:
-        """Rebalancing weights of the color bins from the training truths' color prior."""
+    def _prior_truths(self) -> np.ndarray:
+        """Training truths (8×8 means) for the color term's prior."""
         ds = make_dataset(self.train_split, 16, shuffle=True, cache=False, seed=self.config.seed)
         truths = [tf.nn.avg_pool2d(color, POOL, POOL, "VALID").numpy() for _, color in ds.take(16)]
-        return tf.constant(rebalance_weights(color_prior(np.concatenate(truths))))
+        return np.concatenate(truths)
 
     # -- the GAN step -------------------------------------------------------------------------
 
@@ -93,20 +89,16 @@ class Trainer:
         g, d, g_opt, d_opt = self.generator, self.discriminator, self.g_opt, self.d_opt
         scaled = isinstance(g_opt, keras.optimizers.LossScaleOptimizer)
 
-        color_weights = self.color_weights
+        objective = self.objective
 
         def replica_step(sketch: tf.Tensor, color: tf.Tensor) -> dict[str, tf.Tensor]:
             with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-                fake = g(sketch, training=True)
+                outputs = objective.forward(sketch)
                 # The discriminator judges the coloring of the sketch, hints or not.
                 lines = sketch[..., :3]
                 real_logits = d([lines, color], training=True)
-                fake_logits = d([lines, fake], training=True)
-                g_total, g_gan, g_l1 = generator_loss(fake_logits, fake, color, config.lambda_l1)
-                g_color = tf.constant(0.0)
-                if color_weights is not None:
-                    g_color = color_class_loss(fake, color, color_weights)
-                    g_total = g_total + config.lambda_color * g_color
+                fake_logits = d([lines, outputs[0]], training=True)
+                g_total, g_gan, g_l1, g_color = objective.loss(fake_logits, outputs, color)
                 d_total = discriminator_loss(real_logits, fake_logits)
                 # Losses are means over the replica's batch: scale to the global batch.
                 replicas = self.strategy.num_replicas_in_sync

@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 
+from inference.architecture import COLOR_BINS
+
 
 def fixed_input(channels: int) -> np.ndarray:
     return np.random.default_rng(7).uniform(-1, 1, (2, 256, 256, channels)).astype(np.float32)
@@ -21,17 +23,20 @@ def fixed_loss_tensors() -> dict[str, np.ndarray]:
         "target": rng.uniform(-1, 1, (2, 64, 64, 3)).astype(np.float32),
         "logits_real": rng.normal(size=(2, 30, 30, 1)).astype(np.float32),
         "logits_fake": rng.normal(size=(2, 30, 30, 1)).astype(np.float32),
+        "head_logits": rng.normal(size=(2, 16, 16, COLOR_BINS)).astype(np.float32),
     }
 
 
 def losses() -> dict[str, float]:
     from keras import ops
 
+    from inference.color_head import gamut_bins
     from training.losses import (
         color_class_loss,
         color_prior,
         discriminator_loss,
         generator_loss,
+        head_class_loss,
         rebalance_weights,
     )
 
@@ -44,6 +49,11 @@ def losses() -> dict[str, float]:
         "g_l1": l1,
         "d_total": discriminator_loss(t["logits_real"], t["logits_fake"]),
         "color": color_class_loss(t["fake"], t["target"], weights),
+        "head": head_class_loss(
+            t["head_logits"],
+            t["target"],
+            rebalance_weights(color_prior(fixed_loss_tensors()["target"], bins=gamut_bins())),
+        ),
     }
     return {k: float(ops.convert_to_numpy(v)) for k, v in values.items()}
 

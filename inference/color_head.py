@@ -1,0 +1,165 @@
+"""The color head: the generator's colors as a choice among ab bins, not a mean.
+
+A generator trained with L1 on colors that may take many values (hair of any color) predicts
+their mean, and the mean of many colors is a dull beige. "Colorful Image Colorization" (Zhang,
+Isola, Efros, 2016) predicts instead a distribution over quantized ab bins of CIE Lab, trained by
+rebalanced classification, and turns it into one color by the *annealed mean*: the mean of the
+distribution sharpened to temperature T (T → 0: its mode, vivid but noisy; T = 1: its mean,
+dull; 0.38 in the paper).
+
+Here the head is a 1×1 convolution from the U-Net's 64² decoder features to one logit per
+in-gamut ab bin, decoded inside the network (:class:`ColorDecode`): the annealed mean's a, b,
+upsampled to 256², with the lightness of the generator's own RGB output. The network's output
+stays 256×256×3 RGB in [-1, 1]: the ONNX file, the inference code and everything after them see
+an ordinary generator. Every function here is ``keras.ops`` (TensorFlow and PyTorch alike).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import cv2
+import keras
+import numpy as np
+from keras import layers, ops
+
+from inference.architecture import COLOR_BINS
+
+Tensor = Any  # a backend tensor
+
+AB_STEP = 10.0  # bin side in ab units (Zhang et al.: 10)
+AB_RANGE = 110.0  # the grid covers [-AB_RANGE, AB_RANGE]² of ab
+TEMPERATURE = 0.38  # the annealed mean's T (Zhang et al.)
+HEAD_SCALE = 4  # logits at 256 / 4 = 64², the decoder level the head reads
+HEAD_NAME = "color_logits"
+DECODE_NAME = "color_decode"
+RGB_BRANCH_NAME = "rgb_branch"
+
+# linear sRGB → XYZ (D65), each row divided by the white's component (so white is 1, 1, 1)
+RGB_TO_XYZ = np.array(
+    [
+        [0.412453, 0.357580, 0.180423],
+        [0.212671, 0.715160, 0.072169],
+        [0.019334, 0.119193, 0.950227],
+    ],
+    np.float32,
+) / np.array([[0.950456], [1.0], [1.088754]], np.float32)
+XYZ_TO_RGB = np.linalg.inv(RGB_TO_XYZ).astype(np.float32)
+_EPS = 0.008856  # (6/29)³: CIE f's switch from the cube root to the linear part
+
+
+def ab_grid() -> np.ndarray:
+    """(Q, 2) float32 bin centres on a grid of side ``AB_STEP`` over ``[-AB_RANGE, AB_RANGE]²``."""
+    axis = np.arange(-AB_RANGE, AB_RANGE + 1e-6, AB_STEP, dtype=np.float32)
+    a, b = np.meshgrid(axis, axis, indexing="ij")
+    return np.stack([a.ravel(), b.ravel()], axis=1)
+
+
+@lru_cache(maxsize=1)
+def gamut_bins() -> np.ndarray:
+    """The grid's bins that some sRGB color falls in: (Q, 2) float32 (Q = 261 here; Zhang et
+    al. count 313 with their wider gamut estimate). The head has one logit per bin."""
+    axis = np.linspace(0.0, 1.0, 64, dtype=np.float32)
+    cube = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), axis=-1).reshape(1, -1, 3)
+    ab = cv2.cvtColor(cube, cv2.COLOR_RGB2LAB)[0, :, 1:]
+    grid = ab_grid()
+    index = np.rint((ab + AB_RANGE) / AB_STEP).astype(int)
+    side = int(np.sqrt(len(grid)))  # bins per axis
+    inside = ((index >= 0) & (index < side)).all(axis=1)
+    hit = np.zeros(side * side, bool)
+    hit[index[inside, 0] * side + index[inside, 1]] = True
+    if hit.sum() != COLOR_BINS:  # the weights files' head size: this must never drift
+        raise RuntimeError(f"{hit.sum()} in-gamut ab bins, the generator has {COLOR_BINS}")
+    return grid[hit]
+
+
+def _f(t: Tensor) -> Tensor:
+    return ops.where(t > _EPS, ops.power(ops.maximum(t, _EPS), 1.0 / 3.0), 7.787 * t + 16.0 / 116.0)
+
+
+def _f_inverse(f: Tensor) -> Tensor:
+    return ops.where(f > 6.0 / 29.0, f * f * f, (f - 16.0 / 116.0) / 7.787)
+
+
+def rgb_to_lab(rgb: Tensor) -> Tensor:
+    """CIE Lab (D65; L 0..100) of sRGB in [-1, 1]: (..., 3) → (..., 3), differentiable."""
+    u = ops.clip((ops.cast(rgb, "float32") + 1.0) / 2.0, 0.0, 1.0)
+    linear = ops.where(
+        u <= 0.04045, u / 12.92, ops.power((ops.maximum(u, 0.04045) + 0.055) / 1.055, 2.4)
+    )
+    f = _f(ops.matmul(linear, ops.convert_to_tensor(RGB_TO_XYZ.T)))
+    return ops.stack(
+        [
+            116.0 * f[..., 1] - 16.0,
+            500.0 * (f[..., 0] - f[..., 1]),
+            200.0 * (f[..., 1] - f[..., 2]),
+        ],
+        axis=-1,
+    )
+
+
+def lab_to_rgb(lightness: Tensor, ab: Tensor) -> Tensor:
+    """sRGB in [-1, 1] of CIE Lab: ``lightness`` (..., 1) 0..100, ``ab`` (..., 2); colors out
+    of the sRGB gamut are clipped per channel."""
+    fy = (lightness + 16.0) / 116.0
+    f = ops.concatenate([fy + ab[..., :1] / 500.0, fy, fy - ab[..., 1:] / 200.0], axis=-1)
+    linear = ops.clip(ops.matmul(_f_inverse(f), ops.convert_to_tensor(XYZ_TO_RGB.T)), 0.0, 1.0)
+    u = ops.where(
+        linear <= 0.0031308,
+        12.92 * linear,
+        1.055 * ops.power(ops.maximum(linear, 0.0031308), 1.0 / 2.4) - 0.055,
+    )
+    return u * 2.0 - 1.0
+
+
+def annealed_ab(logits: Tensor, temperature: float = TEMPERATURE) -> Tensor:
+    """The annealed mean (..., 2) of bin logits (..., Q) over :func:`gamut_bins`."""
+    p = ops.softmax(ops.cast(logits, "float32") / temperature, axis=-1)
+    return ops.matmul(p, ops.convert_to_tensor(gamut_bins()))
+
+
+@keras.saving.register_keras_serializable(package="pixelpainter")
+class ColorDecode(layers.Layer):
+    """[RGB branch (N, H, W, 3) in [-1, 1], bin logits (N, H/4, W/4, Q)] → RGB (N, H, W, 3):
+    the branch's lightness with the logits' annealed-mean a, b (bilinearly upsampled)."""
+
+    def __init__(self, temperature: float = TEMPERATURE, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.temperature = float(temperature)
+
+    def call(self, inputs: list[Tensor]) -> Tensor:
+        rgb, logits = inputs
+        ab = annealed_ab(logits, self.temperature)
+        size = ops.shape(rgb)[1:3]
+        ab = ops.image.resize(ab, size, interpolation="bilinear", data_format="channels_last")
+        lightness = rgb_to_lab(rgb)[..., :1]
+        return ops.cast(lab_to_rgb(lightness, ab), self.compute_dtype)
+
+    def compute_output_shape(self, input_shape: list[tuple]) -> tuple:
+        return tuple(input_shape[0])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "temperature": self.temperature}
+
+
+def head_layer(init: keras.initializers.Initializer) -> layers.Layer:
+    """The head: a 1×1 convolution to one logit per :func:`gamut_bins` bin."""
+    return layers.Conv2D(len(gamut_bins()), 1, kernel_initializer=init, name=HEAD_NAME)
+
+
+def has_color_head(model: keras.Model) -> bool:
+    return any(layer.name == HEAD_NAME for layer in model.layers)
+
+
+def training_outputs(model: keras.Model) -> keras.Model:
+    """A view of a color-head generator (the same weights) with three outputs: the final RGB, the
+    RGB branch (for the L1 term) and the bin logits (for the classification term)."""
+    return keras.Model(
+        model.input,
+        [
+            model.output,
+            model.get_layer(RGB_BRANCH_NAME).output,
+            model.get_layer(HEAD_NAME).output,
+        ],
+    )

@@ -1,0 +1,136 @@
+"""The color head (inference/color_head.py): its color math, the network it adds to, and the
+way its weights travel through every format to the Colorizer."""
+
+import cv2
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from inference.architecture import COLOR_BINS
+from inference.color_head import (
+    HEAD_NAME,
+    annealed_ab,
+    gamut_bins,
+    has_color_head,
+    lab_to_rgb,
+    rgb_to_lab,
+    training_outputs,
+)
+from inference.colorizer import Colorizer
+from inference.engine import OnnxEngine
+from inference.generator import build_generator, copy_generator_weights
+from inference.weights import export_onnx, inspect_weights, load_generator, parameter_count
+
+
+@pytest.fixture(scope="module")
+def head_generator():
+    keras.utils.set_random_seed(5)
+    model = build_generator(8, hints=True, color_head=True)
+    # A head that prefers bins at random per pixel, so the decoded colors are not all one gray.
+    head = model.get_layer(HEAD_NAME)
+    kernel, bias = head.get_weights()
+    rng = np.random.default_rng(0)
+    head.set_weights([rng.normal(0, 0.5, kernel.shape).astype(np.float32), bias])
+    return model
+
+
+@pytest.fixture(scope="module")
+def batch():
+    return np.random.default_rng(2).uniform(-1, 1, (2, 256, 256, 7)).astype(np.float32)
+
+
+def test_lab_matches_opencv_and_inverts():
+    rgb = np.random.default_rng(0).uniform(0, 1, (500, 3)).astype(np.float32)
+    ours = keras.ops.convert_to_numpy(rgb_to_lab(rgb * 2 - 1))
+    theirs = cv2.cvtColor(rgb[None], cv2.COLOR_RGB2LAB)[0]
+    assert np.abs(ours - theirs).max() < 0.5  # L 0..100, a and b ±127
+    back = keras.ops.convert_to_numpy(lab_to_rgb(ours[:, :1], ours[:, 1:]))
+    assert np.abs((back + 1) / 2 - rgb).max() < 1e-3
+
+
+def test_gamut_bins_are_the_reachable_part_of_the_grid():
+    bins = gamut_bins()
+    assert bins.shape == (COLOR_BINS, 2)
+    # Pure red, green and blue each fall in (next to) one of them; far corners of ab do not.
+    primaries = np.eye(3, dtype=np.float32)[None]
+    for ab in cv2.cvtColor(primaries, cv2.COLOR_RGB2LAB)[0, :, 1:]:
+        assert np.linalg.norm(bins - ab, axis=1).min() <= 10 / np.sqrt(2) + 0.5
+    assert np.linalg.norm(bins - [-110, -110], axis=1).min() > 30
+
+
+def test_annealed_mean_leans_to_the_mode():
+    bins = gamut_bins()
+    logits = np.zeros((1, COLOR_BINS), np.float32)
+    red = int(np.argmax(bins[:, 0] + bins[:, 1] * 0.2))  # a vivid reddish bin
+    logits[0, red] = 3.0
+    mean = keras.ops.convert_to_numpy(annealed_ab(logits, temperature=1.0))[0]
+    annealed = keras.ops.convert_to_numpy(annealed_ab(logits))[0]
+    # The plain mean (T = 1) is pulled to the grid's centre; T = 0.38 lands near the mode.
+    assert np.linalg.norm(annealed - bins[red]) < 0.5 * np.linalg.norm(mean - bins[red])
+    assert np.linalg.norm(annealed) > np.linalg.norm(mean)
+
+
+def test_head_generator_has_its_count_and_the_plain_lightness(head_generator, batch):
+    assert has_color_head(head_generator)
+    assert head_generator.output_shape == (None, 256, 256, 3)
+    assert head_generator.count_params() == parameter_count(8, 7, color_head=True)
+    assert parameter_count(8, 7, color_head=True) - parameter_count(8, 7) == (32 + 1) * COLOR_BINS
+    out, branch, logits = training_outputs(head_generator)(batch, training=False)
+    assert tuple(logits.shape) == (2, 64, 64, COLOR_BINS)
+    np.testing.assert_allclose(head_generator(batch, training=False), out, atol=1e-6)
+    # The final colors keep the branch's lightness where they stay in gamut (most pixels).
+    l_out = keras.ops.convert_to_numpy(rgb_to_lab(out))[..., 0]
+    l_branch = keras.ops.convert_to_numpy(rgb_to_lab(branch))[..., 0]
+    assert np.median(np.abs(l_out - l_branch)) < 1.0
+    # ... and the head's colors, not the branch's.
+    ab_out = keras.ops.convert_to_numpy(rgb_to_lab(out))[..., 1:]
+    ab_branch = keras.ops.convert_to_numpy(rgb_to_lab(branch))[..., 1:]
+    assert np.abs(ab_out - ab_branch).mean() > 5.0
+
+
+def test_plain_weights_carry_over_into_a_head_generator(batch):
+    plain = build_generator(8, hints=True)
+    head = build_generator(8, hints=True, color_head=True)
+    before = head.get_layer(HEAD_NAME).get_weights()
+    copy_generator_weights(plain, head)
+    _, branch, _ = training_outputs(head)(batch, training=False)
+    np.testing.assert_allclose(branch, plain(batch, training=False), atol=1e-6)
+    for kept, now in zip(before, head.get_layer(HEAD_NAME).get_weights(), strict=True):
+        np.testing.assert_array_equal(kept, now)
+
+
+@pytest.mark.parametrize("suffix", [".weights.h5", ".keras"])
+def test_head_weights_load_from_each_format(head_generator, batch, tmp_path, suffix):
+    path = tmp_path / f"head{suffix}"
+    if suffix == ".keras":
+        head_generator.save(path)
+    else:
+        head_generator.save_weights(path)
+    info = inspect_weights(path)
+    assert (info.width, info.input_channels, info.color_head) == (8, 7, True)
+    assert info.parameters == head_generator.count_params()
+    loaded = load_generator(path)
+    assert has_color_head(loaded)
+    np.testing.assert_allclose(
+        loaded(batch, training=False), head_generator(batch, training=False), atol=1e-5
+    )
+
+
+def test_head_generator_runs_as_onnx_in_the_colorizer(head_generator, batch, tmp_path):
+    path = export_onnx(head_generator, tmp_path / "head.onnx")
+    info = inspect_weights(path)
+    assert (info.format, info.color_head, info.parameters) == (
+        "onnx",
+        True,
+        head_generator.count_params(),
+    )
+    onnx_out = OnnxEngine(path, threads=1).predict(batch)
+    assert np.abs(onnx_out - head_generator(batch, training=False).numpy()).max() < 1e-3
+    colorizer = Colorizer.load(path)
+    sketch = Image.new("RGB", (300, 200), "white")
+    result = colorizer.colorize(sketch, hints=[(150, 100, (200, 30, 30))])
+    assert result.image_array.shape == (200, 300, 3)
+    # A plain generator's ONNX file says it has no head.
+    plain = export_onnx(build_generator(8), tmp_path / "plain.onnx")
+    assert inspect_weights(plain).color_head is False
