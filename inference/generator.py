@@ -10,6 +10,7 @@ legacy tf.keras ``save_weights(".h5")`` files map onto it by layer order.
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 from inference.architecture import (
@@ -149,12 +150,19 @@ def input_channels_of(model: keras.Model) -> int:
 
 
 def copy_generator_weights(source: keras.Model, target: keras.Model) -> None:
-    """Copy a generator's weights into another of the same width and input, layer by layer,
-    with or without a color head on either side: the head's own weights are left as they are."""
+    """Copy a generator's weights into another of the same width, layer by layer, with or
+    without a color head on either side: the head's own weights are left as they are. A
+    3-channel source into a hint target (7 channels): the first convolution's hint channels
+    start at zero, so the target colors exactly like the source without hints."""
 
     def body(model: keras.Model) -> list:
         return [layer for layer in model.layers if layer.name != HEAD_NAME and layer.weights]
 
-    pairs = list(zip(body(source), body(target), strict=True))
-    for src, dst in pairs:
-        dst.set_weights(src.get_weights())
+    for i, (src, dst) in enumerate(zip(body(source), body(target), strict=True)):
+        weights = src.get_weights()
+        if i == 0:  # the first convolution: zero weights on the input channels the source lacks
+            kernel = weights[0]
+            extra = dst.get_weights()[0].shape[2] - kernel.shape[2]
+            pad = np.zeros((*kernel.shape[:2], extra, kernel.shape[3]), kernel.dtype)
+            weights = [np.concatenate([kernel, pad], axis=2), *weights[1:]]
+        dst.set_weights(weights)

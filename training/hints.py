@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from inference.architecture import HINT_CHANNELS, IMAGE_SIZE, SKETCH_CHANNELS
+from inference.architecture import IMAGE_SIZE, SKETCH_CHANNELS
 from inference.hints import HINT_RADIUS, Hint, hint_planes
 
 # Share of training sketches without any hint, and the most dots on one sketch.
@@ -88,20 +88,9 @@ def widen_to_hints(source, target) -> None:
     """Copy a 3-channel generator's weights into a 7-channel one of the same width; the first
     convolution's hint channels start at zero (same output as ``source`` without hints).
     """
-    weights = source.get_weights()
-    kernel = weights[0]
-    if kernel.shape[2] != SKETCH_CHANNELS:
-        raise ValueError(f"expected a 3-channel generator, its first kernel is {kernel.shape}")
-    pad = np.zeros((*kernel.shape[:2], HINT_CHANNELS, kernel.shape[3]), kernel.dtype)
-    widened = [np.concatenate([kernel, pad], axis=2), *weights[1:]]
-    from inference.color_head import has_color_head
+    kernel = tuple(source.weights[0].shape)
+    if kernel[2] != SKETCH_CHANNELS:
+        raise ValueError(f"expected a 3-channel generator, its first kernel is {kernel}")
+    from inference.generator import copy_generator_weights
 
-    if not has_color_head(target):
-        target.set_weights(widened)
-        return
-    # A color-head target: through a plain hint generator, the head keeps its own weights.
-    from inference.generator import build_generator, copy_generator_weights, width_of
-
-    plain = build_generator(width_of(source), hints=True)
-    plain.set_weights(widened)
-    copy_generator_weights(plain, target)
+    copy_generator_weights(source, target)
