@@ -27,6 +27,12 @@ class TrainConfig:
     lambda_color: float = _knob(
         0.0, "weight of the rebalanced color classification loss (0: off; see training/losses)"
     )
+    rebalance_mix: float = _knob(
+        0.5,
+        "share of the uniform distribution mixed into the colors' prior before the color loss "
+        "weights each bin by its inverse (Zhang et al.: 0.5; 1: no rebalancing, plain "
+        "cross-entropy; 0: full inverse frequency)",
+    )
     color_head: bool = _knob(
         False,
         "add the color head (inference/color_head.py: ab-bin logits, annealed mean); "

@@ -82,7 +82,8 @@ class GeneratorObjective:
         """The color term's rebalancing weights from true colors ((N, H, W, 3) in [-1, 1])."""
         bins = gamut_bins() if self.head else None
         prior = color_prior(truths, bins=bins)
-        self.weights = keras.ops.convert_to_tensor(rebalance_weights(prior))
+        weights = rebalance_weights(prior, self.config.rebalance_mix)
+        self.weights = keras.ops.convert_to_tensor(weights)
 
     def forward(self, sketch) -> tuple:
         """(output, what L1 reads, head logits or None) of the generator in training mode."""

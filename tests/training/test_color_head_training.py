@@ -20,7 +20,7 @@ from training.cli import main
 from training.config import TrainConfig
 from training.export import export
 from training.losses import color_prior, head_class_loss, rebalance_weights
-from training.runs import init_generator
+from training.runs import GeneratorObjective, init_generator
 from training.trainer import Trainer
 
 
@@ -51,6 +51,23 @@ def test_head_loss_prefers_the_true_colors_over_their_mean():
     wrong = float(head_class_loss(tf.constant(_logits_for(mean)), tf.constant(truth), weights))
     flat = float(head_class_loss(tf.zeros((1, 64, 64, len(gamut_bins()))), truth, weights))
     assert right < 0.5 * wrong and right < 0.5 * flat
+
+
+def test_rebalance_mix_sets_how_much_rare_colors_weigh(tmp_path):
+    """--rebalance-mix 0.5 (Zhang et al.) weighs a rare color's bin above the paper's; 1 is plain
+    cross-entropy: every bin weighs the same."""
+    generator = build_generator(4, color_head=True)
+    truth = _truth()
+    bins = gamut_bins()
+    ab = rgb_to_lab(tf.constant(np.array([[1.0, 1.0, 1.0], [0.72, -0.76, -0.76]], np.float32)))
+    paper, red = (int(np.argmin(((bins - x) ** 2).sum(-1))) for x in ab.numpy()[:, 1:])
+    weights = {}
+    for mix in (0.5, 1.0):
+        objective = GeneratorObjective(generator, TrainConfig(tmp_path, tmp_path, rebalance_mix=mix))
+        objective.set_prior(truth)
+        weights[mix] = np.asarray(objective.weights)
+    assert weights[0.5][red] > 2 * weights[0.5][paper]
+    np.testing.assert_allclose(weights[1.0], 1.0, rtol=1e-5)
 
 
 def test_init_from_plain_weights_keeps_them_and_refuses_the_reverse(tmp_path):
