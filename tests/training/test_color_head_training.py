@@ -63,7 +63,9 @@ def test_rebalance_mix_sets_how_much_rare_colors_weigh(tmp_path):
     paper, red = (int(np.argmin(((bins - x) ** 2).sum(-1))) for x in ab.numpy()[:, 1:])
     weights = {}
     for mix in (0.5, 1.0):
-        objective = GeneratorObjective(generator, TrainConfig(tmp_path, tmp_path, rebalance_mix=mix))
+        objective = GeneratorObjective(
+            generator, TrainConfig(tmp_path, tmp_path, rebalance_mix=mix)
+        )
         objective.set_prior(truth)
         weights[mix] = np.asarray(objective.weights)
     assert weights[0.5][red] > 2 * weights[0.5][paper]
