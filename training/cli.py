@@ -27,6 +27,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("absl").setLevel(logging.WARNING)
+    if not 0.0 < getattr(args, "rebalance_mix", 1.0) <= 1.0:
+        print(
+            f"pixelpainter-train: --rebalance-mix must lie in (0, 1], not {args.rebalance_mix}",
+            file=sys.stderr,
+        )
+        return 2
     if hasattr(args, "backend"):
         try:
             args.backend = select_backend(args.backend)

@@ -31,7 +31,7 @@ class TrainConfig:
         0.5,
         "share of the uniform distribution mixed into the colors' prior before the color loss "
         "weights each bin by its inverse (Zhang et al.: 0.5; 1: no rebalancing, plain "
-        "cross-entropy; 0: full inverse frequency)",
+        "cross-entropy; in (0, 1])",
     )
     color_head: bool = _knob(
         False,

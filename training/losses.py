@@ -100,7 +100,10 @@ def color_prior(
 
 
 def rebalance_weights(prior: np.ndarray, mix: float = REBALANCE_MIX) -> np.ndarray:
-    """Per-bin weights w ∝ ((1 − mix)·p̃ + mix/Q)⁻¹, normalised so that E_p̃[w] = 1."""
+    """Per-bin weights w ∝ ((1 − mix)·p̃ + mix/Q)⁻¹, normalised so that E_p̃[w] = 1; ``mix`` in
+    (0, 1] (at 0 a bin the prior never saw would weigh infinitely)."""
+    if not 0.0 < mix <= 1.0:
+        raise ValueError(f"rebalance mix must lie in (0, 1], not {mix}")
     w = 1.0 / ((1.0 - mix) * prior + mix / len(prior))
     return (w / float((prior * w).sum())).astype(np.float32)
 

@@ -72,6 +72,14 @@ def test_rebalance_mix_sets_how_much_rare_colors_weigh(tmp_path):
     np.testing.assert_allclose(weights[1.0], 1.0, rtol=1e-5)
 
 
+def test_rebalance_mix_out_of_range_is_one_line(tmp_path, capsys):
+    code = main(["--data", str(tmp_path), "--out", str(tmp_path / "run"), "--rebalance-mix", "0"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == ["pixelpainter-train: --rebalance-mix must lie in (0, 1], not 0.0"]
+    with pytest.raises(ValueError, match="rebalance mix"):
+        rebalance_weights(np.full(4, 0.25, np.float32), mix=1.5)
+
+
 def test_init_from_plain_weights_keeps_them_and_refuses_the_reverse(tmp_path):
     plain = build_generator(4, hints=True)
     x = np.random.default_rng(0).uniform(-1, 1, (1, 256, 256, 7)).astype(np.float32)
