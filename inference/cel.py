@@ -5,7 +5,11 @@ region gets the median of the model's colors in it. Three exceptions:
 
 - The paper (the region around the figure that touches the image's border, see
   :func:`inference.regions.paper_region`) stays white: what the model paints there is GAN
-  blotches, not color.
+  blotches, not color. Except where the paper region swallowed part of the figure (its outline
+  left open wider than the segmentation's ball: a neck running off the picture, hair open at
+  the bottom, lines too faint to find): a large patch the model clearly paints, bounded by the
+  sketch's lines for most of its edge, is figure and filled flat in its median color. GAN
+  blotches float on the paper away from any line.
 - Where the model clearly paints two colors in one region (a line the artist left open between
   hair and face), the region is split along the model's color edge, each side flat. "Clearly":
   a fifth or more of its pixels far from the median, in one compact patch rather than specks.
@@ -36,6 +40,16 @@ MIN_CEL_OPEN = 0.3
 SPLIT_DISTANCE = 64
 SPLIT_SHARE = 0.2
 SPLIT_COMPACT = 6.0
+# A patch of the paper region is figure when the model paints it this far (levels, farthest
+# channel) from white, it covers at least FIGURE_AREA of the picture and at most FIGURE_SHARE
+# of the paper region (more is a wash over the paper), and at least FIGURE_LINED of its edge
+# lies along an outline: a line of the sketch with white paper beyond it, reached through the
+# line within OUTLINE_REACH pixels (lines inside the patch and the image's border are not).
+FIGURE_DISTANCE = 40
+FIGURE_AREA = 0.01
+FIGURE_SHARE = 0.5
+FIGURE_LINED = 0.35
+OUTLINE_REACH = 12
 PAPER_COLOR = 0x00FF_FFFF  # packed RGB white
 _SOFT = 0xFF00_0000  # palette entry: "use the soft color here"
 
@@ -74,7 +88,61 @@ def cel_layer(soft_layer: np.ndarray, soft: np.ndarray, prepared: Prepared) -> n
         palette[split] = _pack(seconds[split])
         edge = cv2.resize(second, prepared.size, interpolation=cv2.INTER_LINEAR)
         cv2.copyTo(_paint(palette, prepared, soft_layer), cv2.compare(edge, 127, cv2.CMP_GT), layer)
+    if prepared.paper:
+        patches, colors = figure_in_paper(soft, everywhere == prepared.paper, open_)
+        if patches.any():
+            edge = cv2.resize(patches, prepared.size, interpolation=cv2.INTER_LINEAR)
+            big = cv2.resize(colors, prepared.size, interpolation=cv2.INTER_NEAREST)
+            cv2.copyTo(big, cv2.compare(edge, 127, cv2.CMP_GT), layer)
     return layer
+
+
+def figure_in_paper(
+    soft: np.ndarray, in_paper: np.ndarray, open_: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parts of the figure inside the paper region (see the module docstring): uint8 (h, w) mask,
+    255 on them and on the lines along them, and uint8 (h, w, 3): each part's median color."""
+    h, w = soft.shape[:2]
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    painted = cv2.bitwise_and(
+        cv2.compare(_distance(soft, np.full_like(soft, 255)), FIGURE_DISTANCE, cv2.CMP_GT),
+        (in_paper & open_).view(np.uint8) * np.uint8(255),
+    )
+    painted = cv2.morphologyEx(painted, cv2.MORPH_OPEN, cross)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(painted, connectivity=4)
+    nothing = np.zeros((h, w), np.uint8), np.zeros((h, w, 3), np.uint8)
+    if count < 2:
+        return nothing
+    inner = cv2.erode(painted, cross, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    edge = cv2.subtract(painted, inner) > 0
+    # An edge pixel on an outline: next to a line that the white paper beyond reaches through
+    # the line itself (within OUTLINE_REACH pixels). A wash between shapes has their lines at
+    # its edge with the shapes, not the paper, beyond them.
+    white = cv2.subtract((in_paper & open_).view(np.uint8) * np.uint8(255), painted)
+    lines = (~open_).view(np.uint8) * np.uint8(255)
+    through, square = cv2.bitwise_or(white, lines), np.ones((3, 3), np.uint8)
+    reached = white
+    for _ in range(OUTLINE_REACH):
+        reached = cv2.bitwise_and(cv2.dilate(reached, square), through)
+    near_line = cv2.dilate(cv2.bitwise_and(reached, lines), square) > 0
+    ids = labels.ravel()
+    rim = np.bincount(ids, weights=edge.ravel(), minlength=count)
+    lined = np.bincount(ids, weights=(edge & near_line).ravel(), minlength=count)
+    area = stats[:, cv2.CC_STAT_AREA]
+    keep = (
+        (area >= FIGURE_AREA * h * w)
+        & (area <= FIGURE_SHARE * np.count_nonzero(in_paper))
+        & (lined >= FIGURE_LINED * rim)
+    )
+    keep[0] = False
+    if not keep.any():
+        return nothing
+    kept = (np.cumsum(keep) * keep).take(labels)  # the kept patches as 1..n, the rest 0
+    medians, _ = region_medians(soft, kept, int(keep.sum()) + 1)
+    # The lines along a part take its color too (they multiply over it): no white seam.
+    grown = cv2.dilate(kept.astype(np.uint16), np.ones((3, 3), np.uint8)).astype(np.intp)
+    kept = np.where((kept == 0) & ~open_ & in_paper, grown, kept)
+    return (kept > 0).view(np.uint8) * np.uint8(255), _image(medians, kept)
 
 
 def region_medians(rgb: np.ndarray, ids: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:

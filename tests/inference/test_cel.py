@@ -162,3 +162,46 @@ def test_scattered_blotches_do_not_split_a_region():
     inside = result.layer_array[50:460, 50:240].reshape(-1, 3)
     assert np.ptp(inside, axis=0).max() == 0
     assert tuple(inside[0]) == (200, 120, 80)
+
+
+def _open_head() -> Image.Image:
+    """512²: a head whose outline is left open at the bottom wider than the segmentation's ball
+    (a neck running off the picture), so the paper region swallows it; a box beside it."""
+    img = Image.new("RGB", (512, 512), "white")
+    draw = ImageDraw.Draw(img)
+    draw.arc([60, 60, 300, 340], 110, 430, fill="black", width=5)  # open between 70° and 110°
+    draw.rectangle([340, 60, 470, 200], outline="black", width=5)
+    return img
+
+
+def test_a_figure_the_paper_region_swallowed_gets_the_models_color():
+    skin = (200, 140, 100)
+    picture = np.full((256, 256, 3), 252, np.uint8)
+    cv2.ellipse(picture, (90, 100), (58, 68), 0, 0, 360, skin, -1)  # the model paints the head
+    picture[20:48, 20:60] = (150, 230, 150)  # and a blotch on the paper, away from any line
+    colorizer = Colorizer(PaintEngine(picture), style="cel")
+    prepared = colorizer.prepare(_open_head())
+    result = colorizer.finish(prepared, colorizer.engine.predict(prepared.model_input[None])[0])
+    head = np.zeros((512, 512), np.uint8)
+    cv2.ellipse(head, (180, 200), (100, 120), 0, 0, 360, 1, -1)
+    assert (result.regions[head.view(bool)] == prepared.paper).mean() > 0.9  # swallowed
+    inside = result.layer_array[head.view(bool)].reshape(-1, 3)
+    colors, counts = np.unique(inside, axis=0, return_counts=True)
+    assert counts.max() >= 0.95 * len(inside)  # flat
+    assert np.abs(colors[counts.argmax()].astype(int) - skin).max() <= 8
+    # The blotch and the rest of the paper stay white.
+    assert (result.layer_array[50:86, 50:110] == 255).all()
+    paper = np.ones((512, 512), bool)
+    paper[40:360, 40:320] = paper[40:220, 320:490] = False
+    assert (result.layer_array[paper] == 255).all()
+
+
+def test_a_wash_between_shapes_is_not_taken_for_figure():
+    # The model washes the paper between the boxes (its edges are their lines, the boxes
+    # beyond them): the paper stays white.
+    picture = np.full((256, 256, 3), 252, np.uint8)
+    picture[10:246, 110:150] = (190, 150, 90)
+    colorizer = Colorizer(PaintEngine(picture), style="cel")
+    prepared = colorizer.prepare(_boxes())
+    result = colorizer.finish(prepared, colorizer.engine.predict(prepared.model_input[None])[0])
+    assert (result.layer_array[result.regions == prepared.paper] == 255).all()
