@@ -41,7 +41,7 @@ SPLIT_DISTANCE = 64
 SPLIT_SHARE = 0.2
 SPLIT_COMPACT = 6.0
 # A patch of the paper region is figure when the model paints it this far (levels, farthest
-# channel) from white, it covers at least FIGURE_AREA of the picture and at most FIGURE_SHARE
+# channel) from its color of the paper (the region's median: white or a light wash), it covers at least FIGURE_AREA of the picture and at most FIGURE_SHARE
 # of the paper region (more is a wash over the paper), and at least FIGURE_LINED of its edge
 # lies along an outline: a line of the sketch with white paper beyond it, reached through the
 # line within OUTLINE_REACH pixels (lines inside the patch and the image's border are not).
@@ -89,7 +89,8 @@ def cel_layer(soft_layer: np.ndarray, soft: np.ndarray, prepared: Prepared) -> n
         edge = cv2.resize(second, prepared.size, interpolation=cv2.INTER_LINEAR)
         cv2.copyTo(_paint(palette, prepared, soft_layer), cv2.compare(edge, 127, cv2.CMP_GT), layer)
     if prepared.paper:
-        patches, colors = figure_in_paper(soft, everywhere == prepared.paper, open_)
+        tone = medians[prepared.paper] if samples[prepared.paper] else np.full(3, 255)
+        patches, colors = figure_in_paper(soft, everywhere == prepared.paper, open_, tone)
         if patches.any():
             edge = cv2.resize(patches, prepared.size, interpolation=cv2.INTER_LINEAR)
             big = cv2.resize(colors, prepared.size, interpolation=cv2.INTER_NEAREST)
@@ -98,14 +99,17 @@ def cel_layer(soft_layer: np.ndarray, soft: np.ndarray, prepared: Prepared) -> n
 
 
 def figure_in_paper(
-    soft: np.ndarray, in_paper: np.ndarray, open_: np.ndarray
+    soft: np.ndarray, in_paper: np.ndarray, open_: np.ndarray, tone: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Parts of the figure inside the paper region (see the module docstring): uint8 (h, w) mask,
-    255 on them and on the lines along them, and uint8 (h, w, 3): each part's median color."""
+    255 on them and on the lines along them, and uint8 (h, w, 3): each part's median color.
+    ``tone``: the model's color of the paper region (its median; a light wash, or white)."""
     h, w = soft.shape[:2]
     cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    paper = np.empty_like(soft)
+    paper[:] = tone
     painted = cv2.bitwise_and(
-        cv2.compare(_distance(soft, np.full_like(soft, 255)), FIGURE_DISTANCE, cv2.CMP_GT),
+        cv2.compare(_distance(soft, paper), FIGURE_DISTANCE, cv2.CMP_GT),
         (in_paper & open_).view(np.uint8) * np.uint8(255),
     )
     painted = cv2.morphologyEx(painted, cv2.MORPH_OPEN, cross)

@@ -174,11 +174,14 @@ def _open_head() -> Image.Image:
     return img
 
 
-def test_a_figure_the_paper_region_swallowed_gets_the_models_color():
+@pytest.mark.parametrize("paper", [(252, 252, 252), (246, 234, 204)], ids=["white", "wash"])
+def test_a_figure_the_paper_region_swallowed_gets_the_models_color(paper):
+    # The model paints the paper white or washes it cream (what is far from its paper color
+    # is figure), the head skin, and a blotch on the paper away from any line.
     skin = (200, 140, 100)
-    picture = np.full((256, 256, 3), 252, np.uint8)
-    cv2.ellipse(picture, (90, 100), (58, 68), 0, 0, 360, skin, -1)  # the model paints the head
-    picture[20:48, 20:60] = (150, 230, 150)  # and a blotch on the paper, away from any line
+    picture = np.full((256, 256, 3), paper, np.uint8)
+    cv2.ellipse(picture, (90, 100), (58, 68), 0, 0, 360, skin, -1)
+    picture[20:48, 20:60] = (150, 230, 150)
     colorizer = Colorizer(PaintEngine(picture), style="cel")
     prepared = colorizer.prepare(_open_head())
     result = colorizer.finish(prepared, colorizer.engine.predict(prepared.model_input[None])[0])
