@@ -41,10 +41,12 @@ SPLIT_DISTANCE = 64
 SPLIT_SHARE = 0.2
 SPLIT_COMPACT = 6.0
 # A patch of the paper region is figure when the model paints it this far (levels, farthest
-# channel) from its color of the paper (the region's median: white or a light wash), it covers at least FIGURE_AREA of the picture and at most FIGURE_SHARE
-# of the paper region (more is a wash over the paper), and at least FIGURE_LINED of its edge
-# lies along an outline: a line of the sketch with white paper beyond it, reached through the
-# line within OUTLINE_REACH pixels (lines inside the patch and the image's border are not).
+# channel) from its color of the paper (the region's median: white or a light wash), it covers
+# at least FIGURE_AREA of the picture and at most FIGURE_SHARE of the paper region (more is a
+# wash over the paper), and at least FIGURE_LINED of its edge lies along an outline: a line of
+# the sketch with white paper beyond it, reached through the line within OUTLINE_REACH pixels
+# (lines inside the patch and the image's border are not). Its pixels SPLIT_DISTANCE or more
+# from its median are another color (a blotch touching it through its outline's gap): let go.
 FIGURE_DISTANCE = 40
 FIGURE_AREA = 0.01
 FIGURE_SHARE = 0.5
@@ -104,19 +106,46 @@ def figure_in_paper(
     """Parts of the figure inside the paper region (see the module docstring): uint8 (h, w) mask,
     255 on them and on the lines along them, and uint8 (h, w, 3): each part's median color.
     ``tone``: the model's color of the paper region (its median; a light wash, or white)."""
-    h, w = soft.shape[:2]
-    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
     paper = np.empty_like(soft)
     paper[:] = tone
     painted = cv2.bitwise_and(
         cv2.compare(_distance(soft, paper), FIGURE_DISTANCE, cv2.CMP_GT),
         (in_paper & open_).view(np.uint8) * np.uint8(255),
     )
-    painted = cv2.morphologyEx(painted, cv2.MORPH_OPEN, cross)
+    kept, count = _figure_patches(_opened(painted), in_paper, open_)
+    if count:
+        # A blotch of another color that touches a part (by the gap in its outline) is not
+        # part of it: the pixels far from their patch's median are let go, and patches found
+        # again.
+        medians, _ = region_medians(soft, kept, count + 1)
+        near = cv2.compare(_distance(soft, _image(medians, kept)), SPLIT_DISTANCE, cv2.CMP_LE)
+        painted = cv2.bitwise_and(near, (kept > 0).view(np.uint8) * np.uint8(255))
+        kept, count = _figure_patches(_opened(painted), in_paper, open_)
+    if not count:
+        return np.zeros(soft.shape[:2], np.uint8), np.zeros_like(soft)
+    medians, _ = region_medians(soft, kept, count + 1)
+    # The lines along a part take its color too (they multiply over it): no white seam.
+    grown = cv2.dilate(kept.astype(np.uint16), np.ones((3, 3), np.uint8)).astype(np.intp)
+    kept = np.where((kept == 0) & ~open_ & in_paper, grown, kept)
+    return (kept > 0).view(np.uint8) * np.uint8(255), _image(medians, kept)
+
+
+def _opened(mask: np.ndarray) -> np.ndarray:
+    """``mask`` (uint8 0/255) without specks and bridges narrower than 5 pixels."""
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, disc)
+
+
+def _figure_patches(
+    painted: np.ndarray, in_paper: np.ndarray, open_: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """The patches of ``painted`` (uint8 0/255, inside the paper region) that are figure: ids
+    (h, w) intp, 1..count on them, 0 elsewhere; and count."""
+    h, w = painted.shape
     count, labels, stats, _ = cv2.connectedComponentsWithStats(painted, connectivity=4)
-    nothing = np.zeros((h, w), np.uint8), np.zeros((h, w, 3), np.uint8)
     if count < 2:
-        return nothing
+        return np.zeros((h, w), np.intp), 0
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
     inner = cv2.erode(painted, cross, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     edge = cv2.subtract(painted, inner) > 0
     # An edge pixel on an outline: next to a line that the white paper beyond reaches through
@@ -139,14 +168,7 @@ def figure_in_paper(
         & (lined >= FIGURE_LINED * rim)
     )
     keep[0] = False
-    if not keep.any():
-        return nothing
-    kept = (np.cumsum(keep) * keep).take(labels)  # the kept patches as 1..n, the rest 0
-    medians, _ = region_medians(soft, kept, int(keep.sum()) + 1)
-    # The lines along a part take its color too (they multiply over it): no white seam.
-    grown = cv2.dilate(kept.astype(np.uint16), np.ones((3, 3), np.uint8)).astype(np.intp)
-    kept = np.where((kept == 0) & ~open_ & in_paper, grown, kept)
-    return (kept > 0).view(np.uint8) * np.uint8(255), _image(medians, kept)
+    return (np.cumsum(keep) * keep).take(labels), int(keep.sum())
 
 
 def region_medians(rgb: np.ndarray, ids: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:

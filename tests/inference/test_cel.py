@@ -177,11 +177,13 @@ def _open_head() -> Image.Image:
 @pytest.mark.parametrize("paper", [(252, 252, 252), (246, 234, 204)], ids=["white", "wash"])
 def test_a_figure_the_paper_region_swallowed_gets_the_models_color(paper):
     # The model paints the paper white or washes it cream (what is far from its paper color
-    # is figure), the head skin, and a blotch on the paper away from any line.
+    # is figure), the head skin, and blotches on the paper, one away from any line, one by the
+    # head's gap.
     skin = (200, 140, 100)
     picture = np.full((256, 256, 3), paper, np.uint8)
     cv2.ellipse(picture, (90, 100), (58, 68), 0, 0, 360, skin, -1)
     picture[20:48, 20:60] = (150, 230, 150)
+    picture[160:205, 68:112] = (150, 230, 150)  # one through the gap, touching the head's color
     colorizer = Colorizer(PaintEngine(picture), style="cel")
     prepared = colorizer.prepare(_open_head())
     result = colorizer.finish(prepared, colorizer.engine.predict(prepared.model_input[None])[0])
@@ -194,6 +196,7 @@ def test_a_figure_the_paper_region_swallowed_gets_the_models_color(paper):
     assert np.abs(colors[counts.argmax()].astype(int) - skin).max() <= 8
     # The blotch and the rest of the paper stay white.
     assert (result.layer_array[50:86, 50:110] == 255).all()
+    assert (result.layer_array[364:400, 144:216] == 255).all()  # the one by the gap too
     paper = np.ones((512, 512), bool)
     paper[40:360, 40:320] = paper[40:220, 320:490] = False
     assert (result.layer_array[paper] == 255).all()
