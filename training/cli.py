@@ -1,4 +1,5 @@
-"""``pixelpainter-train``: train the generator (default) or export a checkpoint's generator."""
+"""``pixelpainter-train``: train the generator (default), export a checkpoint's generator, or
+average generators in weight space (model soups, WiSE-FT: :mod:`training.average`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any
 from training.config import TrainConfig
 from training.splits import DataError
 
-SUBCOMMANDS = ("train", "export")
+SUBCOMMANDS = ("train", "export", "average")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,6 +112,27 @@ def _parser() -> argparse.ArgumentParser:
         help="with --data: batches that re-estimate BatchNorm statistics first (0: keep them)",
     )
     export.set_defaults(run=_export)
+
+    average = sub.add_parser(
+        "average",
+        help="average generators from one start in weight space (a soup; WiSE-FT with the start)",
+    )
+    average.add_argument("out", type=Path, help="output folder")
+    average.add_argument(
+        "sources",
+        nargs="+",
+        metavar="WEIGHTS[:SHARE]",
+        help="weights, checkpoints or .keras files, each with an optional share (default 1; "
+        "shares are normalised); the output has the first one's architecture",
+    )
+    average.add_argument("--name", default="generator")
+    average.add_argument(
+        "--temperature",
+        type=float,
+        help="color-head models: the annealed mean's T, baked into the --onnx file",
+    )
+    average.add_argument("--onnx", action="store_true", help="also write NAME.onnx")
+    average.set_defaults(run=_average)
     return parser
 
 
@@ -210,6 +232,44 @@ def _export(args: argparse.Namespace) -> int:
         card.update(json.loads(args.card_extra.read_text()))
     paths = export(generator, args.out, card, args.name)
     print(f"exported {paths['weights']}, {paths['keras']} and {paths['card']}")
+    return 0
+
+
+def _average(args: argparse.Namespace) -> int:
+    from inference.color_head import DECODE_NAME, has_color_head
+    from inference.errors import WeightsError
+    from inference.weights import export_onnx, load_generator
+    from training.average import AverageError, average, parse_source
+    from training.export import export
+
+    try:
+        sources = [parse_source(spec) for spec in args.sources]
+        models = [load_generator(path) for path, _ in sources]
+        generator = average(models, [w for _, w in sources], [str(p) for p, _ in sources])
+    except (AverageError, WeightsError) as err:
+        print(f"pixelpainter-train: {err}", file=sys.stderr)
+        return 2
+    if args.temperature is not None:
+        if not has_color_head(generator) or not args.temperature > 0:
+            print(
+                "pixelpainter-train: --temperature needs a color-head model first and T > 0",
+                file=sys.stderr,
+            )
+            return 2
+        generator.get_layer(DECODE_NAME).temperature = args.temperature
+    total = sum(w for _, w in sources)
+    card: dict[str, object] = {
+        "averaged_from": [{"weights": str(p), "share": w / total} for p, w in sources],
+        "method": "weight-space average (training.average): a model soup, or WiSE-FT with the "
+        "start",
+    }
+    if args.temperature is not None:
+        card["temperature"] = args.temperature
+    paths = export(generator, args.out, card, args.name)
+    written = [paths["weights"], paths["keras"], paths["card"]]
+    if args.onnx:
+        written.append(export_onnx(generator, args.out / f"{args.name}.onnx"))
+    print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
 
