@@ -26,20 +26,21 @@ import numpy as np
 
 
 class AverageError(ValueError):
-    """Sources that cannot be averaged, or a bad weight: the message says which and why."""
+    """Sources that cannot be averaged, or a bad share: the message says which and why."""
 
 
 def parse_source(spec: str) -> tuple[Path, float]:
-    """``PATH`` or ``PATH:WEIGHT`` (weight > 0; default 1)."""
-    path, sep, weight = spec.rpartition(":")
-    if not sep or not path or "/" in weight or "\\" in weight:
-        return Path(spec), 1.0
+    """``PATH`` or ``PATH:SHARE`` (share > 0; default 1). What follows the last colon is a
+    share only when it is a number (``C:/models/a.weights.h5`` is a path)."""
+    path, _, share = spec.rpartition(":")
     try:
-        value = float(weight)
+        value = float(share)
     except ValueError:
         return Path(spec), 1.0
+    if not path:
+        return Path(spec), 1.0
     if not value > 0:
-        raise AverageError(f"{spec}: a source's weight must be above 0, not {weight}")
+        raise AverageError(f"{spec}: a source's share must be above 0, not {share}")
     return Path(path), value
 
 
@@ -55,7 +56,8 @@ def average(
     stacks = [[layer for layer in m.layers if layer.weights] for m in models]
     for i, layer in enumerate(stacks[0]):
         shapes = [tuple(w.shape) for w in layer.weights]
-        values = [np.asarray(v, np.float64) * weights[0] for v in layer.get_weights()]
+        own = layer.get_weights()
+        values = [np.asarray(v, np.float64) * weights[0] for v in own]
         total = weights[0]
         for stack, weight, name in zip(stacks[1:], weights[1:], names[1:], strict=True):
             if i >= len(stack):
@@ -69,6 +71,5 @@ def average(
             for j, v in enumerate(stack[i].get_weights()):
                 values[j] += np.asarray(v, np.float64) * weight
             total += weight
-        old = layer.get_weights()
-        layer.set_weights([(v / total).astype(w.dtype) for v, w in zip(values, old, strict=True)])
+        layer.set_weights([(v / total).astype(w.dtype) for v, w in zip(values, own, strict=True)])
     return models[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
@@ -110,11 +111,8 @@ def test_models_from_another_start_are_refused_naming_the_layer(tmp_path, capsys
 
 
 def test_a_share_is_read_after_the_last_colon_only_when_it_is_a_number():
-    assert parse_source("runs/h3/ckpt-2:0.45") == (parse_source("runs/h3/ckpt-2")[0], 0.45)
-    assert parse_source("C:/models/a.weights.h5") == (
-        parse_source("C:/models/a.weights.h5")[0],
-        1.0,
-    )
-    assert parse_source("a.weights.h5")[1] == 1.0
+    assert parse_source("runs/h3/ckpt-2:0.45") == (Path("runs/h3/ckpt-2"), 0.45)
+    assert parse_source("C:/models/a.weights.h5") == (Path("C:/models/a.weights.h5"), 1.0)
+    assert parse_source("a.weights.h5") == (Path("a.weights.h5"), 1.0)
     with pytest.raises(AverageError, match="above 0"):
         parse_source("a.weights.h5:-1")
