@@ -242,6 +242,9 @@ def _average(args: argparse.Namespace) -> int:
     from training.average import AverageError, average, parse_source
     from training.export import export
 
+    if args.temperature is not None and not args.temperature > 0:
+        print("pixelpainter-train: --temperature must be above 0", file=sys.stderr)
+        return 2
     try:
         sources = [parse_source(spec) for spec in args.sources]
         models = [load_generator(path) for path, _ in sources]
@@ -250,11 +253,8 @@ def _average(args: argparse.Namespace) -> int:
         print(f"pixelpainter-train: {err}", file=sys.stderr)
         return 2
     if args.temperature is not None:
-        if not has_color_head(generator) or not args.temperature > 0:
-            print(
-                "pixelpainter-train: --temperature needs a color-head model first and T > 0",
-                file=sys.stderr,
-            )
+        if not has_color_head(generator):
+            print("pixelpainter-train: --temperature needs a color-head model", file=sys.stderr)
             return 2
         generator.get_layer(DECODE_NAME).temperature = args.temperature
     total = sum(w for _, w in sources)

@@ -105,6 +105,10 @@ def test_models_from_another_start_are_refused_naming_the_layer(tmp_path, capsys
     # A temperature needs a color head; a share must be above 0.
     assert main(["average", str(tmp_path / "o"), str(a), "--temperature", "0.2"]) == 2
     assert "--temperature needs a color-head model" in capsys.readouterr().err
+    # T <= 0 is refused before any weights are read (this source does not even exist).
+    missing = str(tmp_path / "missing.weights.h5")
+    assert main(["average", str(tmp_path / "o"), missing, "--temperature", "0"]) == 2
+    assert "--temperature must be above 0" in capsys.readouterr().err
     assert main(["average", str(tmp_path / "o"), f"{a}:0"]) == 2
     assert "must be above 0" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
