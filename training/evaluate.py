@@ -37,7 +37,8 @@ What picks a checkpoint: score each (exported) one beside the bundled model and 
 
 ``--hints 4 --hints 12``: the same for hint models with that many hints sampled from the truth
 (:func:`training.hints.sample_hints`, the same dots for every model), beside no hints, as
-``NAME/raw+4h``: what each hint count gains.
+``NAME/raw+4h`` and, for each style, ``NAME/cel+4h`` (what a person gets: in cel a hint decides
+its region's color): what each hint count gains.
 """
 
 from __future__ import annotations
@@ -339,11 +340,11 @@ def run_model(
     **colorizer_kw,
 ) -> dict[str, list]:
     """Raw 256² outputs and the Colorizer's output in each style for every pair (uint8 RGB);
-    for a hint model also ``raw+Kh``: the raw output with K hints sampled from the truth.
+    for a hint model also ``raw+Kh`` and ``STYLE+Kh``: the raw output and each style's with K
+    hints sampled from the truth.
     """
     from inference.colorizer import STYLES, Colorizer
     from inference.settings import InferenceSettings
-    from training.hints import hint_input
 
     # Weights other than .onnx are exported once into the engine's cache (PIXELPAINTER_CACHE).
     colorizer_kw.setdefault("cache_dir", InferenceSettings().pixelpainter_cache)
@@ -355,7 +356,7 @@ def run_model(
     outputs: dict[str, list] = {
         "raw": [],
         **{style: [] for style in styles},
-        **{f"raw+{k}h": [] for k in counts},
+        **{f"{variant}+{k}h": [] for k in counts for variant in ("raw", *styles)},
     }
 
     def raw(out: np.ndarray) -> list[np.ndarray]:
@@ -373,10 +374,19 @@ def run_model(
                 colorizer.finish(p, o, style=style) for p, o in zip(prepared, out, strict=True)
             ]
             outputs[style] += [r.image_array for r in results]
-        for k in counts:  # the same model inputs with hints (256² pairs: model pixels)
+        for k in counts:  # the same sketches with hints (256² pairs: sketch = model pixels)
             dots = hints[k][start : start + 16]
-            hinted = [hint_input(x[..., :3], h) for x, h in zip(inputs, dots, strict=True)]
-            outputs[f"raw+{k}h"] += raw(colorizer.engine.predict(np.stack(hinted)))
+            hinted = [
+                colorizer.prepare(Image.fromarray(p["sketch"]), hints=h)
+                for p, h in zip(chunk, dots, strict=True)
+            ]
+            out = colorizer.engine.predict(np.stack([p.model_input for p in hinted]))
+            outputs[f"raw+{k}h"] += raw(out)
+            for style in styles:  # what a person gets: in cel a hint decides its region
+                outputs[f"{style}+{k}h"] += [
+                    colorizer.finish(p, o, style=style).image_array
+                    for p, o in zip(hinted, out, strict=True)
+                ]
     return outputs
 
 

@@ -20,6 +20,7 @@ from training.evaluate import (
     psnr_ssim,
     report,
     run_model,
+    sampled_hints,
 )
 from training.export import export
 from training.hints import sample_hints, widen_to_hints
@@ -240,8 +241,13 @@ def test_hint_gains_are_scored_for_hint_models_only(tmp_path):
         name: run_model(path, pairs, hint_counts=(4, 12), styles=("cel",))
         for name, path in paths.items()
     }
-    assert set(outputs["hint"]) == {"raw", "cel", "raw+4h", "raw+12h"}
+    assert set(outputs["hint"]) == {"raw", "cel", "raw+4h", "raw+12h", "cel+4h", "cel+12h"}
     assert set(outputs["plain"]) == {"raw", "cel"}
+    # In cel (what a person gets) each hint decides its region's color, whatever the model says.
+    dots = sampled_hints(pairs, 12)[0]
+    cel = outputs["hint"]["cel+12h"][0].astype(int)
+    held = [np.abs(cel[int(h.y), int(h.x)] - np.array(h.color)).max() <= 8 for h in dots]
+    assert len(dots) == 12 and sum(held) >= 10
     # Random weights: hints change the output (the hint channels reach it).
     assert (
         np.abs(
