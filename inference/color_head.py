@@ -31,6 +31,8 @@ Tensor = Any  # a backend tensor
 AB_STEP = 10.0  # bin side in ab units (Zhang et al.: 10)
 AB_RANGE = 110.0  # the grid covers [-AB_RANGE, AB_RANGE]² of ab
 TEMPERATURE = 0.38  # the annealed mean's T (Zhang et al.)
+# The figure, for the chroma target: branch lightness between the lines and the paper.
+FIGURE_LIGHTNESS = (30.0, 92.0)
 HEAD_SCALE = 4  # logits at 256 / 4 = 64², the decoder level the head reads
 HEAD_NAME = "color_logits"
 DECODE_NAME = "color_decode"
@@ -119,14 +121,49 @@ def annealed_ab(logits: Tensor, temperature: float = TEMPERATURE) -> Tensor:
     return ops.matmul(p, ops.convert_to_tensor(gamut_bins()))
 
 
+def figure_chroma(lightness: Tensor, ab: Tensor) -> Tensor:
+    """Mean chroma (N,) of ``ab`` (N, H, W, 2) over each picture's figure: the pixels whose
+    ``lightness`` (N, H, W, 1) lies in :data:`FIGURE_LIGHTNESS` (not the dark lines, not the
+    white paper); 0 for a picture with no such pixel."""
+    low, high = FIGURE_LIGHTNESS
+    inside = ops.cast((lightness > low) & (lightness < high), "float32")[..., 0]
+    chroma = ops.sqrt(ops.sum(ab * ab, axis=-1) + 1e-12)
+    return ops.sum(chroma * inside, axis=(1, 2)) / ops.maximum(ops.sum(inside, axis=(1, 2)), 1.0)
+
+
+def chroma_gain(lightness: Tensor, ab: Tensor, target: float | None, most: float = 1.0) -> Tensor:
+    """Per-picture factors (N,) for ``ab``: ``most`` for every picture when ``target`` is None,
+    else what lifts the figure's mean chroma to ``target``, between 1 and ``most`` (a vivid
+    picture is never muted, a gray one never pushed past ``most``)."""
+    batch = ops.shape(ab)[0]
+    if target is None:
+        return ops.full((batch,), most, "float32")
+    return ops.clip(target / ops.maximum(figure_chroma(lightness, ab), 1e-6), 1.0, most)
+
+
 @keras.saving.register_keras_serializable(package="pixelpainter")
 class ColorDecode(layers.Layer):
     """[RGB branch (N, H, W, 3) in [-1, 1], bin logits (N, H/4, W/4, Q)] → RGB (N, H, W, 3):
-    the branch's lightness with the logits' annealed-mean a, b (bilinearly upsampled)."""
+    the branch's lightness with the logits' annealed-mean a, b (bilinearly upsampled).
 
-    def __init__(self, temperature: float = TEMPERATURE, **kwargs: Any) -> None:
+    The annealed mean at a high T is the right hue but muted where the head hesitates (the
+    mean of a wide distribution lies near gray); a lower T saturates by jumping to the mode,
+    hue and all. ``saturation`` (≥ 1) scales a, b instead, keeping the hue: by that factor for
+    every picture, or with ``chroma_target`` only as far as lifts the figure's mean chroma to
+    the target (:func:`chroma_gain`). The defaults (1, None) are the plain annealed mean.
+    """
+
+    def __init__(
+        self,
+        temperature: float = TEMPERATURE,
+        saturation: float = 1.0,
+        chroma_target: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.temperature = float(temperature)
+        self.saturation = float(saturation)
+        self.chroma_target = None if chroma_target is None else float(chroma_target)
 
     def call(self, inputs: list[Tensor]) -> Tensor:
         rgb, logits = inputs
@@ -134,13 +171,21 @@ class ColorDecode(layers.Layer):
         size = ops.shape(rgb)[1:3]
         ab = ops.image.resize(ab, size, interpolation="bilinear", data_format="channels_last")
         lightness = rgb_to_lab(rgb)[..., :1]
+        if self.saturation != 1.0:
+            gain = chroma_gain(lightness, ab, self.chroma_target, self.saturation)
+            ab = ab * gain[:, None, None, None]
         return ops.cast(lab_to_rgb(lightness, ab), self.compute_dtype)
 
     def compute_output_shape(self, input_shape: list[tuple]) -> tuple:
         return tuple(input_shape[0])
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "temperature": self.temperature}
+        return {
+            **super().get_config(),
+            "temperature": self.temperature,
+            "saturation": self.saturation,
+            "chroma_target": self.chroma_target,
+        }
 
 
 def head_layer(init: keras.initializers.Initializer) -> layers.Layer:

@@ -131,6 +131,18 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         help="color-head models: the annealed mean's T, baked into the --onnx file",
     )
+    average.add_argument(
+        "--saturation",
+        type=float,
+        help="color-head models: scale the annealed mean's a, b by up to this factor (>= 1), "
+        "keeping the hue; baked into the --onnx file",
+    )
+    average.add_argument(
+        "--chroma-target",
+        type=float,
+        help="with --saturation: scale each picture only as far as lifts its figure's mean "
+        "chroma (Lab) to this",
+    )
     average.add_argument("--onnx", action="store_true", help="also write NAME.onnx")
     average.set_defaults(run=_average)
     return parser
@@ -242,8 +254,18 @@ def _average(args: argparse.Namespace) -> int:
     from training.average import AverageError, average, parse_source
     from training.export import export
 
-    if args.temperature is not None and not args.temperature > 0:
-        print("pixelpainter-train: --temperature must be above 0", file=sys.stderr)
+    readout = {
+        key: value
+        for key, value in (
+            ("temperature", args.temperature),
+            ("saturation", args.saturation),
+            ("chroma_target", args.chroma_target),
+        )
+        if value is not None
+    }
+    problem = _readout_problem(readout)
+    if problem:
+        print(f"pixelpainter-train: {problem}", file=sys.stderr)
         return 2
     try:
         sources = [parse_source(spec) for spec in args.sources]
@@ -252,25 +274,42 @@ def _average(args: argparse.Namespace) -> int:
     except (AverageError, WeightsError) as err:
         print(f"pixelpainter-train: {err}", file=sys.stderr)
         return 2
-    if args.temperature is not None:
+    if readout:
         if not has_color_head(generator):
-            print("pixelpainter-train: --temperature needs a color-head model", file=sys.stderr)
+            flags = ", ".join("--" + key.replace("_", "-") for key in readout)
+            print(f"pixelpainter-train: {flags} needs a color-head model", file=sys.stderr)
             return 2
-        generator.get_layer(DECODE_NAME).temperature = args.temperature
+        decode = generator.get_layer(DECODE_NAME)
+        for key, value in readout.items():
+            setattr(decode, key, value)
     total = sum(w for _, w in sources)
     card: dict[str, object] = {
         "averaged_from": [{"weights": str(p), "share": w / total} for p, w in sources],
         "method": "weight-space average (training.average): a model soup, or WiSE-FT with the "
         "start",
     }
-    if args.temperature is not None:
-        card["temperature"] = args.temperature
+    card.update(readout)
     paths = export(generator, args.out, card, args.name)
     written = [paths["weights"], paths["keras"], paths["card"]]
     if args.onnx:
         written.append(export_onnx(generator, args.out / f"{args.name}.onnx"))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _readout_problem(readout: dict[str, float]) -> str | None:
+    """Why a color-head read-out (``average``'s --temperature, --saturation, --chroma-target)
+    cannot be used, or None."""
+    if "temperature" in readout and not readout["temperature"] > 0:
+        return "--temperature must be above 0"
+    if "saturation" in readout and not readout["saturation"] >= 1:
+        return "--saturation must be 1 or more (it scales colors up, keeping their hue)"
+    if "chroma_target" in readout:
+        if not readout["chroma_target"] > 0:
+            return "--chroma-target must be above 0"
+        if readout.get("saturation", 1.0) <= 1:
+            return "--chroma-target needs a --saturation above 1 (the most a picture is scaled)"
+    return None
 
 
 def _checkpoint_progress(fmt: str, prefix: Path) -> dict[str, int]:

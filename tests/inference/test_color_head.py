@@ -9,8 +9,11 @@ from PIL import Image
 
 from inference.architecture import COLOR_BINS
 from inference.color_head import (
+    DECODE_NAME,
     HEAD_NAME,
     annealed_ab,
+    chroma_gain,
+    figure_chroma,
     gamut_bins,
     has_color_head,
     lab_to_rgb,
@@ -134,3 +137,56 @@ def test_head_generator_runs_as_onnx_in_the_colorizer(head_generator, batch, tmp
     # A plain generator's ONNX file says it has no head.
     plain = export_onnx(build_generator(8), tmp_path / "plain.onnx")
     assert inspect_weights(plain).color_head is False
+
+
+def test_chroma_gain_lifts_a_muted_figure_to_the_target_and_never_mutes():
+    lightness = np.full((3, 8, 8, 1), 60.0, np.float32)
+    lightness[:, :, :4] = 97.0  # paper: its chroma does not count
+    ab = np.zeros((3, 8, 8, 2), np.float32)
+    ab[0, ..., 0] = 10.0  # figure chroma 10
+    ab[1, ..., 1] = -40.0  # figure chroma 40: vivid already
+    ab[2, :, :4] = 50.0  # colored paper only: the figure is gray (chroma 0)
+    chroma = keras.ops.convert_to_numpy(figure_chroma(lightness, ab))
+    np.testing.assert_allclose(chroma, [10.0, 40.0, 0.0], atol=1e-3)
+    gain = keras.ops.convert_to_numpy(chroma_gain(lightness, ab, 15.0, most=2.0))
+    np.testing.assert_allclose(gain, [1.5, 1.0, 2.0], atol=1e-3)
+    # No target: every picture by the same factor.
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(chroma_gain(lightness, ab, None, 1.7)), 1.7
+    )
+
+
+def test_saturation_scales_the_heads_colors_keeping_hue_and_lightness(
+    head_generator, batch, tmp_path
+):
+    decode = head_generator.get_layer(DECODE_NAME)
+    plain = keras.ops.convert_to_numpy(head_generator(batch, training=False))
+    decode.saturation = 1.5
+    try:
+        vivid = keras.ops.convert_to_numpy(head_generator(batch, training=False))
+        path = export_onnx(head_generator, tmp_path / "vivid.onnx")
+        decode.chroma_target = 1e6  # out of reach: every picture at the most, 1.5
+        capped = keras.ops.convert_to_numpy(head_generator(batch, training=False))
+        decode.chroma_target = 1e-3  # already reached: no picture is scaled
+        untouched = keras.ops.convert_to_numpy(head_generator(batch, training=False))
+    finally:
+        decode.saturation, decode.chroma_target = 1.0, None
+    lab_plain = keras.ops.convert_to_numpy(rgb_to_lab(plain))
+    lab_vivid = keras.ops.convert_to_numpy(rgb_to_lab(vivid))
+    # Where neither leaves the sRGB gamut (the clip would change them), a, b scale by 1.5 and the
+    # lightness and hue stay.
+    inside = (np.abs(plain) < 0.98).all(-1) & (np.abs(vivid) < 0.98).all(-1)
+    chroma_plain = np.linalg.norm(lab_plain[..., 1:], axis=-1)
+    judged = inside & (chroma_plain > 3.0)
+    assert judged.mean() > 0.05
+    ratio = np.linalg.norm(lab_vivid[..., 1:], axis=-1)[judged] / chroma_plain[judged]
+    assert np.median(ratio) == pytest.approx(1.5, abs=0.05)
+    hue = np.arctan2(lab_plain[..., 2], lab_plain[..., 1])
+    hue_vivid = np.arctan2(lab_vivid[..., 2], lab_vivid[..., 1])
+    assert np.median(np.abs(np.angle(np.exp(1j * (hue_vivid - hue))))[judged]) < 0.05
+    assert np.median(np.abs(lab_vivid[..., 0] - lab_plain[..., 0])[judged]) < 1.0
+    np.testing.assert_allclose(capped, vivid, atol=1e-5)
+    np.testing.assert_allclose(untouched, plain, atol=1e-5)
+    # The read-out travels in the ONNX file.
+    onnx_out = OnnxEngine(path, threads=1).predict(batch)
+    assert np.abs(onnx_out - vivid).max() < 1e-3

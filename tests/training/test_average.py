@@ -91,6 +91,26 @@ def test_the_cli_writes_weights_a_card_and_an_onnx_file_at_the_temperature(tmp_p
     assert np.isfinite(onnx_out).all()
     np.testing.assert_allclose(onnx_out, at_t, atol=2e-3)
     assert np.abs(onnx_out - default_t).max() > 1e-2
+    # --saturation and --chroma-target travel the same way, into the card and the ONNX file.
+    vivid = tmp_path / "vivid"
+    assert (
+        main(
+            ["average", str(vivid), str(a), "--saturation", "2", "--chroma-target", "1e6", "--onnx"]
+        )
+        == 0
+    )
+    card = json.loads((vivid / "generator.json").read_text())
+    assert (card["saturation"], card["chroma_target"]) == (2.0, 1e6)
+    session = ort.InferenceSession(
+        str(vivid / "generator.onnx"), providers=["CPUExecutionProvider"]
+    )
+    vivid_out = session.run(None, {session.get_inputs()[0].name: x})[0]
+    plain = load_generator(a)
+    expected = np.asarray(plain(x, training=False))
+    plain.get_layer(DECODE_NAME).saturation = 2.0
+    plain.get_layer(DECODE_NAME).chroma_target = 1e6
+    np.testing.assert_allclose(vivid_out, np.asarray(plain(x, training=False)), atol=2e-3)
+    assert np.abs(vivid_out - expected).max() > 1e-2
 
 
 def test_models_from_another_start_are_refused_naming_the_layer(tmp_path, capsys):
@@ -105,7 +125,18 @@ def test_models_from_another_start_are_refused_naming_the_layer(tmp_path, capsys
     # A temperature needs a color head; a share must be above 0.
     assert main(["average", str(tmp_path / "o"), str(a), "--temperature", "0.2"]) == 2
     assert "--temperature needs a color-head model" in capsys.readouterr().err
-    # T <= 0 is refused before any weights are read (this source does not even exist).
+    assert main(["average", str(tmp_path / "o"), str(a), "--saturation", "1.5"]) == 2
+    assert "--saturation needs a color-head model" in capsys.readouterr().err
+    # Bad read-outs are refused before any weights are read (this source does not even exist).
+    for flags, why in (
+        (["--saturation", "0.5"], "--saturation must be 1 or more"),
+        (["--chroma-target", "30"], "--chroma-target needs a --saturation above 1"),
+        (["--saturation", "2", "--chroma-target", "0"], "--chroma-target must be above 0"),
+    ):
+        assert (
+            main(["average", str(tmp_path / "o"), str(tmp_path / "none.weights.h5"), *flags]) == 2
+        )
+        assert why in capsys.readouterr().err
     missing = str(tmp_path / "missing.weights.h5")
     assert main(["average", str(tmp_path / "o"), missing, "--temperature", "0"]) == 2
     assert "--temperature must be above 0" in capsys.readouterr().err
