@@ -33,6 +33,7 @@ AB_RANGE = 110.0  # the grid covers [-AB_RANGE, AB_RANGE]² of ab
 TEMPERATURE = 0.38  # the annealed mean's T (Zhang et al.)
 # The figure, for the chroma target: branch lightness between the lines and the paper.
 FIGURE_LIGHTNESS = (30.0, 92.0)
+PAPER_LIGHTNESS = 97.0  # from here up the saturation leaves colors alone (paper stays white)
 HEAD_SCALE = 4  # logits at 256 / 4 = 64², the decoder level the head reads
 HEAD_NAME = "color_logits"
 DECODE_NAME = "color_decode"
@@ -150,7 +151,9 @@ class ColorDecode(layers.Layer):
     mean of a wide distribution lies near gray); a lower T saturates by jumping to the mode,
     hue and all. ``saturation`` (≥ 1) scales a, b instead, keeping the hue: by that factor for
     every picture, or with ``chroma_target`` only as far as lifts the figure's mean chroma to
-    the target (:func:`chroma_gain`). The defaults (1, None) are the plain annealed mean.
+    the target (:func:`chroma_gain`); on the figure only, fading to none at
+    :data:`PAPER_LIGHTNESS` (a paper tinted a little stays a little tinted, not twice as much).
+    The defaults (1, None) are the plain annealed mean.
     """
 
     def __init__(
@@ -173,7 +176,10 @@ class ColorDecode(layers.Layer):
         lightness = rgb_to_lab(rgb)[..., :1]
         if self.saturation != 1.0:
             gain = chroma_gain(lightness, ab, self.chroma_target, self.saturation)
-            ab = ab * gain[:, None, None, None]
+            # Full gain on the figure, none on the paper: a faint tint there stays faint.
+            high = FIGURE_LIGHTNESS[1]
+            share = ops.clip((PAPER_LIGHTNESS - lightness) / (PAPER_LIGHTNESS - high), 0.0, 1.0)
+            ab = ab * (1.0 + (gain[:, None, None, None] - 1.0) * share)
         return ops.cast(lab_to_rgb(lightness, ab), self.compute_dtype)
 
     def compute_output_shape(self, input_shape: list[tuple]) -> tuple:

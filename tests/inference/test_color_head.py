@@ -190,3 +190,25 @@ def test_saturation_scales_the_heads_colors_keeping_hue_and_lightness(
     # The read-out travels in the ONNX file.
     onnx_out = OnnxEngine(path, threads=1).predict(batch)
     assert np.abs(onnx_out - vivid).max() < 1e-3
+
+
+def test_saturation_leaves_the_paper_alone():
+    from inference.color_head import ColorDecode
+
+    rgb = np.full((1, 16, 16, 3), 0.0, np.float32)  # gray figure (L ≈ 54)
+    rgb[:, :, 8:] = 0.99  # near-white paper (L ≈ 99.7)
+    logits = np.zeros((1, 4, 4, COLOR_BINS), np.float32)
+    logits[..., int(np.argmax(gamut_bins()[:, 0]))] = 2.0  # leans to a reddish bin everywhere
+    lab = {
+        s: keras.ops.convert_to_numpy(
+            rgb_to_lab(ColorDecode(temperature=1.0, saturation=s)([rgb, logits]))
+        )
+        for s in (1.0, 2.0)
+    }
+    figure = np.linalg.norm(lab[2.0][0, :, :6, 1:], axis=-1) / np.linalg.norm(
+        lab[1.0][0, :, :6, 1:], axis=-1
+    )
+    np.testing.assert_allclose(figure, 2.0, rtol=0.02)
+    # The paper's faint tint (the head's, at T 1) stays as faint.
+    assert np.linalg.norm(lab[1.0][0, :, 10:, 1:], axis=-1).min() > 3.0
+    np.testing.assert_allclose(lab[2.0][0, :, 10:], lab[1.0][0, :, 10:], atol=0.05)
