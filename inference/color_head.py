@@ -147,9 +147,9 @@ class ColorDecode(layers.Layer):
     """[RGB branch (N, H, W, 3) in [-1, 1], bin logits (N, H/4, W/4, Q)] → RGB (N, H, W, 3):
     the branch's lightness with the logits' annealed-mean a, b (bilinearly upsampled).
 
-    The annealed mean at a high T is the right hue but muted where the head hesitates (the
-    mean of a wide distribution lies near gray); a lower T saturates by jumping to the mode,
-    hue and all. ``saturation`` (≥ 1) scales a, b instead, keeping the hue: by that factor for
+    The annealed mean at a high T keeps the head's average hue but is muted where the head
+    hesitates (the mean of a wide distribution lies near gray); a lower T saturates by jumping
+    to the mode, hue and all. ``saturation`` (≥ 1) scales a, b instead, keeping the hue: by that factor for
     every picture, or with ``chroma_target`` only as far as lifts the figure's mean chroma to
     the target (:func:`chroma_gain`); on the figure only, fading to none at
     :data:`PAPER_LIGHTNESS` (a paper tinted a little stays a little tinted, not twice as much).
