@@ -359,34 +359,30 @@ def run_model(
         **{f"{variant}+{k}h": [] for k in counts for variant in ("raw", *styles)},
     }
 
-    def raw(out: np.ndarray) -> list[np.ndarray]:
-        return list(((np.clip(out, -1.0, 1.0) + 1.0) * 127.5 + 0.5).astype(np.uint8))
+    def run(prepared: list, suffix: str = "") -> None:
+        """One model call for ``prepared`` sketches, then the raw output and every style (they
+        differ only in the post-processing), appended under ``raw`` / ``STYLE`` + ``suffix``."""
+        out = colorizer.engine.predict(np.stack([p.model_input for p in prepared]))
+        rgb = ((np.clip(out, -1.0, 1.0) + 1.0) * 127.5 + 0.5).astype(np.uint8)
+        outputs[f"raw{suffix}"] += list(rgb)
+        for style in styles:  # in cel a hint decides its region: what a person gets
+            outputs[f"{style}{suffix}"] += [
+                colorizer.finish(p, o, style=style).image_array
+                for p, o in zip(prepared, out, strict=True)
+            ]
 
     for start in range(0, len(pairs), 16):
         chunk = pairs[start : start + 16]
-        prepared = [colorizer.prepare(Image.fromarray(p["sketch"])) for p in chunk]
-        # One model call for every style: the styles differ only in the post-processing.
-        inputs = np.stack([p.model_input for p in prepared])
-        out = colorizer.engine.predict(inputs)
-        outputs["raw"] += raw(out)
-        for style in styles:
-            results = [
-                colorizer.finish(p, o, style=style) for p, o in zip(prepared, out, strict=True)
-            ]
-            outputs[style] += [r.image_array for r in results]
+        run([colorizer.prepare(Image.fromarray(p["sketch"])) for p in chunk])
         for k in counts:  # the same sketches with hints (256² pairs: sketch = model pixels)
             dots = hints[k][start : start + 16]
-            hinted = [
-                colorizer.prepare(Image.fromarray(p["sketch"]), hints=h)
-                for p, h in zip(chunk, dots, strict=True)
-            ]
-            out = colorizer.engine.predict(np.stack([p.model_input for p in hinted]))
-            outputs[f"raw+{k}h"] += raw(out)
-            for style in styles:  # what a person gets: in cel a hint decides its region
-                outputs[f"{style}+{k}h"] += [
-                    colorizer.finish(p, o, style=style).image_array
-                    for p, o in zip(hinted, out, strict=True)
-                ]
+            run(
+                [
+                    colorizer.prepare(Image.fromarray(p["sketch"]), hints=h)
+                    for p, h in zip(chunk, dots, strict=True)
+                ],
+                f"+{k}h",
+            )
     return outputs
 
 
