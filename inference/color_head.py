@@ -34,6 +34,9 @@ TEMPERATURE = 0.38  # the annealed mean's T (Zhang et al.)
 # The figure, for the chroma target: branch lightness between the lines and the paper.
 FIGURE_LIGHTNESS = (30.0, 92.0)
 PAPER_LIGHTNESS = 97.0  # from here up the saturation leaves colors alone (paper stays white)
+# a, b fade to none over this lightness range: the annealed mean of a near-white pixel is the
+# head's faint average tint (cream), not the paper's white.
+WHITE_LIGHTNESS = (95.0, 99.0)
 HEAD_SCALE = 4  # logits at 256 / 4 = 64², the decoder level the head reads
 HEAD_NAME = "color_logits"
 DECODE_NAME = "color_decode"
@@ -152,8 +155,9 @@ class ColorDecode(layers.Layer):
     to the mode, hue and all. ``saturation`` (≥ 1) scales a, b instead, keeping the hue: by that factor for
     every picture, or with ``chroma_target`` only as far as lifts the figure's mean chroma to
     the target (:func:`chroma_gain`); on the figure only, fading to none at
-    :data:`PAPER_LIGHTNESS` (a paper tinted a little stays a little tinted, not twice as much).
-    The defaults (1, None) are the plain annealed mean.
+    :data:`PAPER_LIGHTNESS` (a near-white tinted a little stays a little tinted, not twice as much).
+    The defaults (1, None) are the plain annealed mean. Either way a, b fade to none over
+    :data:`WHITE_LIGHTNESS`, so the paper is white, not the head's cream average.
     """
 
     def __init__(
@@ -180,6 +184,8 @@ class ColorDecode(layers.Layer):
             high = FIGURE_LIGHTNESS[1]
             share = ops.clip((PAPER_LIGHTNESS - lightness) / (PAPER_LIGHTNESS - high), 0.0, 1.0)
             ab = ab * (1.0 + (gain[:, None, None, None] - 1.0) * share)
+        low, white = WHITE_LIGHTNESS
+        ab = ab * ops.clip((white - lightness) / (white - low), 0.0, 1.0)
         return ops.cast(lab_to_rgb(lightness, ab), self.compute_dtype)
 
     def compute_output_shape(self, input_shape: list[tuple]) -> tuple:

@@ -1,5 +1,6 @@
-"""``pixelpainter-train``: train the generator (default), export a checkpoint's generator, or
-average generators in weight space (model soups, WiSE-FT: :mod:`training.average`)."""
+"""``pixelpainter-train``: train the generator (default), export a checkpoint's generator,
+average generators in weight space (model soups, WiSE-FT: :mod:`training.average`), or refit a
+color-head generator's head on its frozen features (:mod:`training.refit_head`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Any
 from training.config import TrainConfig
 from training.splits import DataError
 
-SUBCOMMANDS = ("train", "export", "average")
+SUBCOMMANDS = ("train", "export", "average", "refit-head")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,7 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("absl").setLevel(logging.WARNING)
-    if not 0.0 < getattr(args, "rebalance_mix", 1.0) <= 1.0:
+    mix = getattr(args, "rebalance_mix", None)
+    if mix is not None and not 0.0 < mix <= 1.0:
         print(
             f"pixelpainter-train: --rebalance-mix must lie in (0, 1], not {args.rebalance_mix}",
             file=sys.stderr,
@@ -145,6 +147,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     average.add_argument("--onnx", action="store_true", help="also write NAME.onnx")
     average.set_defaults(run=_average)
+
+    refit = sub.add_parser(
+        "refit-head",
+        help="refit a color-head generator's head on its frozen features (the rest unchanged)",
+    )
+    refit.add_argument("out", type=Path, help="output folder")
+    refit.add_argument("weights", type=Path, help="a color-head generator (weights or .keras)")
+    refit.add_argument("--data", type=Path, required=True, help="dataset (train/ and val/)")
+    refit.add_argument("--name", default="generator")
+    refit.add_argument("--every", type=int, default=1, help="use every N-th pair of each split")
+    refit.add_argument("--pixels", type=int, default=192, help="pixels sampled a pair")
+    refit.add_argument(
+        "--rebalance-mix",
+        type=float,
+        help="weight rare colors up as in training (λ in (0, 1]); default: no weighting, the "
+        "plain posterior",
+    )
+    refit.add_argument("--epochs", type=int, default=6)
+    refit.add_argument("--learning-rate", type=float, default=3e-3, help="Adam's step size")
+    refit.add_argument("--seed", type=int, default=0)
+    refit.add_argument("--threads", type=int, help="CPU threads for the backend")
+    refit.add_argument("--backend", default="auto", help="auto, tensorflow or torch")
+    refit.set_defaults(run=_refit_head)
     return parser
 
 
@@ -294,6 +319,71 @@ def _average(args: argparse.Namespace) -> int:
     if args.onnx:
         written.append(export_onnx(generator, args.out / f"{args.name}.onnx"))
     print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _refit_head(args: argparse.Namespace) -> int:
+    from inference.color_head import has_color_head
+    from inference.errors import WeightsError
+    from inference.weights import load_generator
+    from training.export import export
+    from training.refit_head import refit_head
+    from training.splits import scan_dataset
+
+    for flag, value in (("--every", args.every), ("--pixels", args.pixels)):
+        if value < 1:
+            print(f"pixelpainter-train: {flag} must be 1 or more", file=sys.stderr)
+            return 2
+    if args.epochs < 1:
+        print("pixelpainter-train: --epochs must be 1 or more", file=sys.stderr)
+        return 2
+    if not args.learning_rate > 0:
+        print("pixelpainter-train: --learning-rate must be above 0", file=sys.stderr)
+        return 2
+    train, val = scan_dataset(args.data)
+    try:
+        generator = load_generator(args.weights)
+    except WeightsError as err:
+        print(f"pixelpainter-train: {err}", file=sys.stderr)
+        return 2
+    if not has_color_head(generator):
+        print(
+            f"pixelpainter-train: {args.weights} has no color head to refit (train one with "
+            "--color-head)",
+            file=sys.stderr,
+        )
+        return 2
+    report = refit_head(
+        generator,
+        train,
+        val,
+        every=args.every,
+        pixels=args.pixels,
+        rebalance_mix=args.rebalance_mix,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+    )
+    card = {
+        "head_refit": {
+            "from": str(args.weights),
+            "data": str(args.data),
+            "every": args.every,
+            "pixels_a_pair": args.pixels,
+            "rebalance_mix": args.rebalance_mix,
+            "epochs": args.epochs,
+            "learning_rate": args.learning_rate,
+            "seed": args.seed,
+            **report,
+        },
+        "method": "the color head refitted on the frozen network's features (training.refit_head)",
+    }
+    paths = export(generator, args.out, card, args.name)
+    print(
+        f"val cross-entropy {report['val_cross_entropy_before']:.3f} → "
+        f"{report['val_cross_entropy_after']:.3f} nats; wrote "
+        + ", ".join(str(paths[k]) for k in ("weights", "keras", "card"))
+    )
     return 0
 
 

@@ -93,10 +93,16 @@ def color_prior(
     ab = ops.convert_to_numpy(rgb_to_ab(ops.convert_to_tensor(rgb)))
     p = np.zeros(len(bins), np.float64)
     for start in range(0, len(ab), 4096):  # (4096, Q) at a time: bounded memory
-        d2 = ((ab[start : start + 4096, None, :] - bins[None]) ** 2).sum(-1)
-        q = np.exp(-(d2 - d2.min(axis=1, keepdims=True)) / (2 * TARGET_SIGMA**2))
-        p += (q / q.sum(axis=1, keepdims=True)).sum(axis=0)
+        p += soft_encode(ab[start : start + 4096], bins).sum(axis=0)
     return (p / p.sum()).astype(np.float32)
+
+
+def soft_encode(ab: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Colors ``ab`` (N, 2) soft-encoded over ``bins`` (Q, 2): (N, Q) float32 rows summing to
+    1, a Gaussian (σ = ``TARGET_SIGMA``) of each color's distance to the bin centres."""
+    d2 = ((np.asarray(ab, np.float32)[:, None, :] - bins[None]) ** 2).sum(-1)
+    q = np.exp(-(d2 - d2.min(axis=1, keepdims=True)) / (2 * TARGET_SIGMA**2))
+    return (q / q.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def rebalance_weights(prior: np.ndarray, mix: float = REBALANCE_MIX) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from inference.architecture import IMAGE_SIZE  # noqa: F401  (the size every pipeline gives)
@@ -124,3 +125,25 @@ def scan_dataset(root: Path) -> tuple[Split, Split]:
             f"{root}: needs a val/ folder beside train/ (validation metrics); {LAYOUTS}"
         )
     return train, val
+
+
+def read_pair(split: Split, index: int) -> np.ndarray:
+    """One pair as uint8 (2, 256, 256, 3): sketch, color (bicubic, as the TF pipeline)."""
+
+    def rgb(path: str) -> Image.Image:
+        with Image.open(path) as img:
+            return img.convert("RGB")
+
+    if split.pairs:
+        image = rgb(split.pairs[index])
+        half = image.width // 2
+        sketch, color = (
+            image.crop((half, 0, image.width, image.height)),
+            image.crop((0, 0, half, image.height)),
+        )
+    else:
+        sketch, color = rgb(split.sketches[index]), rgb(split.colors[index])
+    size = (IMAGE_SIZE, IMAGE_SIZE)
+    return np.stack(
+        [np.asarray(im.resize(size, Image.Resampling.BICUBIC)) for im in (sketch, color)]
+    )

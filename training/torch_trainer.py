@@ -28,7 +28,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from PIL import Image
 
 from inference.architecture import INPUT_CHANNELS
 from inference.generator import input_channels_of
@@ -48,7 +47,7 @@ from training.runs import (
     precision_policy,
     save_history,
 )
-from training.splits import IMAGE_SIZE, Split, scan_dataset
+from training.splits import IMAGE_SIZE, Split, read_pair, scan_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -67,28 +66,6 @@ def require_torch_backend() -> None:
 
 
 # -- data ---------------------------------------------------------------------------------------
-
-
-def read_pair(split: Split, index: int) -> np.ndarray:
-    """One pair as uint8 (2, 256, 256, 3): sketch, color (bicubic, as the TF pipeline)."""
-
-    def rgb(path: str) -> Image.Image:
-        with Image.open(path) as img:
-            return img.convert("RGB")
-
-    if split.pairs:
-        image = rgb(split.pairs[index])
-        half = image.width // 2
-        sketch, color = (
-            image.crop((half, 0, image.width, image.height)),
-            image.crop((0, 0, half, image.height)),
-        )
-    else:
-        sketch, color = rgb(split.sketches[index]), rgb(split.colors[index])
-    size = (IMAGE_SIZE, IMAGE_SIZE)
-    return np.stack(
-        [np.asarray(im.resize(size, Image.Resampling.BICUBIC)) for im in (sketch, color)]
-    )
 
 
 def decode_split(split: Split, workers: int) -> np.ndarray:

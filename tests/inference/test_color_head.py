@@ -192,11 +192,12 @@ def test_saturation_scales_the_heads_colors_keeping_hue_and_lightness(
     assert np.abs(onnx_out - vivid).max() < 1e-3
 
 
-def test_saturation_leaves_the_paper_alone():
-    from inference.color_head import ColorDecode
+def test_saturation_leaves_the_paper_alone_and_white():
+    from inference.color_head import PAPER_LIGHTNESS, ColorDecode
 
     rgb = np.full((1, 16, 16, 3), 0.0, np.float32)  # gray figure (L ≈ 54)
-    rgb[:, :, 8:] = 0.99  # near-white paper (L ≈ 99.7)
+    rgb[:, :, 6:10] = 0.9094  # near-white (L ≈ 96): a light fill, not paper
+    rgb[:, :, 10:] = 0.99  # paper (L ≈ 99.7)
     logits = np.zeros((1, 4, 4, COLOR_BINS), np.float32)
     logits[..., int(np.argmax(gamut_bins()[:, 0]))] = 2.0  # leans to a reddish bin everywhere
     lab = {
@@ -205,10 +206,15 @@ def test_saturation_leaves_the_paper_alone():
         )
         for s in (1.0, 2.0)
     }
-    figure = np.linalg.norm(lab[2.0][0, :, :6, 1:], axis=-1) / np.linalg.norm(
-        lab[1.0][0, :, :6, 1:], axis=-1
-    )
-    np.testing.assert_allclose(figure, 2.0, rtol=0.02)
-    # The paper's faint tint (the head's, at T 1) stays as faint.
-    assert np.linalg.norm(lab[1.0][0, :, 10:, 1:], axis=-1).min() > 3.0
-    np.testing.assert_allclose(lab[2.0][0, :, 10:], lab[1.0][0, :, 10:], atol=0.05)
+    chroma = {s: np.linalg.norm(lab[s][0, ..., 1:], axis=-1) for s in lab}
+    np.testing.assert_allclose(chroma[2.0][:, :5] / chroma[1.0][:, :5], 2.0, rtol=0.02)
+    # A near-white keeps a fainter tint and only part of the gain (none at PAPER_LIGHTNESS).
+    light = float(keras.ops.convert_to_numpy(rgb_to_lab(rgb))[0, 0, 7, 0])
+    assert 95.0 < light < PAPER_LIGHTNESS
+    assert 0.5 < chroma[1.0][:, 7].min() < chroma[1.0][:, 2].min()
+    gain = 1.0 + (PAPER_LIGHTNESS - light) / (PAPER_LIGHTNESS - 92.0)  # 1.2 (the figure's: 2)
+    ratio = chroma[2.0][:, 7] / chroma[1.0][:, 7]
+    assert (ratio > 1.05).all() and (ratio < gain + 0.02).all()
+    # The paper is white whatever the head leans to (not its cream average).
+    assert chroma[1.0][:, 11:].max() < 0.05
+    assert chroma[2.0][:, 11:].max() < 0.05
