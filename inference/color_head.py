@@ -209,6 +209,28 @@ def has_color_head(model: keras.Model) -> bool:
     return any(layer.name == HEAD_NAME for layer in model.layers)
 
 
+READOUT_KEYS = ("temperature", "saturation", "chroma_target")
+
+
+def readout_of(model: keras.Model) -> dict[str, float | None] | None:
+    """A color-head model's read-out (:class:`ColorDecode`'s temperature, saturation and
+    chroma target), or None for a model without a head."""
+    if not has_color_head(model):
+        return None
+    decode = model.get_layer(DECODE_NAME)
+    return {key: getattr(decode, key) for key in READOUT_KEYS}
+
+
+def set_readout(model: keras.Model, readout: dict[str, Any]) -> None:
+    """Set a color-head model's read-out (keys of :data:`READOUT_KEYS`; others are refused)."""
+    unknown = set(readout) - set(READOUT_KEYS)
+    if unknown:
+        raise ValueError(f"not a read-out setting: {', '.join(sorted(unknown))}")
+    decode = model.get_layer(DECODE_NAME)
+    for key, value in readout.items():
+        setattr(decode, key, None if value is None else float(value))
+
+
 def training_outputs(model: keras.Model) -> keras.Model:
     """A view of a color-head generator (the same weights) with three outputs: the final RGB, the
     RGB branch (for the L1 term) and the bin logits (for the classification term)."""

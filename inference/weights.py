@@ -14,6 +14,7 @@ they fail with a :class:`WeightsError` that names the extra to install.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import re
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).parent / "assets"
 DEFAULT_WEIGHTS = ASSETS / "default.weights.h5"
+# The HDF5 attribute of a .weights.h5 file that holds a color-head model's read-out (JSON).
+READOUT_ATTR = "pixelpainter.readout"
 DEFAULT_ONNX = ASSETS / "default.onnx"
 
 Format = Literal["onnx", "keras3-weights", "keras3-model", "legacy-h5", "tf-checkpoint"]
@@ -286,6 +289,23 @@ def _input_of_file(fmt: Format, source: Path) -> tuple[int, int, bool]:
     return (*found, _head_kernel(kernels))
 
 
+def save_weights(model: keras.Model, path: str | Path) -> Path:
+    """``model.save_weights(path)`` (a Keras 3 ``.weights.h5``), with a color-head model's
+    read-out (temperature, saturation, chroma target: not weights) kept in the file's
+    :data:`READOUT_ATTR` attribute, so :func:`load_generator` gives the same outputs."""
+    import h5py
+
+    from inference.color_head import readout_of
+
+    path = Path(path)
+    model.save_weights(str(path))
+    readout = readout_of(model)
+    if readout is not None:
+        with h5py.File(path, "a") as f:
+            f.attrs[READOUT_ATTR] = json.dumps(readout)
+    return path
+
+
 def _load_h5(model: keras.Model, fmt: Format, source: Path) -> None:
     # Keras picks its loader from the suffix: Keras 3 needs ".weights.h5", the legacy loader ".h5".
     # Files are often renamed, so read through a link with the suffix that matches the content.
@@ -293,14 +313,32 @@ def _load_h5(model: keras.Model, fmt: Format, source: Path) -> None:
     named_right = source.name.endswith(".weights.h5") == (fmt == "keras3-weights")
     if named_right and source.suffix == ".h5":
         model.load_weights(str(source))
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            link = Path(tmp) / f"generator{suffix}"
+            try:
+                os.symlink(source.resolve(), link)
+            except OSError:
+                shutil.copyfile(source, link)
+            model.load_weights(str(link))
+    if fmt == "keras3-weights":
+        _apply_saved_readout(model, source)
+
+
+def _apply_saved_readout(model: keras.Model, source: Path) -> None:
+    """Give a color-head model the read-out :func:`save_weights` kept in ``source``, if any."""
+    import h5py
+
+    from inference.color_head import has_color_head, set_readout
+
+    with h5py.File(source, "r") as f:
+        saved = f.attrs.get(READOUT_ATTR)
+    if saved is None or not has_color_head(model):
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        link = Path(tmp) / f"generator{suffix}"
-        try:
-            os.symlink(source.resolve(), link)
-        except OSError:
-            shutil.copyfile(source, link)
-        model.load_weights(str(link))
+    try:
+        set_readout(model, json.loads(saved))
+    except (ValueError, TypeError) as err:
+        raise WeightsError(f"{source}: its color-head read-out is not readable: {err}") from err
 
 
 def _load_keras_model(source: Path) -> keras.Model:
@@ -323,13 +361,16 @@ def _load_keras_model(source: Path) -> keras.Model:
             "expected a 256×256×3 (or ×7 with hints) → 256×256×3 generator."
         )
     # Rebuild from the one definition so inference never depends on pickled layer code.
-    from inference.color_head import has_color_head
+    from inference.color_head import has_color_head, readout_of, set_readout
     from inference.generator import width_of
 
     model = build_generator(
         width_of(loaded), hints=inputs[3] != 3, color_head=has_color_head(loaded)
     )
     model.set_weights(loaded.get_weights())
+    readout = readout_of(loaded)
+    if readout is not None:
+        set_readout(model, readout)
     return model
 
 

@@ -11,9 +11,11 @@ The output has the first source's architecture. Layers with weights are paired b
 weight shapes; past the end of a shorter source (a head-less start has no color-head logits)
 the layer is averaged over the sources that have it, their weights renormalised. A source of
 another width or input (hint channels against none) is refused naming the layer and both shapes.
-BatchNorm statistics are averaged like any weight. A color-head model's annealed-mean
-temperature is not a weight: ``pixelpainter-train average --temperature T --onnx`` bakes it
-into the ONNX file (the ``.weights.h5`` and ``.keras`` files load at the default T).
+BatchNorm statistics are averaged like any weight. A color-head model's read-out (the annealed
+mean's temperature, saturation and chroma target) is not a weight:
+``pixelpainter-train average --temperature T [--saturation S --chroma-target C] --onnx`` bakes it
+into the ONNX file and keeps it in the ``.weights.h5`` file's attributes and the ``.keras``
+file's config (:func:`inference.weights.save_weights`), so every copy gives the same colors.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from inference.generator import input_channels_of, width_of
+from inference.weights import save_weights
 from training.config import TrainConfig
 from training.splits import Split
 
@@ -32,7 +33,7 @@ def export(
         "keras": out / f"{name}.keras",
         "card": out / f"{name}.json",
     }
-    generator.save_weights(paths["weights"])
+    save_weights(generator, paths["weights"])
     generator.save(paths["keras"])
     channels = input_channels_of(generator)
     full_card = {

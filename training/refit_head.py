@@ -89,7 +89,9 @@ def sample(
             )
             features.append(found[k].reshape(side * side, -1)[picked].astype(np.float16))
             abs_.append(ab[k].reshape(side * side, 2)[picked].astype(np.float32))
-        log.info("features of %d / %d pairs", min(start + BATCH, len(indices)), len(indices))
+        done = min(start + BATCH, len(indices))
+        if done == len(indices) or done // 1024 > start // 1024:
+            log.info("features of %d / %d pairs", done, len(indices))
     return Samples(np.concatenate(features), np.concatenate(abs_))
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from inference.architecture import IMAGE_SIZE  # noqa: F401  (the size every pipeline gives)
+from inference.architecture import IMAGE_SIZE  # the size every pipeline gives
 from training.datacard import evaluation_only_refusal, is_evaluation_only
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}

@@ -11,6 +11,7 @@ from inference.architecture import COLOR_BINS
 from inference.color_head import (
     DECODE_NAME,
     HEAD_NAME,
+    TEMPERATURE,
     annealed_ab,
     chroma_gain,
     figure_chroma,
@@ -118,6 +119,37 @@ def test_head_weights_load_from_each_format(head_generator, batch, tmp_path, suf
     np.testing.assert_allclose(
         loaded(batch, training=False), head_generator(batch, training=False), atol=1e-5
     )
+
+
+def test_a_readout_travels_with_the_weights_file(head_generator, batch, tmp_path):
+    import h5py
+
+    from inference.color_head import readout_of, set_readout
+    from inference.errors import WeightsError
+    from inference.weights import READOUT_ATTR, save_weights
+
+    plain = head_generator(batch, training=False)
+    set_readout(head_generator, {"temperature": 1.0, "saturation": 2.0, "chroma_target": 30.0})
+    try:
+        vivid = head_generator(batch, training=False)
+        assert np.abs(np.asarray(vivid) - np.asarray(plain)).max() > 1e-2
+        path = save_weights(head_generator, tmp_path / "vivid.weights.h5")
+        head_generator.save(tmp_path / "vivid.keras")
+        for saved in (path, tmp_path / "vivid.keras"):
+            loaded = load_generator(saved)
+            assert readout_of(loaded) == readout_of(head_generator)
+            np.testing.assert_allclose(loaded(batch, training=False), vivid, atol=1e-5)
+        # Weights saved without it (Keras's own save_weights) load at the default read-out.
+        head_generator.save_weights(tmp_path / "bare.weights.h5")
+        bare = load_generator(tmp_path / "bare.weights.h5")
+        np.testing.assert_allclose(bare(batch, training=False), plain, atol=1e-5)
+        # A damaged read-out is one clear error, not a silent default.
+        with h5py.File(path, "a") as f:
+            f.attrs[READOUT_ATTR] = '{"temperature": 1.0, "gamma": 2}'
+        with pytest.raises(WeightsError, match="read-out is not readable"):
+            load_generator(path)
+    finally:
+        set_readout(head_generator, {"temperature": TEMPERATURE, "saturation": 1.0, "chroma_target": None})
 
 
 def test_head_generator_runs_as_onnx_in_the_colorizer(head_generator, batch, tmp_path):

@@ -9,7 +9,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from inference.color_head import DECODE_NAME, HEAD_NAME
+from inference.color_head import DECODE_NAME, HEAD_NAME, TEMPERATURE
 from inference.generator import build_generator
 from inference.weights import load_generator
 from training.average import AverageError, average, parse_source
@@ -80,16 +80,20 @@ def test_the_cli_writes_weights_a_card_and_an_onnx_file_at_the_temperature(tmp_p
     card = json.loads((out / "generator.json").read_text())
     assert [s["share"] for s in card["averaged_from"]] == pytest.approx([0.45, 0.45, 0.1])
     assert card["temperature"] == 0.2
-    # The weights file holds the average; the ONNX file runs it at T 0.2, not the default.
+    # The weights file holds the average; every copy runs it at T 0.2, not the default: the
+    # ONNX file, the .weights.h5 file (its read-out kept beside the weights) and the .keras file.
     model = load_generator(out / "generator.weights.h5")
+    assert model.get_layer(DECODE_NAME).temperature == 0.2
     x = np.random.default_rng(0).uniform(-1, 1, (1, 256, 256, 7)).astype(np.float32)
     session = ort.InferenceSession(str(out / "generator.onnx"), providers=["CPUExecutionProvider"])
     onnx_out = session.run(None, {session.get_inputs()[0].name: x})[0]
-    default_t = np.asarray(model(x, training=False))
-    model.get_layer(DECODE_NAME).temperature = 0.2
     at_t = np.asarray(model(x, training=False))
+    keras_file = np.asarray(load_generator(out / "generator.keras")(x, training=False))
+    model.get_layer(DECODE_NAME).temperature = TEMPERATURE
+    default_t = np.asarray(model(x, training=False))
     assert np.isfinite(onnx_out).all()
     np.testing.assert_allclose(onnx_out, at_t, atol=2e-3)
+    np.testing.assert_allclose(keras_file, at_t, atol=1e-5)
     assert np.abs(onnx_out - default_t).max() > 1e-2
     # --saturation and --chroma-target travel the same way, into the card and the ONNX file.
     vivid = tmp_path / "vivid"
@@ -111,6 +115,8 @@ def test_the_cli_writes_weights_a_card_and_an_onnx_file_at_the_temperature(tmp_p
     plain.get_layer(DECODE_NAME).chroma_target = 1e6
     np.testing.assert_allclose(vivid_out, np.asarray(plain(x, training=False)), atol=2e-3)
     assert np.abs(vivid_out - expected).max() > 1e-2
+    reloaded = load_generator(vivid / "generator.weights.h5")
+    np.testing.assert_allclose(vivid_out, np.asarray(reloaded(x, training=False)), atol=2e-3)
 
 
 def test_models_from_another_start_are_refused_naming_the_layer(tmp_path, capsys):
