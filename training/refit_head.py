@@ -73,8 +73,10 @@ def sample(
             inputs[k, ..., :3] = sketch_input(sketch)[0]
         found = keras.ops.convert_to_numpy(features_of(inputs, training=False))
         # The truth at the head's resolution: means of HEAD_SCALE² cells.
-        truth = pairs[:, 1].astype(np.float32).reshape(
-            len(pairs), side, HEAD_SCALE, side, HEAD_SCALE, 3
+        truth = (
+            pairs[:, 1]
+            .astype(np.float32)
+            .reshape(len(pairs), side, HEAD_SCALE, side, HEAD_SCALE, 3)
         )
         cells = truth.mean(axis=(2, 4))
         ab = keras.ops.convert_to_numpy(rgb_to_lab(cells / 127.5 - 1.0))[..., 1:]

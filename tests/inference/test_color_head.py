@@ -149,7 +149,9 @@ def test_a_readout_travels_with_the_weights_file(head_generator, batch, tmp_path
         with pytest.raises(WeightsError, match="read-out is not readable"):
             load_generator(path)
     finally:
-        set_readout(head_generator, {"temperature": TEMPERATURE, "saturation": 1.0, "chroma_target": None})
+        set_readout(
+            head_generator, {"temperature": TEMPERATURE, "saturation": 1.0, "chroma_target": None}
+        )
 
 
 def test_head_generator_runs_as_onnx_in_the_colorizer(head_generator, batch, tmp_path):

@@ -60,9 +60,7 @@ def _head_and_rest(model):
     return head, rest
 
 
-def test_refit_head_cli_changes_only_the_head_and_lowers_val_cross_entropy(
-    tiny_dataset, tmp_path
-):
+def test_refit_head_cli_changes_only_the_head_and_lowers_val_cross_entropy(tiny_dataset, tmp_path):
     generator = build_generator(4, hints=True, color_head=True)
     source = tmp_path / "start.weights.h5"
     generator.save_weights(source)
