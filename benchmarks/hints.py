@@ -1,6 +1,7 @@
 """Server time of a color-hint request against the same request without hints (issue #15).
 
-Usage: ``python benchmarks/hints.py [--reps 15] [--size 1024] [--threads N] [--weights W]``
+Usage: ``python benchmarks/hints.py [--reps 15] [--size 1024] [--threads N] [--weights W]
+[--baseline B]``
 
 The web app runs in this process on 127.0.0.1 (real HTTP, aiohttp); a client posts one sketch
 (the bundled example character, scaled) to ``/colorize`` and ``/api/editor``, with and without hints, all four interleaved request by
@@ -13,7 +14,10 @@ another color at its far end, so one region is split by a graph cut (the costly 
 
 ``--weights``: default the bundled model; when it takes no hints, a random-weights hint
 generator of the bundled width stands in (speed does not depend on the weights), exported to
-ONNX once and cached (``$PIXELPAINTER_CACHE/bench``).
+ONNX once and cached (``$PIXELPAINTER_CACHE/bench``). ``--baseline``: another model (a previous
+bundled ONNX file) served by a second app in the same process, its requests interleaved with
+the first's, and each request's ratio to it reported: what a model change costs or saves on
+this machine, whatever its load.
 """
 
 from __future__ import annotations
@@ -102,15 +106,22 @@ async def measure(args: argparse.Namespace) -> None:
     data = sketch_png(args.size)
     hints = pick_hints(colorizer, data)
     document = json.dumps(hints)
-    app = create_app(WebAppConfig(requests_per_minute=1_000_000), colorizer=colorizer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = site._server.sockets[0].getsockname()[:2]  # type: ignore[union-attr]
+    served = {"model": colorizer}
+    if args.baseline:
+        served["baseline"] = hint_colorizer(args.baseline, args.threads)[0]
+    runners, hosts = [], {}
+    for name, served_colorizer in served.items():
+        app = create_app(WebAppConfig(requests_per_minute=1_000_000), colorizer=served_colorizer)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        host, port = site._server.sockets[0].getsockname()[:2]  # type: ignore[union-attr]
+        hosts[name] = f"{host}:{port}"
 
     async def post(
-        session: aiohttp.ClientSession, path: str, with_hints: bool
+        session: aiohttp.ClientSession, model: str, path: str, with_hints: bool
     ) -> tuple[float, float]:
         """Wall seconds of one request, and this process's CPU seconds for it (every thread:
         the server's and the client's), which a busy shared host inflates less."""
@@ -119,20 +130,23 @@ async def measure(args: argparse.Namespace) -> None:
         if with_hints:
             form.add_field("hints", document)
         started, cpu = time.perf_counter(), time.process_time()
-        async with session.post(f"http://{host}:{port}{path}", data=form) as response:
+        async with session.post(f"http://{hosts[model]}{path}", data=form) as response:
             await response.read()
             assert response.status == 200, await response.text()
         return time.perf_counter() - started, time.process_time() - cpu
 
-    variants = [(p, h) for p in ("/colorize", "/api/editor") for h in (False, True)]
-    times: dict[tuple[str, bool], list[tuple[float, float]]] = {v: [] for v in variants}
+    variants = [
+        (m, p, h) for m in served for p in ("/colorize", "/api/editor") for h in (False, True)
+    ]
+    times: dict[tuple[str, str, bool], list[tuple[float, float]]] = {v: [] for v in variants}
     async with aiohttp.ClientSession() as session:
         for v in variants:  # warm every path
             await post(session, *v)
         for _ in range(args.reps):
             for v in variants:
                 times[v].append(await post(session, *v))
-    await runner.cleanup()
+    for runner in runners:
+        await runner.cleanup()
 
     # The cel step's hint painting alone, interleaved with a finish without it.
     prepared = colorizer.prepare(data, hints=[(h.x, h.y, h.color) for h in parse_hints(document)])
@@ -149,25 +163,36 @@ async def measure(args: argparse.Namespace) -> None:
         return float(np.median(picked)) * 1000
 
     print(f"{args.size}² sketch, {len(hints)} hints (one region cut between 2 colors)")
-    print(f"model: {what}; {args.reps} reps interleaved, {args.threads} threads\n")
+    baseline = f"; baseline: {args.baseline}" if args.baseline else ""
+    print(f"model: {what}{baseline}; {args.reps} reps interleaved, {args.threads} threads\n")
     print(
-        "| request            | no hints ms | hints ms | ratio | CPU ms no hints | CPU ms hints |"
+        "| model    | request            | no hints ms | hints ms | ratio | CPU ms no hints "
+        "| CPU ms hints |"
     )
     print(
-        "|--------------------|------------:|---------:|------:|----------------:|-------------:|"
+        "|----------|--------------------|------------:|---------:|------:|----------------:"
+        "|-------------:|"
     )
-    for path in ("/colorize", "/api/editor"):
-        off, on = ms(times[(path, False)]), ms(times[(path, True)])
-        cpu_off, cpu_on = ms(times[(path, False)], 1), ms(times[(path, True)], 1)
-        print(
-            f"| POST {path:13s} | {off:11.1f} | {on:8.1f} | {on / off:5.2f} "
-            f"| {cpu_off:15.1f} | {cpu_on:12.1f} |"
-        )
+    for model in served:
+        for path in ("/colorize", "/api/editor"):
+            off, on = ms(times[(model, path, False)]), ms(times[(model, path, True)])
+            cpu_off, cpu_on = ms(times[(model, path, False)], 1), ms(times[(model, path, True)], 1)
+            print(
+                f"| {model:8s} | POST {path:13s} | {off:11.1f} | {on:8.1f} | {on / off:5.2f} "
+                f"| {cpu_off:15.1f} | {cpu_on:12.1f} |"
+            )
     print(f"\nhint painting in the cel step (paint_hints), median: {ms(paint):.1f} ms")
     for path in ("/colorize", "/api/editor"):
-        took = ms(times[(path, True)])
+        took = ms(times[("model", path, True)])
         verdict = "meets" if took <= 150 else "misses"
         print(f"hint request {path}: {took:.1f} ms, {verdict} the ≤ 150 ms target")
+        if args.baseline:
+            for with_hints in (False, True):
+                ratio = ms(times[("model", path, with_hints)]) / ms(
+                    times[("baseline", path, with_hints)]
+                )
+                kind = "hints" if with_hints else "no hints"
+                print(f"  {path} {kind}: {ratio:.2f}× the baseline's time")
 
 
 def main() -> None:
@@ -176,6 +201,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--weights", default=None, help="default: the bundled model")
+    parser.add_argument("--baseline", default=None, help="a second model, interleaved")
     asyncio.run(measure(parser.parse_args()))
 
 
