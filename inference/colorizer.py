@@ -240,7 +240,7 @@ class Colorizer:
     ) -> Colorized:
         """Build the full-size image and color layer from the model's 256² output."""
         style = self.style if style is None else _check_style(style)
-        rgb = ((np.clip(output, -1.0, 1.0) + 1.0) * 127.5 + 0.5).astype(np.uint8)
+        rgb = to_pixels(output)
         left, top, right, bottom = prepared.box
         soft = _soft_colors(rgb, prepared.model_lines)[top:bottom, left:right]
         layer = cv2.resize(soft, prepared.size, interpolation=cv2.INTER_CUBIC)
@@ -256,6 +256,12 @@ class Colorizer:
             regions=prepared.regions,
             style=style,
         )
+
+
+def to_pixels(image: np.ndarray) -> np.ndarray:
+    """An image in the model's range [-1, 1] (the model's output) as uint8 0..255: clipped,
+    rounded to the nearest level."""
+    return ((np.clip(image, -1.0, 1.0) + 1.0) * 127.5 + 0.5).astype(np.uint8)
 
 
 def sketch_input(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int], LineArt]:

@@ -273,7 +273,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _average(args: argparse.Namespace) -> int:
-    from inference.color_head import DECODE_NAME, has_color_head
+    from inference.color_head import has_color_head, set_readout
     from inference.errors import WeightsError
     from inference.weights import export_onnx, load_generator
     from training.average import AverageError, average, parse_source
@@ -304,9 +304,7 @@ def _average(args: argparse.Namespace) -> int:
             flags = ", ".join("--" + key.replace("_", "-") for key in readout)
             print(f"pixelpainter-train: {flags} needs a color-head model", file=sys.stderr)
             return 2
-        decode = generator.get_layer(DECODE_NAME)
-        for key, value in readout.items():
-            setattr(decode, key, value)
+        set_readout(generator, readout)
     total = sum(w for _, w in sources)
     card: dict[str, object] = {
         "averaged_from": [{"weights": str(p), "share": w / total} for p, w in sources],

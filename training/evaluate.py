@@ -343,7 +343,7 @@ def run_model(
     for a hint model also ``raw+Kh`` and ``STYLE+Kh``: the raw output and each style's with K
     hints sampled from the truth.
     """
-    from inference.colorizer import STYLES, Colorizer
+    from inference.colorizer import STYLES, Colorizer, to_pixels
     from inference.settings import InferenceSettings
 
     # Weights other than .onnx are exported once into the engine's cache (PIXELPAINTER_CACHE).
@@ -363,8 +363,7 @@ def run_model(
         """One model call for ``prepared`` sketches, then the raw output and every style (they
         differ only in the post-processing), appended under ``raw`` / ``STYLE`` + ``suffix``."""
         out = colorizer.engine.predict(np.stack([p.model_input for p in prepared]))
-        rgb = ((np.clip(out, -1.0, 1.0) + 1.0) * 127.5 + 0.5).astype(np.uint8)
-        outputs[f"raw{suffix}"] += list(rgb)
+        outputs[f"raw{suffix}"] += list(to_pixels(out))
         for style in styles:  # in cel a hint decides its region: what a person gets
             outputs[f"{style}{suffix}"] += [
                 colorizer.finish(p, o, style=style).image_array

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageDraw
 
+from inference.colorizer import to_pixels
 from inference.quality import psnr_of_mse
 
 
@@ -87,8 +88,7 @@ def sample_grid(rows: list[tuple[np.ndarray, ...]], path: Path) -> Path:
     grid = Image.new("RGB", (columns * size, len(rows) * size), "white")
     for r, images in enumerate(rows):
         for c, img in enumerate(images):
-            pixels = ((np.clip(img, -1, 1) + 1) * 127.5 + 0.5).astype(np.uint8)
-            grid.paste(Image.fromarray(pixels, "RGB"), (c * size, r * size))
+            grid.paste(Image.fromarray(to_pixels(img), "RGB"), (c * size, r * size))
     path.parent.mkdir(parents=True, exist_ok=True)
     grid.save(path, optimize=True)
     return path
