@@ -3,10 +3,11 @@
 The color head (:mod:`inference.color_head`) is a 1×1 convolution from the U-Net's 64² decoder
 features to one logit per ab bin: per pixel, a multinomial logistic regression. Trained jointly
 with the whole network for the two epochs a CPU affords, it stays close to its random start (the
-bundled candidate's head: validation cross-entropy 3.86 nats over 261 bins, a posterior nearly as
-flat for skin as for hair). With the rest of the network frozen the fit is convex and cheap: the
-features of a few thousand pairs at a few hundred pixels each are computed once (one forward
-pass), and the head alone is fitted to them for a few epochs in about a minute (3.35 nats).
+bundled model's head before its refit: val cross-entropy 3.87 nats over 261 bins, a posterior
+nearly as flat for skin as for hair). With the rest of the network frozen the fit is convex and
+cheap: the features of a few thousand pairs at a few hundred pixels each are computed once (one
+forward pass), and the head alone is fitted to them for a few epochs (3.41 nats; every second
+pair of the training mix, 6 minutes on 2 cores, most of them the forward pass).
 
 What the head is fitted to:
 - the features of the sketch as the colorizer gives it to the model (:func:`inference.colorizer.
